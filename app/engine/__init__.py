@@ -1,0 +1,38 @@
+"""The engine adapter: the only package that imports SpiffWorkflow.
+
+It knows BPMN and nothing of Flask or the database. Callers hand it BPMN sources and a serialised
+state; it hands back plain dataclasses (ReadyTaskInfo, WorkflowSnapshot) and a new serialised state.
+Specs are parsed once per deployed version and cached; a stored state holds only a reference to its
+spec, never a copy.
+"""
+
+from app.engine.adapter import (
+    EngineError,
+    ProcessBundle,
+    ReadyTaskInfo,
+    TaskNotReady,
+    WorkflowSnapshot,
+    bundle_for,
+    complete_task,
+    fire_due_timers,
+    parse_bundle,
+    start_workflow,
+)
+from app.engine.inspect import DiagramProblem, UserTaskInfo, describe_process, process_dependencies
+
+__all__ = [
+    "DiagramProblem",
+    "EngineError",
+    "ProcessBundle",
+    "ReadyTaskInfo",
+    "TaskNotReady",
+    "UserTaskInfo",
+    "WorkflowSnapshot",
+    "bundle_for",
+    "complete_task",
+    "describe_process",
+    "fire_due_timers",
+    "parse_bundle",
+    "process_dependencies",
+    "start_workflow",
+]

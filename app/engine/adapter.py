@@ -1,0 +1,296 @@
+"""Start, step, complete and serialise workflows with SpiffWorkflow 3.2."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow import TaskState
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.spiff.parser import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+# The engine logs every state change with a dict of extras; at WARNING it skips that work.
+logging.getLogger("spiff.workflow").setLevel(logging.WARNING)
+logging.getLogger("spiff.task").setLevel(logging.WARNING)
+
+SERIALIZER_VERSION = "1.5"
+
+
+class EngineError(Exception):
+    """A diagram could not be parsed or run."""
+
+
+class TaskNotReady(EngineError):
+    """The task is not (or no longer) waiting for a person."""
+
+
+@dataclass(frozen=True)
+class ReadyTaskInfo:
+    task_id: str
+    bpmn_id: str
+    name: str
+    lane: str | None
+    form_key: str | None
+    properties: dict[str, str]
+    # The call activity this task runs inside (e.g. 村内公示 vs 销号公告), if any.
+    context_bpmn_id: str | None = None
+    context_name: str | None = None
+    context_properties: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WorkflowSnapshot:
+    state: str
+    ready_tasks: list[ReadyTaskInfo]
+    completed: bool
+    end_event: str | None
+    next_timer_at: datetime | None  # naive UTC
+    data: dict[str, Any]
+    fired_timers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ProcessBundle:
+    """A parsed process with the called processes it depends on."""
+
+    process_key: str
+    fingerprint: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+
+
+class _SpecByReferenceConverter(BpmnWorkflowConverter):
+    """Stores the spec's name instead of the whole spec; the caller supplies the cached spec on load."""
+
+    def to_dict(self, workflow):  # type: ignore[no-untyped-def]
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["spec"] = workflow.spec.name
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, bundle=None):  # type: ignore[no-untyped-def]
+        if bundle is None or dct["spec"] != bundle.spec.name:
+            raise EngineError(f"state belongs to process {dct['spec']!r}, not to the bundle given")
+        workflow = self.target_class(bundle.spec, bundle.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _SpecByReferenceConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+class _Utf8Encoder(json.JSONEncoder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ensure_ascii"] = False  # Chinese text at 3 bytes a character, not 6
+        super().__init__(*args, **kwargs)
+
+
+_serializer = _make_serializer()
+_registry = _serializer.registry
+_encoder_cls: type[json.JSONEncoder] = type(
+    "StateEncoder", (_Utf8Encoder, _serializer._encoder_cls), {}
+)
+# Gateway conditions and timer expressions see task data only: no builtins, so no imports or files.
+_script_engine = PythonScriptEngine(environment=TaskDataEnvironment({"__builtins__": {}}))
+
+_bundle_cache: dict[str, ProcessBundle] = {}
+_bundle_lock = threading.Lock()
+
+
+def _fingerprint(process_key: str, sources: Mapping[str, str]) -> str:
+    digest = hashlib.sha256(process_key.encode())
+    for name in sorted(sources):
+        digest.update(name.encode() + b"\0" + sources[name].encode() + b"\0")
+    return digest.hexdigest()
+
+
+def parse_bundle(process_key: str, sources: Mapping[str, str]) -> ProcessBundle:
+    """Parse `process_key` from BPMN sources (file name → XML). Raises EngineError with the parser's reason."""
+    parser = SpiffBpmnParser()
+    try:
+        for name, xml in sources.items():
+            parser.add_bpmn_str(xml.encode("utf-8"), filename=name)
+        spec = parser.get_spec(process_key)
+        subprocess_specs = parser.get_subprocess_specs(process_key)
+    except SpiffWorkflowException as exc:
+        raise EngineError(str(exc)) from exc
+    except Exception as exc:  # lxml syntax errors and the parser's own bugs
+        raise EngineError(f"{type(exc).__name__}: {exc}") from exc
+    return ProcessBundle(process_key, _fingerprint(process_key, sources), spec, subprocess_specs)
+
+
+def bundle_for(process_key: str, sources_fn: Callable[[], Mapping[str, str]], cache_key: str) -> ProcessBundle:
+    """The cached bundle for a deployed version; `cache_key` must change whenever the sources do."""
+    bundle = _bundle_cache.get(cache_key)
+    if bundle is None:
+        with _bundle_lock:
+            bundle = _bundle_cache.get(cache_key)
+            if bundle is None:
+                bundle = parse_bundle(process_key, sources_fn())
+                _bundle_cache[cache_key] = bundle
+    return bundle
+
+
+def _serialize(workflow: BpmnWorkflow) -> str:
+    _registry._encoder_mode = True
+    try:
+        dct = _serializer.to_dict(workflow)
+        dct["serializer_version"] = SERIALIZER_VERSION
+        return json.dumps(dct, cls=_encoder_cls, separators=(",", ":"))
+    finally:
+        _registry._encoder_mode = False
+
+
+def _deserialize(bundle: ProcessBundle, state: str) -> BpmnWorkflow:
+    dct = json.loads(state)
+    version = dct.pop("serializer_version", None)
+    if version != SERIALIZER_VERSION:
+        raise EngineError(f"unsupported serializer version {version!r}")
+    workflow = _serializer.from_dict(dct, bundle=bundle)
+    workflow.script_engine = _script_engine
+    return workflow
+
+
+def _properties(task_spec: Any) -> dict[str, str]:
+    return dict(getattr(task_spec, "extensions", {}).get("properties", {}))
+
+
+def _ready_info(workflow: BpmnWorkflow, task: Any) -> ReadyTaskInfo:
+    spec = task.task_spec
+    props = _properties(spec)
+    context_id = context_name = None
+    context_props: dict[str, str] = {}
+    parent_task_id = task.workflow.parent_task_id
+    if parent_task_id is not None:
+        caller = workflow.get_task_from_id(parent_task_id)
+        context_id, context_name = caller.task_spec.bpmn_id, caller.task_spec.bpmn_name
+        context_props = _properties(caller.task_spec)
+    return ReadyTaskInfo(
+        task_id=str(task.id),
+        bpmn_id=spec.bpmn_id,
+        name=spec.bpmn_name or spec.bpmn_id,
+        lane=spec.lane,
+        form_key=props.get("form"),
+        properties=props,
+        context_bpmn_id=context_id,
+        context_name=context_name,
+        context_properties=context_props,
+    )
+
+
+def _waiting_timers(workflow: BpmnWorkflow) -> list[tuple[Any, datetime]]:
+    """WAITING timer events with their due time (aware UTC), inside called processes too."""
+    timers = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        value = task.internal_data.get("event_value")
+        if isinstance(definition, TimerEventDefinition) and isinstance(value, str):
+            timers.append((task, TimerEventDefinition.get_datetime(value)))
+    return timers
+
+
+def _next_timer(workflow: BpmnWorkflow) -> datetime | None:
+    due = [moment for _task, moment in _waiting_timers(workflow)]
+    return min(due).replace(tzinfo=None) if due else None
+
+
+def _end_event(workflow: BpmnWorkflow) -> str | None:
+    if not workflow.is_completed():
+        return None
+    ends = [
+        t.task_spec.bpmn_id
+        for t in workflow.get_tasks(state=TaskState.COMPLETED, skip_subprocesses=True)
+        if type(t.task_spec).__name__ == "EndEvent"
+    ]
+    return ends[-1] if ends else None
+
+
+def _latest_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    if workflow.is_completed():
+        return dict(workflow.data)
+    last = workflow.last_task
+    return dict(last.data) if last is not None else {}
+
+
+def _snapshot(workflow: BpmnWorkflow, fired: list[str] | None = None) -> WorkflowSnapshot:
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    return WorkflowSnapshot(
+        state=_serialize(workflow),
+        ready_tasks=[_ready_info(workflow, t) for t in ready],
+        completed=workflow.is_completed(),
+        end_event=_end_event(workflow),
+        next_timer_at=_next_timer(workflow),
+        data=_latest_data(workflow),
+        fired_timers=fired or [],
+    )
+
+
+def _run_engine(workflow: BpmnWorkflow) -> None:
+    try:
+        workflow.do_engine_steps()
+    except SpiffWorkflowException as exc:
+        raise EngineError(str(exc)) from exc
+
+
+def start_workflow(bundle: ProcessBundle, data: Mapping[str, Any]) -> WorkflowSnapshot:
+    workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=_script_engine)
+    workflow.get_tasks(state=TaskState.READY)[0].set_data(**data)
+    _run_engine(workflow)
+    return _snapshot(workflow)
+
+
+def complete_task(
+    bundle: ProcessBundle, state: str, task_id: str, data: Mapping[str, Any]
+) -> WorkflowSnapshot:
+    """Complete one READY human task with the form's data and run the engine to the next wait."""
+    workflow = _deserialize(bundle, state)
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except (TaskNotFoundException, ValueError) as exc:
+        raise TaskNotReady(f"no task {task_id}") from exc
+    # run() would happily execute a FUTURE task: only a READY human task may be completed.
+    if task.state != TaskState.READY or not task.task_spec.manual:
+        raise TaskNotReady(f"task {task.task_spec.bpmn_id} is {TaskState.get_name(task.state)}")
+    task.set_data(**data)
+    try:
+        task.run()
+    except SpiffWorkflowException as exc:
+        raise EngineError(str(exc)) from exc
+    _run_engine(workflow)
+    return _snapshot(workflow)
+
+
+def fire_due_timers(bundle: ProcessBundle, state: str, now: datetime) -> WorkflowSnapshot:
+    """Fire the timers due at `now` (naive UTC), then run the engine. `now` may lie ahead in tests."""
+    workflow = _deserialize(bundle, state)
+    moment = now.replace(tzinfo=UTC)
+    fired: list[str] = []
+    for task, due in _waiting_timers(workflow):
+        if due <= moment:
+            task.internal_data["event_fired"] = True
+            fired.append(task.task_spec.bpmn_name or task.task_spec.bpmn_id)
+    if fired:
+        workflow.refresh_timers()
+        _run_engine(workflow)
+    return _snapshot(workflow, fired)
