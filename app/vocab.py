@@ -1,0 +1,58 @@
+"""Controlled vocabularies of the rulebook, with the Chinese wording the annexes use."""
+
+RISK_TYPES: dict[str, str] = {
+    "major_illness": "因重大疾病",
+    "natural_disaster": "因自然灾害",
+    "accident": "因意外变故",
+    "industry_failure": "因产业失败",
+    "unstable_employment": "因就业不稳",
+    "other": "其它原因",
+}
+
+HOUSEHOLD_KINDS: dict[str, str] = {"lifted": "已脱贫户", "non_poor": "非贫困户"}
+
+RISK_LEVELS: dict[str, str] = {
+    "at_risk": "返贫（致贫）风险户",
+    "returned": "返贫户（新致贫户）",
+}
+
+CASE_STATUSES: dict[str, str] = {
+    "certification": "认定中",
+    "publicity": "公示中",
+    "assistance": "帮扶中",
+    "closure": "验收中",
+    "announcement": "销号公告中",
+    "closed": "已销号",
+    "rejected": "不予认定",
+}
+OPEN_CASE_STATUSES = ("certification", "publicity", "assistance", "closure", "announcement")
+
+SCREENING_STATUSES: dict[str, str] = {"screening": "排查中", "assessing": "评估中", "completed": "已完成"}
+
+MEASURE_TYPES: dict[str, str] = {
+    "industry": "产业帮扶",
+    "employment": "就业帮扶",
+    "health": "健康帮扶（医疗保障）",
+    "education": "教育帮扶",
+    "housing": "住房安全保障",
+    "social_security": "兜底保障（低保、特困供养）",
+    "temporary_relief": "临时救助",
+    "public_welfare_job": "公益岗位",
+    "microcredit": "小额信贷",
+    "other": "其他措施",
+}
+
+DECISION_LABELS: dict[str, str] = {
+    "certify": "认定",
+    "return": "退回",
+    "reject": "不予认定",
+    "pass": "会议通过",
+    "approve": "批准",
+    "no_objection": "无异议",
+    "objection": "有异议",
+    "uphold": "异议成立",
+    "dismiss": "异议不成立",
+    "file": "备案",
+    "accept": "验收合格",
+    "confirm": "复核达标",
+}

@@ -1,0 +1,118 @@
+"""The base of every task form: Chinese messages, a context for choices, and JSON-native task data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from wtforms import Form, RadioField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+
+@dataclass
+class FormContext:
+    """What a form needs to know about its case or screening; filled by the domain layer."""
+
+    today: date
+    households_total: int = 0
+    registered_count: int = 0
+    registrations: list[tuple[int, str]] = field(default_factory=list)
+    cadres: list[tuple[int, str]] = field(default_factory=list)
+    measures: list[tuple[int, str]] = field(default_factory=list)
+    notice_kind: str = "publicity"  # publicity 公示 | announcement 公告
+    min_notice_days: int = 5
+    default_notice_days: int = 5
+
+
+def required(message: str = "此项为必填项") -> DataRequired:
+    return DataRequired(message=message)
+
+
+def opinion_field(label: str = "意见") -> TextAreaField:
+    return TextAreaField(label, validators=[required("请填写意见"), Length(max=2000, message="不超过 2000 字")])
+
+
+def decision_field(choices: list[tuple[str, str]], label: str = "处理意见") -> RadioField:
+    return RadioField(label, choices=choices, validators=[required("请选择处理意见")])
+
+
+def not_after_today(form: TaskForm, field: Any) -> None:
+    if field.data and field.data > form.context.today:
+        raise ValidationError("日期不能晚于今天")
+
+
+def not_before_today(form: TaskForm, field: Any) -> None:
+    if field.data and field.data < form.context.today:
+        raise ValidationError("日期不能早于今天")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k != "csrf_token"}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+class TaskForm(Form):
+    """A user task's form. Field names are the task-data keys that gateways read (`decision`)."""
+
+    title: ClassVar[str] = ""
+
+    class Meta:
+        locales = ["zh"]
+
+    def __init__(self, *args: Any, context: FormContext, **kwargs: Any) -> None:
+        self.context = context
+        super().__init__(*args, **kwargs)
+        self.bind_context()
+
+    def bind_context(self) -> None:
+        """Set choices that depend on the case (cadres of the village, registered households…)."""
+
+    def task_data(self) -> dict[str, Any]:
+        return _plain(dict(self.data))
+
+    @classmethod
+    def describe(cls, context: FormContext) -> list[dict[str, Any]]:
+        """The fields as the API shows them: name, type, label, required, choices."""
+        return [_describe_field(f) for f in cls(context=context)]
+
+
+def _describe_field(f: Any) -> dict[str, Any]:
+    kind = {
+        "RadioField": "choice",
+        "SelectField": "choice",
+        "SelectMultipleField": "multi_choice",
+        "MultiCheckboxField": "multi_choice",
+        "IntegerField": "integer",
+        "DecimalField": "decimal",
+        "DateField": "date",
+        "TextAreaField": "text",
+        "StringField": "string",
+        "FieldList": "list",
+        "HiddenField": "hidden",
+    }.get(type(f).__name__, "string")
+    info: dict[str, Any] = {
+        "name": f.name,
+        "type": kind,
+        "label": str(f.label.text),
+        "required": any(getattr(v, "field_flags", {}).get("required") for v in f.validators),
+    }
+    if kind in ("choice", "multi_choice"):
+        info["choices"] = [{"value": v, "label": str(lbl)} for v, lbl in f.choices or []]
+    if kind == "list":
+        info["min_entries"] = f.min_entries
+        entry = f.unbound_field.args[0] if f.unbound_field.args else None
+        if entry is not None:
+            sub = entry(meta={"locales": ["zh"]})
+            info["item_fields"] = [_describe_field(x) for x in sub]
+    if kind == "date":
+        info["format"] = "YYYY-MM-DD"
+    return info
