@@ -6,7 +6,7 @@ from wtforms import DateField, FieldList, Form, FormField, HiddenField, SelectFi
 from wtforms.validators import Length, Optional, ValidationError
 
 from app.vocab import MEASURE_TYPES
-from forms.base import TaskForm, decision_field, opinion_field, required
+from forms.base import TaskForm, choices, decision_field, opinion_field, required
 
 
 class MeasureEntryForm(Form):
@@ -15,7 +15,8 @@ class MeasureEntryForm(Form):
         csrf = False
 
     content = TextAreaField("措施内容", validators=[Optional(), Length(max=1000)])
-    measure_type = SelectField("措施类型", choices=[("", "请选择")] + list(MEASURE_TYPES.items()))
+    measure_type = SelectField("措施类型", choices=choices([("", "请选择"), *MEASURE_TYPES.items()]),
+                               validate_choice=False)  # checked in MeasuresPlanForm, blank rows allowed
     responsible_unit = StringField("责任单位", validators=[Optional(), Length(max=128)])
     deadline = DateField("完成时限", validators=[Optional()])
 
@@ -31,7 +32,7 @@ class MeasuresPlanForm(TaskForm):
     cadre_id = SelectField("包抓干部", coerce=int, validators=[required("请选择包抓干部")])
 
     def bind_context(self) -> None:
-        self.cadre_id.choices = [(0, "请选择")] + list(self.context.cadres)
+        self.cadre_id.choices = choices([(0, "请选择"), *self.context.cadres])
 
     def validate_measures(self, field: Any) -> None:
         filled = [entry.form for entry in field if not entry.form.is_blank()]

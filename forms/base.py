@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from wtforms import Form, RadioField, TextAreaField
+from wtforms import Form, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 
@@ -26,6 +26,11 @@ class FormContext:
     default_notice_days: int = 5
 
 
+def choices(pairs: Any) -> list[SelectChoice]:
+    """WTForms 3.3 takes options as SelectChoice objects."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def required(message: str = "此项为必填项") -> DataRequired:
     return DataRequired(message=message)
 
@@ -34,8 +39,8 @@ def opinion_field(label: str = "意见") -> TextAreaField:
     return TextAreaField(label, validators=[required("请填写意见"), Length(max=2000, message="不超过 2000 字")])
 
 
-def decision_field(choices: list[tuple[str, str]], label: str = "处理意见") -> RadioField:
-    return RadioField(label, choices=choices, validators=[required("请选择处理意见")])
+def decision_field(options: list[tuple[str, str]], label: str = "处理意见") -> RadioField:
+    return RadioField(label, choices=choices(options), validators=[required("请选择处理意见")])
 
 
 def not_after_today(form: TaskForm, field: Any) -> None:
@@ -106,7 +111,7 @@ def _describe_field(f: Any) -> dict[str, Any]:
         "required": any(getattr(v, "field_flags", {}).get("required") for v in f.validators),
     }
     if kind in ("choice", "multi_choice"):
-        info["choices"] = [{"value": v, "label": str(lbl)} for v, lbl in f.choices or []]
+        info["choices"] = [{"value": c.value, "label": str(c.label)} for c in f.choices or []]
     if kind == "list":
         info["min_entries"] = f.min_entries
         entry = f.unbound_field.args[0] if f.unbound_field.args else None

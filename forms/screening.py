@@ -5,7 +5,7 @@ from typing import Any
 from wtforms import DateField, IntegerField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from forms.base import TaskForm, not_after_today, required
+from forms.base import TaskForm, choices, not_after_today, required
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -43,4 +43,4 @@ class AssessmentForm(TaskForm):
     )
 
     def bind_context(self) -> None:
-        self.key_assistance.choices = list(self.context.registrations)
+        self.key_assistance.choices = choices(self.context.registrations)
