@@ -1,0 +1,19 @@
+"""Defaults only. instance/config.py and the environment override them; tests pass a mapping."""
+
+COUNTY_CODE = "610922"
+COUNTY_NAME = "石泉县"
+# How the county office is called on screens; the rulebook's name has changed over the years.
+COUNTY_OFFICE_NAME = "县脱贫攻坚领导小组办公室"
+
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+WTF_CSRF_TIME_LIMIT = None
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+PERMANENT_SESSION_LIFETIME = 8 * 3600
+
+API_TOKEN_HOURS = 12
+DEMO_PASSWORD = "Shiquan@2020"
+# National practice: publicity lasts at least five days.
+MIN_NOTICE_DAYS = 5
+DEFAULT_NOTICE_DAYS = 5
+CASES_PER_PAGE = 50

@@ -1,0 +1,24 @@
+"""Persistence only: typed SQLAlchemy 2 models. Domain logic lives in the domain packages."""
+
+from app.models.accounts import ApiToken, User
+from app.models.areas import Area
+from app.models.cases import Case, Measure
+from app.models.households import Household, Member
+from app.models.screenings import RiskRegistration, Screening
+from app.models.workflow import Event, ProcessVersion, ReadyTask, WorkflowInstance
+
+__all__ = [
+    "ApiToken",
+    "Area",
+    "Case",
+    "Event",
+    "Household",
+    "Measure",
+    "Member",
+    "ProcessVersion",
+    "ReadyTask",
+    "RiskRegistration",
+    "Screening",
+    "User",
+    "WorkflowInstance",
+]

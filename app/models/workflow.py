@@ -1,0 +1,101 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.clock import utcnow
+from app.extensions import db
+
+
+class ProcessVersion(db.Model):
+    """A deployed BPMN file. Cases keep the version they started on."""
+
+    __tablename__ = "process_version"
+    __table_args__ = (UniqueConstraint("process_key", "version", name="uq_process_version_key_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(128), default="")
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Called processes are pinned too: {process_key: process_version.id}.
+    dependencies: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    is_current: Mapped[bool] = mapped_column(default=False, index=True)
+    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class WorkflowInstance(db.Model):
+    """The engine's serialised state of one running process. The spec is stored by reference."""
+
+    __tablename__ = "workflow_instance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # screening | case
+    state: Mapped[str] = mapped_column(Text)
+    completed: Mapped[bool] = mapped_column(default=False)
+    end_event: Mapped[str | None] = mapped_column(String(64))
+    next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    revision: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    process_version: Mapped[ProcessVersion] = relationship(lazy="joined")
+
+    # Optimistic locking: a concurrent writer's UPDATE matches no row and fails.
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class ReadyTask(db.Model):
+    """A human task waiting for someone: the inbox is SQL over these rows, never the workflow state."""
+
+    __tablename__ = "ready_task"
+    __table_args__ = (
+        Index("ix_ready_task_role_village", "role", "village_code"),
+        Index("ix_ready_task_role_town", "role", "town_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id"), index=True)
+    task_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    bpmn_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    context_name: Mapped[str] = mapped_column(String(128), default="")
+    form_key: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    village_code: Mapped[str] = mapped_column(String(12))
+    town_code: Mapped[str] = mapped_column(String(9))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("household_case.id"), index=True)
+    screening_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(128))
+    ready_since: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    @property
+    def title(self) -> str:
+        return f"{self.context_name} · {self.name}" if self.context_name else self.name
+
+
+class Event(db.Model):
+    """Append-only history: who did what, when, with which opinion."""
+
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_instance.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("household_case.id"), index=True)
+    screening_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id"), index=True)
+    bpmn_id: Mapped[str | None] = mapped_column(String(64))
+    task_name: Mapped[str | None] = mapped_column(String(160))
+    decision: Mapped[str | None] = mapped_column(String(32))
+    opinion: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+    actor = relationship("User", lazy="joined")
