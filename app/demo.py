@@ -1,0 +1,46 @@
+"""Load the synthetic demo county (石泉县 with its real towns; villages, people and ID numbers are made up)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, insert, select
+
+from app.accounts.operations import hash_password
+from app.extensions import db
+from app.models import Area, Household, Member, User
+
+
+def load_demo(password: str, *, towns: int | None = None, villages_per_town: int | None = None,
+              households_per_village: int = 20, seed: int = 610922) -> dict[str, int]:
+    """Insert the demo county into an empty database. Flushes, never commits. Idempotent: a database that
+    already has areas is left as it is."""
+    from app.demo_data import generate_demo_county
+
+    if db.session.scalar(select(func.count()).select_from(Area)):
+        return {"areas": 0, "households": 0, "members": 0, "users": 0}
+    county = generate_demo_county(villages_per_town=villages_per_town, households_per_village=households_per_village,
+                                  seed=seed, towns=towns)
+    # Areas parent-first so the foreign keys hold.
+    order = {"county": 0, "town": 1, "village": 2}
+    db.session.execute(insert(Area), [
+        {"code": a.code, "name": a.name, "level": a.level, "parent_code": a.parent_code}
+        for a in sorted(county.areas, key=lambda a: order[a.level])
+    ])
+    rows = [{
+        "household_no": h.household_no, "village_code": h.village_code, "town_code": h.village_code[:9],
+        "head_name": h.members[0].name, "head_id_number": h.members[0].id_number, "size": len(h.members),
+        "kind": h.kind, "lifted_year": h.lifted_year, "phone": h.phone,
+    } for h in county.households]
+    ids = list(db.session.scalars(insert(Household).returning(Household.id, sort_by_parameter_order=True), rows))
+    members = [{"household_id": hid, "name": m.name, "id_number": m.id_number, "relation": m.relation}
+               for hid, h in zip(ids, county.households, strict=True) for m in h.members]
+    db.session.execute(insert(Member), members)
+    # Every demo account has the same password, so one hash serves them all.
+    password_hash = hash_password(password)
+    db.session.execute(insert(User), [
+        {"username": u.username, "full_name": u.full_name, "role": u.role, "area_code": u.area_code,
+         "unit": u.unit, "password_hash": password_hash, "active": True}
+        for u in county.users
+    ])
+    db.session.flush()
+    return {"areas": len(county.areas), "households": len(rows), "members": len(members),
+            "users": len(county.users)}
