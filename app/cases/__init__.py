@@ -1,0 +1,1 @@
+"""A household's case: certification, publicity, assistance, closure (销号)."""

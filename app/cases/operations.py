@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from app.clock import china_today, utcnow
+from app.engine import WorkflowSnapshot
+from app.errors import NotFound
+from app.extensions import db
+from app.models import Case, Event, Measure, ReadyTask, RiskRegistration, User
+from app.roles import role_label
+from app.workflow import runtime
+from forms import FormContext
+
+END_STATUSES = {"End_Closed": "closed", "End_Rejected": "rejected"}
+
+
+def open_case(registration: RiskRegistration, actor: User | None) -> Case:
+    """A household marked for key assistance at the assessment meeting gets its own case."""
+    household = registration.household
+    instance, snapshot = runtime.start_instance("case", "household_case", {
+        "household_id": household.id, "risk_type": registration.risk_type,
+    })
+    case = Case(household_id=household.id, screening_id=registration.screening_id,
+                village_code=household.village_code, town_code=household.town_code, instance_id=instance.id,
+                risk_type=registration.risk_type, reason=registration.reason)
+    db.session.add(case)
+    db.session.flush()
+    registration.case_id = case.id
+    runtime.record_event(case, "case_opened", actor, instance_id=instance.id,
+                         task_name="评估会议确定为重点帮扶户，报镇认定", opinion=registration.reason)
+    runtime.attach_subject(instance, case, snapshot, actor)
+    return case
+
+
+def get_case(case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound("案件不存在")
+    return case
+
+
+def case_history(case: Case) -> list[Event]:
+    return list(db.session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.at, Event.id)))
+
+
+def case_ready_tasks(case: Case) -> list[ReadyTask]:
+    return list(db.session.scalars(select(ReadyTask).where(ReadyTask.case_id == case.id).order_by(ReadyTask.id)))
+
+
+def holder_label(task: ReadyTask, case: Case) -> str:
+    """Who holds the task: a person for cadre tasks, else the role and its unit."""
+    if task.assignee_id is not None:
+        user = db.session.get(User, task.assignee_id)
+        return f"{role_label(task.role)} {user.full_name}" if user else role_label(task.role)
+    area = case.village.name if task.role == "village_team" else None
+    if task.role in ("town_certifier", "town_leadership"):
+        from app.models import Area
+
+        town = db.session.get(Area, case.town_code)
+        area = town.name if town else None
+    return f"{area} · {role_label(task.role)}" if area else role_label(task.role)
+
+
+# ---- hooks for the runtime ------------------------------------------------------------------
+
+def _label(case: Case) -> str:
+    return f"{case.household.head_name}户"
+
+
+def _assignee_for(case: Case, role: str) -> int | None:
+    return case.cadre_id if role == "cadre" else None
+
+
+def _form_context(case: Case, task: ReadyTask) -> FormContext:
+    from app.config import DEFAULT_NOTICE_DAYS, MIN_NOTICE_DAYS
+    from app.models import User as UserModel
+
+    cadres = db.session.scalars(select(UserModel).where(UserModel.role == "cadre", UserModel.active,
+                                                         UserModel.area_code == case.village_code)
+                                .order_by(UserModel.username)).all()
+    return FormContext(
+        today=china_today(),
+        cadres=[(u.id, f"{u.full_name}（{u.unit}）") for u in cadres],
+        measures=[(m.id, m.content) for m in case.measures],
+        notice_kind="announcement" if "公告" in (task.context_name or "") else "publicity",
+        min_notice_days=MIN_NOTICE_DAYS,
+        default_notice_days=DEFAULT_NOTICE_DAYS,
+    )
+
+
+def _after_task(case: Case, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
+    if task.form_key == "town_certification" and data.get("decision") == "certify":
+        case.risk_level = data.get("risk_level")
+    elif task.form_key == "measures_plan":
+        # A returned plan is redrawn whole: the filed plan is the last one.
+        case.measures.clear()
+        db.session.flush()
+        for position, entry in enumerate(data["measures"]):
+            case.measures.append(Measure(
+                position=position, content=entry["content"], measure_type=entry["measure_type"],
+                responsible_unit=entry["responsible_unit"], deadline=date.fromisoformat(entry["deadline"])))
+        if case.cadre_id != data["cadre_id"]:
+            cadre = db.session.get(User, data["cadre_id"])
+            runtime.record_event(case, "cadre_assigned", actor, task_name="确定包抓干部",
+                                 opinion=cadre.full_name if cadre else None)
+        case.cadre_id = data["cadre_id"]
+    elif task.form_key == "measures_execution":
+        results = {str(r["measure_id"]): r for r in data["results"]}
+        for measure in case.measures:
+            result = results.get(str(measure.id))
+            if result:
+                measure.status = "done"
+                measure.completed_on = date.fromisoformat(result["completed_on"])
+                measure.result = result["result"]
+
+
+def _after_step(case: Case, snapshot: WorkflowSnapshot, actor: User | None) -> None:
+    case.updated_at = utcnow()
+    if snapshot.completed:
+        case.status = END_STATUSES.get(snapshot.end_event or "", "closed")
+        case.closed_at = utcnow()
+        case.current_step = "已销号" if case.status == "closed" else "不予认定，已办结"
+        runtime.record_event(case, f"case_{case.status}", actor, task_name=case.current_step)
+        return
+    if snapshot.ready_tasks:
+        first = snapshot.ready_tasks[0]
+        case.status = first.context_properties.get("phase") or first.properties.get("phase") or case.status
+        case.current_step = "、".join(
+            f"{t.context_name} · {t.name}" if t.context_name else t.name for t in snapshot.ready_tasks)[:255]
+    elif snapshot.next_timer_at is not None:
+        from app.clock import to_china
+
+        ends = to_china(snapshot.next_timer_at).strftime("%Y-%m-%d %H:%M")
+        case.current_step = f"公示（公告）期，{ends} 期满"[:255]
+
+
+def _link(event: Event, case: Case) -> None:
+    event.case_id = case.id
+
+
+runtime.register_subject("case", runtime.SubjectHooks(
+    load=lambda cid: db.session.get(Case, cid),
+    label=_label,
+    assignee_for=_assignee_for,
+    form_context=_form_context,
+    after_task=_after_task,
+    after_step=_after_step,
+    link=_link,
+))

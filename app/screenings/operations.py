@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.clock import china_today
+from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from app.extensions import db
+from app.models import Area, Case, Event, Household, ReadyTask, RiskRegistration, Screening, User
+from app.vocab import OPEN_CASE_STATUSES, RISK_TYPES
+from app.workflow import runtime
+from forms import FormContext
+
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_month(month: str) -> str:
+    if not MONTH_RE.match(month or ""):
+        raise InvalidInput("月份格式应为 YYYY-MM，例如 2026-11")
+    return month
+
+
+def start_monthly_screening(month: str, actor: User | None) -> list[Screening]:
+    """One screening per village for the month; villages that already have one are left alone."""
+    parse_month(month)
+    if actor is not None and actor.role != "county_office":
+        raise PermissionDenied("只有县办可以启动月度排查")
+    done = set(db.session.scalars(select(Screening.village_code).where(Screening.month == month)))
+    totals = dict(db.session.execute(
+        select(Household.village_code, func.count()).group_by(Household.village_code)).all())
+    created = []
+    villages = db.session.scalars(select(Area).where(Area.level == "village").order_by(Area.code)).all()
+    for village in villages:
+        if village.code in done:
+            continue
+        instance, snapshot = runtime.start_instance("screening", "monthly_screening",
+                                                    {"month": month, "village_code": village.code})
+        screening = Screening(month=month, village_code=village.code, town_code=village.code[:9],
+                              instance_id=instance.id, households_total=totals.get(village.code, 0),
+                              started_by_id=actor.id if actor else None)
+        db.session.add(screening)
+        db.session.flush()
+        runtime.record_event(screening, "screening_started", actor, instance_id=instance.id,
+                             task_name=f"{month} 月度排查开始")
+        runtime.attach_subject(instance, screening, snapshot, actor)
+        created.append(screening)
+    return created
+
+
+def get_screening(screening_id: int) -> Screening:
+    screening = db.session.get(Screening, screening_id)
+    if screening is None:
+        raise NotFound("排查记录不存在")
+    return screening
+
+
+def _open_screening_task(screening: Screening, actor: User) -> ReadyTask:
+    from app.access import can_act_on
+
+    task = db.session.scalar(select(ReadyTask).where(ReadyTask.screening_id == screening.id,
+                                                     ReadyTask.form_key == "screening"))
+    if task is None:
+        raise Conflict("本月排查登记已结束，不能再修改风险户名单")
+    if not can_act_on(actor, task):
+        raise PermissionDenied("您无权登记本村的风险户")
+    return task
+
+
+def register_household(screening: Screening, household_id: int, risk_type: str, reason: str,
+                       actor: User) -> RiskRegistration:
+    _open_screening_task(screening, actor)
+    household = db.session.get(Household, household_id)
+    if household is None or household.village_code != screening.village_code:
+        raise InvalidInput("该户不在本村的监测范围内")
+    if risk_type not in RISK_TYPES:
+        raise InvalidInput("请选择返贫风险类型")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("请填写详细原因")
+    if len(reason) > 1000:
+        raise InvalidInput("详细原因不超过 1000 字")
+    exists = db.session.scalar(select(RiskRegistration).where(
+        RiskRegistration.screening_id == screening.id, RiskRegistration.household_id == household_id))
+    if exists is not None:
+        raise Conflict(f"{household.head_name}户本月已登记")
+    registration = RiskRegistration(screening_id=screening.id, household_id=household_id, risk_type=risk_type,
+                                    reason=reason, registered_by_id=actor.id)
+    db.session.add(registration)
+    db.session.flush()
+    runtime.record_event(screening, "household_registered", actor,
+                         task_name=f"登记风险户：{household.head_name}（{RISK_TYPES[risk_type]}）", opinion=reason)
+    return registration
+
+
+def remove_registration(screening: Screening, registration_id: int, actor: User) -> None:
+    _open_screening_task(screening, actor)
+    registration = db.session.get(RiskRegistration, registration_id)
+    if registration is None or registration.screening_id != screening.id:
+        raise NotFound("登记记录不存在")
+    runtime.record_event(screening, "registration_removed", actor,
+                         task_name=f"撤销登记：{registration.household.head_name}")
+    db.session.delete(registration)
+    db.session.flush()
+
+
+def search_village_households(village_code: str, query: str, limit: int = 20) -> list[Household]:
+    query = (query or "").strip().upper()
+    stmt = select(Household).where(Household.village_code == village_code)
+    if query:
+        stmt = stmt.where((Household.head_name.contains(query)) | (Household.head_id_number.contains(query)))
+    return list(db.session.scalars(stmt.order_by(Household.household_no).limit(limit)))
+
+
+# ---- hooks for the runtime ------------------------------------------------------------------
+
+def _label(screening: Screening) -> str:
+    return f"{screening.village.name} {screening.month} 月度排查"
+
+
+def _form_context(screening: Screening, task: ReadyTask) -> FormContext:
+    registrations = screening.registrations
+    return FormContext(
+        today=china_today(),
+        households_total=screening.households_total,
+        registered_count=len(registrations),
+        registrations=[(r.id, f"{r.household.head_name}（{RISK_TYPES.get(r.risk_type, r.risk_type)}）")
+                       for r in registrations],
+    )
+
+
+def _after_task(screening: Screening, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
+    if task.form_key == "screening":
+        screening.households_checked = data["households_checked"]
+    elif task.form_key == "assessment":
+        from app.cases.operations import open_case
+
+        chosen = set(data.get("key_assistance") or [])
+        for registration in screening.registrations:
+            if registration.id not in chosen:
+                continue
+            open_case_id = db.session.scalar(select(Case.id).where(
+                Case.household_id == registration.household_id, Case.status.in_(OPEN_CASE_STATUSES)))
+            if open_case_id is not None:
+                raise InvalidInput(f"{registration.household.head_name}户已有在办案件（#{open_case_id}），不能重复上报")
+            registration.key_assistance = True
+            open_case(registration, actor)
+
+
+def _after_step(screening: Screening, snapshot: Any, actor: User | None) -> None:
+    if snapshot.completed:
+        screening.status = "completed"
+        from app.clock import utcnow
+
+        screening.completed_at = utcnow()
+    elif any(t.form_key == "assessment" for t in snapshot.ready_tasks):
+        screening.status = "assessing"
+
+
+def _link(event: Event, screening: Screening) -> None:
+    event.screening_id = screening.id
+
+
+runtime.register_subject("screening", runtime.SubjectHooks(
+    load=lambda sid: db.session.get(Screening, sid),
+    label=_label,
+    assignee_for=lambda _s, _role: None,
+    form_context=_form_context,
+    after_task=_after_task,
+    after_step=_after_step,
+    link=_link,
+))

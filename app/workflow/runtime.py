@@ -1,0 +1,268 @@
+"""Start instances, complete tasks and fire timers; keep query rows and history in step with the state.
+
+Every function here flushes and never commits: the request or CLI command commits once, at the edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
+
+from app import engine
+from app.clock import utcnow
+from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from app.extensions import db
+from app.models import Event, ProcessVersion, ReadyTask, User, WorkflowInstance
+from app.processes import bundle_for_version, current_version
+from app.roles import role_for_lane
+from forms import FormContext, TaskForm, form_class
+
+
+class TaskFormInvalid(InvalidInput):
+    """The form did not validate; `form` carries the user's input and the messages."""
+
+    def __init__(self, form: TaskForm) -> None:
+        super().__init__("表单填写有误，请按提示修改", _flat_errors(form.errors))
+        self.form = form
+
+
+def _flat_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
+    for key, value in errors.items() if isinstance(errors, dict) else enumerate(errors):
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flat_errors(value, name + "-"))
+        elif isinstance(value, list) and value and not all(isinstance(v, str) for v in value):
+            for index, item in enumerate(value):
+                if isinstance(item, dict):
+                    flat.update(_flat_errors(item, f"{name}-{index}-"))
+                elif item:
+                    flat.setdefault(name, []).append(str(item))
+        else:
+            flat[name] = [str(v) for v in (value if isinstance(value, list) else [value])]
+    return flat
+
+
+class Subject(Protocol):
+    """A case or a screening: what a workflow instance is about."""
+
+    id: int
+    instance_id: int
+    village_code: str
+    town_code: str
+
+
+@dataclass
+class SubjectHooks:
+    """What the runtime needs from the domain package that owns a kind of subject."""
+
+    load: Callable[[int], Any]
+    label: Callable[[Any], str]
+    assignee_for: Callable[[Any, str], int | None]  # (subject, role) -> user id
+    form_context: Callable[[Any, ReadyTask], FormContext]
+    after_task: Callable[[Any, ReadyTask, dict[str, Any], User | None], None]
+    after_step: Callable[[Any, engine.WorkflowSnapshot, User | None], None]
+    link: Callable[[Event, Any], None]
+
+
+HOOKS: dict[str, SubjectHooks] = {}
+
+
+def register_subject(kind: str, hooks: SubjectHooks) -> None:
+    HOOKS[kind] = hooks
+
+
+def start_instance(kind: str, process_key: str,
+                   data: dict[str, Any]) -> tuple[WorkflowInstance, engine.WorkflowSnapshot]:
+    version = current_version(process_key)
+    snapshot = engine.start_workflow(bundle_for_version(version), data)
+    instance = WorkflowInstance(
+        process_version_id=version.id, kind=kind, state=snapshot.state, completed=snapshot.completed,
+        end_event=snapshot.end_event, next_timer_at=snapshot.next_timer_at,
+    )
+    db.session.add(instance)
+    db.session.flush()
+    return instance, snapshot
+
+
+def attach_subject(instance: WorkflowInstance, subject: Any, snapshot: engine.WorkflowSnapshot,
+                   actor: User | None) -> None:
+    """After the subject row exists: write its first ready-task rows and let the domain react."""
+    hooks = HOOKS[instance.kind]
+    _sync_ready_tasks(instance, subject, snapshot, hooks)
+    hooks.after_step(subject, snapshot, actor)
+
+
+def record_event(subject: Any, kind: str, actor: User | None, *, instance_id: int | None = None,
+                 bpmn_id: str | None = None, task_name: str | None = None, decision: str | None = None,
+                 opinion: str | None = None, data: dict[str, Any] | None = None,
+                 remote_addr: str | None = None, subject_kind: str | None = None) -> Event:
+    event = Event(kind=kind, actor_id=actor.id if actor else None, instance_id=instance_id, bpmn_id=bpmn_id,
+                  task_name=task_name, decision=decision, opinion=opinion, data=data, remote_addr=remote_addr,
+                  at=utcnow())
+    if subject is not None:
+        HOOKS[subject_kind or _kind_of(subject)].link(event, subject)
+    db.session.add(event)
+    return event
+
+
+def _kind_of(subject: Any) -> str:
+    return "case" if type(subject).__name__ == "Case" else "screening"
+
+
+def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine.WorkflowSnapshot,
+                      hooks: SubjectHooks) -> None:
+    wanted = {t.task_id: t for t in snapshot.ready_tasks}
+    existing = {r.task_uuid: r for r in db.session.scalars(
+        select(ReadyTask).where(ReadyTask.instance_id == instance.id))}
+    gone = [uuid for uuid in existing if uuid not in wanted]
+    if gone:
+        db.session.execute(delete(ReadyTask).where(ReadyTask.task_uuid.in_(gone)))
+    label = hooks.label(subject)
+    for task_id, info in wanted.items():
+        if task_id in existing:
+            continue
+        role = role_for_lane(info.lane)
+        if role is None or info.form_key is None:
+            raise DomainError(f"流程图错误：任务“{info.name}”没有已知角色的泳道或表单")
+        db.session.add(ReadyTask(
+            instance_id=instance.id, task_uuid=task_id, bpmn_id=info.bpmn_id, name=info.name,
+            context_name=info.context_name or "", form_key=info.form_key, role=role,
+            village_code=subject.village_code, town_code=subject.town_code,
+            assignee_id=hooks.assignee_for(subject, role),
+            case_id=subject.id if instance.kind == "case" else None,
+            screening_id=subject.id if instance.kind == "screening" else None,
+            subject=label, ready_since=utcnow(),
+        ))
+
+
+def _save(instance: WorkflowInstance, snapshot: engine.WorkflowSnapshot) -> None:
+    instance.state = snapshot.state
+    instance.completed = snapshot.completed
+    instance.end_event = snapshot.end_event
+    instance.next_timer_at = snapshot.next_timer_at
+    instance.updated_at = utcnow()
+
+
+def _flush_or_conflict() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise Conflict("该案件刚被其他人更新，您的提交未保存，请刷新后重试") from exc
+
+
+def get_ready_task(task_row_id: int) -> ReadyTask:
+    task = db.session.get(ReadyTask, task_row_id)
+    if task is None:
+        raise Conflict("该任务已办理或已不存在，请回到待办列表")
+    return task
+
+
+def subject_of(task: ReadyTask) -> Any:
+    kind = "case" if task.case_id is not None else "screening"
+    subject = HOOKS[kind].load(task.case_id if kind == "case" else task.screening_id)  # type: ignore[arg-type]
+    if subject is None:
+        raise NotFound("任务所属的案件不存在")
+    return subject
+
+
+def build_form(task: ReadyTask, formdata: MultiDict[str, Any] | None = None,
+               data: dict[str, Any] | None = None) -> TaskForm:
+    subject = subject_of(task)
+    hooks = HOOKS["case" if task.case_id is not None else "screening"]
+    context = hooks.form_context(subject, task)
+    return form_class(task.form_key)(formdata=formdata, data=data, context=context)
+
+
+def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: User, expected_revision: int | None,
+                       remote_addr: str | None = None) -> tuple[TaskForm, Any]:
+    """Validate the form and complete the task. Raises InvalidInput (with the bound form's errors),
+    Conflict (stale or doubled submit) or PermissionDenied; on any of them nothing is changed."""
+    from app.access import can_act_on
+
+    task = get_ready_task(task_row_id)
+    if not can_act_on(actor, task):
+        raise PermissionDenied("您无权办理此任务")
+    instance = db.session.get(WorkflowInstance, task.instance_id)
+    if instance is None:
+        raise NotFound("流程实例不存在")
+    if expected_revision is not None and instance.revision != expected_revision:
+        raise Conflict("该案件在您打开表单后已被更新，请刷新后重试")
+    form = build_form(task, formdata=formdata)
+    if not form.validate():
+        raise TaskFormInvalid(form)
+    data = form.task_data()
+    kind = instance.kind
+    hooks = HOOKS[kind]
+    subject = subject_of(task)
+    bundle = bundle_for_version(instance.process_version)
+    try:
+        snapshot = engine.complete_task(bundle, instance.state, task.task_uuid, data)
+    except engine.TaskNotReady as exc:
+        raise Conflict("该任务已办理，不能重复提交") from exc
+    except engine.EngineError as exc:
+        raise DomainError(f"流程执行出错：{exc}") from exc
+    record_event(subject, "task_completed", actor, instance_id=instance.id, bpmn_id=task.bpmn_id,
+                 task_name=task.title, decision=data.get("decision"), opinion=_opinion(data), data=data,
+                 remote_addr=remote_addr, subject_kind=kind)
+    hooks.after_task(subject, task, data, actor)
+    _save(instance, snapshot)
+    _flush_or_conflict()
+    _sync_ready_tasks(instance, subject, snapshot, hooks)
+    hooks.after_step(subject, snapshot, actor)
+    _flush_or_conflict()
+    return form, subject
+
+
+def _opinion(data: dict[str, Any]) -> str | None:
+    for key in ("opinion", "supplement", "objection_content", "summary", "minutes", "note"):
+        if data.get(key):
+            return str(data[key])
+    return None
+
+
+def run_due_timers(now: datetime | None = None, limit: int = 500) -> int:
+    """Fire the timers due at `now` (naive UTC; default the real time). Returns how many instances moved."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(WorkflowInstance).where(WorkflowInstance.next_timer_at.is_not(None),
+                                       WorkflowInstance.next_timer_at <= now,
+                                       WorkflowInstance.completed.is_(False))
+        .order_by(WorkflowInstance.next_timer_at).limit(limit)
+    ).all()
+    moved = 0
+    for instance in due:
+        hooks = HOOKS[instance.kind]
+        subject = _subject_for_instance(instance)
+        snapshot = engine.fire_due_timers(bundle_for_version(instance.process_version), instance.state, now)
+        for name in snapshot.fired_timers:
+            record_event(subject, "timer_fired", None, instance_id=instance.id, task_name=name,
+                         subject_kind=instance.kind)
+        _save(instance, snapshot)
+        _flush_or_conflict()
+        _sync_ready_tasks(instance, subject, snapshot, hooks)
+        hooks.after_step(subject, snapshot, None)
+        moved += 1 if snapshot.fired_timers else 0
+    db.session.flush()
+    return moved
+
+
+def _subject_for_instance(instance: WorkflowInstance) -> Any:
+    from app.models import Case, Screening
+
+    model = Case if instance.kind == "case" else Screening
+    subject = db.session.scalar(select(model).where(model.instance_id == instance.id))
+    if subject is None:
+        raise NotFound(f"instance {instance.id} has no {instance.kind}")
+    return subject
+
+
+def version_label(version: ProcessVersion) -> str:
+    return f"{version.name or version.process_key} v{version.version}"
