@@ -1,0 +1,130 @@
+"""flask --app app … : command groups per noun."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from flask_migrate import upgrade
+
+from app.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(load_demo_command)
+    app.cli.add_command(timers)
+    app.cli.add_command(processes)
+    app.cli.add_command(screenings)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Apply the migrations and deploy the diagrams of processes/ (changed ones become new versions)."""
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    from app.processes import deploy_directory
+
+    created = deploy_directory(current_app.config["PROCESSES_DIR"])
+    db.session.commit()
+    for version in created:
+        click.echo(f"deployed {version.process_key} v{version.version}")
+    click.echo("database ready")
+
+
+@click.command("load-demo")
+@with_appcontext
+@click.option("--households-per-village", default=20, show_default=True, type=int)
+@click.option("--villages-per-town", default=None, type=int, help="default: about 161 villages in all")
+@click.option("--towns", default=None, type=int, help="only the first N towns")
+def load_demo_command(households_per_village: int, villages_per_town: int | None, towns: int | None) -> None:
+    """Load the demo county (石泉县) into an empty database; does nothing if areas exist."""
+    from app.demo import load_demo
+
+    counts = load_demo(current_app.config["DEMO_PASSWORD"], towns=towns, villages_per_town=villages_per_town,
+                       households_per_village=households_per_village)
+    db.session.commit()
+    if not counts["areas"]:
+        click.echo("demo county already loaded; nothing to do")
+    else:
+        click.echo("loaded " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is not None:
+        from datetime import UTC
+
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+@click.group(cls=AppGroup)
+def timers() -> None:
+    """BPMN timers (公示期满 …)."""
+
+
+@timers.command("run")
+@click.option("--once", is_flag=True, help="process the due timers once and exit")
+@click.option("--interval", default=30, show_default=True, help="seconds between polls")
+@click.option("--now", "now_text", default=None, help="pretend it is this time (ISO 8601; for drills and tests)")
+def timers_run(once: bool, interval: int, now_text: str | None) -> None:
+    from app.workflow.runtime import run_due_timers
+
+    now = _parse_now(now_text)
+    while True:
+        moved = run_due_timers(now)
+        db.session.commit()
+        if moved or once:
+            click.echo(f"fired timers of {moved} instance(s)")
+        if once:
+            return
+        time.sleep(interval)
+
+
+@click.group(cls=AppGroup)
+def processes() -> None:
+    """Process diagrams."""
+
+
+@processes.command("check")
+@click.argument("directory", required=False)
+def processes_check(directory: str | None) -> None:
+    """Check the diagrams: lanes are roles, forms exist, conditions read form fields."""
+    from pathlib import Path
+
+    from app.processes import check_diagrams
+
+    folder = Path(directory or current_app.config["PROCESSES_DIR"])
+    files = {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.bpmn"))}
+    problems = check_diagrams(files)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"{len(files)} diagram(s) OK")
+
+
+@click.group(cls=AppGroup)
+def screenings() -> None:
+    """Monthly screening."""
+
+
+@screenings.command("start")
+@click.option("--month", required=True, help="YYYY-MM")
+def screenings_start(month: str) -> None:
+    """Start the month's screening in every village (idempotent)."""
+    from app.errors import DomainError
+    from app.screenings.operations import start_monthly_screening
+
+    try:
+        created = start_monthly_screening(month, actor=None)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"started {len(created)} screening(s) for {month}")

@@ -1,0 +1,79 @@
+"""Thin blueprints per user kind; they parse the request, call one operation, render or redirect."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, request
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from app.extensions import db, login_manager
+
+
+def register_web(app: Flask) -> None:
+    from app.web import api, auth, cases, errors, screenings, tasks
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "warning"
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(screenings.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+    _register_template_helpers(app)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> Any:
+    from app.models import User
+
+    return db.session.get(User, int(user_id))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from app.clock import to_china
+    from app.roles import role_label
+    from app.vocab import (
+        CASE_STATUSES,
+        DECISION_LABELS,
+        HOUSEHOLD_KINDS,
+        MEASURE_TYPES,
+        RISK_LEVELS,
+        RISK_TYPES,
+        SCREENING_STATUSES,
+    )
+
+    @app.template_filter("cst")
+    def _cst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return to_china(value).strftime(fmt) if value else ""
+
+    @app.template_filter("masked_id")
+    def _masked(value: str | None) -> str:
+        # The full ID number is shown only where the work needs it; lists show a masked one.
+        return f"{value[:6]}********{value[-4:]}" if value and len(value) == 18 else (value or "")
+
+    @app.context_processor
+    def _helpers() -> dict[str, Any]:
+        inbox_count = 0
+        if current_user.is_authenticated and not request.path.startswith("/api/"):
+            from app.access import inbox_clause
+            from app.models import ReadyTask
+
+            inbox_count = db.session.scalar(
+                select(func.count()).select_from(ReadyTask).where(inbox_clause(current_user)))
+        return {
+            "role_label": role_label,
+            "RISK_TYPES": RISK_TYPES,
+            "RISK_LEVELS": RISK_LEVELS,
+            "CASE_STATUSES": CASE_STATUSES,
+            "SCREENING_STATUSES": SCREENING_STATUSES,
+            "MEASURE_TYPES": MEASURE_TYPES,
+            "HOUSEHOLD_KINDS": HOUSEHOLD_KINDS,
+            "DECISION_LABELS": DECISION_LABELS,
+            "inbox_count": inbox_count,
+            "county_name": app.config["COUNTY_NAME"],
+        }

@@ -1,0 +1,288 @@
+"""JSON API under /api/v1: the same operations as the web pages, for scripts and other systems."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from app.access import can_act_on, can_see_case, can_see_screening, inbox_clause, screening_clause
+from app.accounts.operations import authenticate, issue_token, user_for_token
+from app.cases import operations as case_ops
+from app.cases.queries import list_cases, search_households
+from app.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from app.extensions import csrf, db
+from app.models import Case, Event, Household, ReadyTask, Screening, User, WorkflowInstance
+from app.roles import role_label
+from app.screenings import operations as screening_ops
+from app.web.openapi import openapi_document
+from app.workflow import runtime
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # bearer tokens, no cookies: no cross-site request can carry them
+
+
+class Unauthorized(DomainError):
+    status = 401
+
+
+def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, raw = header.partition(" ")
+        user = user_for_token(raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
+        if user is None:
+            raise Unauthorized("缺少或无效的访问令牌（Authorization: Bearer <token>）")
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("请求体必须是 JSON 对象")
+    return body
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() + "Z" if value is not None else None
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "full_name": user.full_name, "role": user.role,
+            "role_label": role_label(user.role), "area_code": user.area_code, "area_name": user.area.name,
+            "unit": user.unit}
+
+
+def household_json(h: Household) -> dict[str, Any]:
+    return {"id": h.id, "household_no": h.household_no, "head_name": h.head_name,
+            "head_id_number": h.head_id_number, "size": h.size, "kind": h.kind, "lifted_year": h.lifted_year,
+            "village_code": h.village_code, "village_name": h.village.name, "town_code": h.town_code}
+
+
+def task_json(task: ReadyTask) -> dict[str, Any]:
+    return {"id": task.id, "name": task.name, "title": task.title, "bpmn_id": task.bpmn_id,
+            "form": task.form_key, "role": task.role, "village_code": task.village_code,
+            "town_code": task.town_code, "assignee_id": task.assignee_id, "case_id": task.case_id,
+            "screening_id": task.screening_id, "subject": task.subject, "ready_since": _iso(task.ready_since)}
+
+
+def case_json(case: Case, detail: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": case.id, "status": case.status, "current_step": case.current_step, "risk_type": case.risk_type,
+        "risk_level": case.risk_level, "reason": case.reason, "village_code": case.village_code,
+        "town_code": case.town_code, "cadre_id": case.cadre_id, "opened_at": _iso(case.opened_at),
+        "closed_at": _iso(case.closed_at), "household": household_json(case.household),
+    }
+    if detail:
+        tasks = case_ops.case_ready_tasks(case)
+        body["current_tasks"] = [dict(task_json(t), holder=case_ops.holder_label(t, case)) for t in tasks]
+        body["measures"] = [{"id": m.id, "content": m.content, "measure_type": m.measure_type,
+                             "responsible_unit": m.responsible_unit, "deadline": m.deadline.isoformat(),
+                             "status": m.status, "completed_on": m.completed_on.isoformat()
+                             if m.completed_on else None, "result": m.result} for m in case.measures]
+        body["history"] = [event_json(e) for e in case_ops.case_history(case)]
+    return body
+
+
+def event_json(e: Event) -> dict[str, Any]:
+    return {"at": _iso(e.at), "kind": e.kind, "task": e.task_name, "decision": e.decision, "opinion": e.opinion,
+            "actor": e.actor.username if e.actor else None,
+            "actor_name": e.actor.full_name if e.actor else None}
+
+
+def screening_json(s: Screening) -> dict[str, Any]:
+    return {"id": s.id, "month": s.month, "village_code": s.village_code, "village_name": s.village.name,
+            "status": s.status, "households_total": s.households_total,
+            "households_checked": s.households_checked,
+            "registrations": [{"id": r.id, "household_id": r.household_id, "head_name": r.household.head_name,
+                               "risk_type": r.risk_type, "reason": r.reason, "key_assistance": r.key_assistance,
+                               "case_id": r.case_id} for r in s.registrations]}
+
+
+def to_formdata(body: dict[str, Any]) -> MultiDict[str, str]:
+    """JSON → the form encoding WTForms reads, so that the API and the web validate the same way."""
+    pairs: list[tuple[str, str]] = []
+
+    def add(name: str, value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool):
+            if value:
+                pairs.append((name, "y"))
+        elif isinstance(value, dict):
+            for key, sub in value.items():
+                add(f"{name}-{key}", sub)
+        elif isinstance(value, list):
+            if value and all(isinstance(v, dict) for v in value):
+                for index, item in enumerate(value):
+                    add(f"{name}-{index}", item)
+            else:
+                for item in value:
+                    pairs.append((name, str(item)))
+        else:
+            pairs.append((name, str(value)))
+
+    for key, value in body.items():
+        if key != "revision":
+            add(key, value)
+    return MultiDict(pairs)
+
+
+@bp.route("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())
+
+
+@bp.route("/auth/token", methods=["POST"])
+def token() -> tuple[Response, int]:
+    body = _json_body()
+    user = authenticate(str(body.get("username", "")), str(body.get("password", "")))
+    if user is None:
+        raise Unauthorized("用户名或密码错误")
+    raw, record = issue_token(user, hours=int(current_app.config["API_TOKEN_HOURS"]))
+    db.session.commit()
+    return jsonify({"token": raw, "token_type": "Bearer", "expires_at": _iso(record.expires_at),
+                    "user": user_json(user)}), 201
+
+
+@bp.route("/me")
+@token_required
+def me() -> Response:
+    return jsonify(user_json(g.api_user))
+
+
+@bp.route("/users")
+@token_required
+def users() -> Response:
+    if g.api_user.role != "admin":
+        raise PermissionDenied("只有系统管理员可以查看用户列表")
+    rows = db.session.scalars(select(User).order_by(User.username)).all()
+    return jsonify({"users": [user_json(u) for u in rows]})
+
+
+@bp.route("/households")
+@token_required
+def households() -> Response:
+    rows = search_households(g.api_user, request.args.get("q", ""), request.args.get("village"),
+                             limit=min(request.args.get("limit", 50, type=int), 200))
+    return jsonify({"households": [household_json(h) for h in rows]})
+
+
+@bp.route("/screenings", methods=["POST"])
+@token_required
+def start_screening() -> tuple[Response, int]:
+    body = _json_body()
+    created = screening_ops.start_monthly_screening(str(body.get("month", "")), g.api_user)
+    db.session.commit()
+    return jsonify({"month": body.get("month"), "created": len(created),
+                    "screening_ids": [s.id for s in created]}), 201 if created else 200
+
+
+@bp.route("/screenings")
+@token_required
+def list_screenings() -> Response:
+    stmt = select(Screening).where(screening_clause(g.api_user))
+    if request.args.get("month"):
+        stmt = stmt.where(Screening.month == request.args["month"])
+    rows = db.session.scalars(stmt.order_by(Screening.month.desc(), Screening.village_code).limit(500)).all()
+    return jsonify({"screenings": [screening_json(s) for s in rows]})
+
+
+@bp.route("/screenings/<int:screening_id>")
+@token_required
+def show_screening(screening_id: int) -> Response:
+    screening = screening_ops.get_screening(screening_id)
+    if not can_see_screening(g.api_user, screening):
+        raise PermissionDenied("您无权查看该村的排查")
+    return jsonify(screening_json(screening))
+
+
+@bp.route("/screenings/<int:screening_id>/registrations", methods=["POST"])
+@token_required
+def register_household(screening_id: int) -> tuple[Response, int]:
+    body = _json_body()
+    screening = screening_ops.get_screening(screening_id)
+    try:
+        household_id = int(body.get("household_id") or 0)
+    except (TypeError, ValueError):
+        household_id = 0
+    registration = screening_ops.register_household(screening, household_id, str(body.get("risk_type", "")),
+                                                    str(body.get("reason", "")), g.api_user)
+    db.session.commit()
+    return jsonify({"id": registration.id, "screening_id": screening.id}), 201
+
+
+@bp.route("/tasks")
+@token_required
+def tasks() -> Response:
+    rows = db.session.scalars(select(ReadyTask).where(inbox_clause(g.api_user))
+                              .order_by(ReadyTask.ready_since, ReadyTask.id).limit(500)).all()
+    return jsonify({"tasks": [task_json(t) for t in rows]})
+
+
+def _my_task(task_id: int) -> ReadyTask:
+    task = db.session.get(ReadyTask, task_id)
+    if task is None:
+        raise NotFound("该任务已办理或不存在")
+    if not can_act_on(g.api_user, task):
+        raise PermissionDenied("您无权办理此任务")
+    return task
+
+
+@bp.route("/tasks/<int:task_id>")
+@token_required
+def show_task(task_id: int) -> Response:
+    task = _my_task(task_id)
+    form = runtime.build_form(task)
+    instance = db.session.get(WorkflowInstance, task.instance_id)
+    body = task_json(task)
+    body["revision"] = instance.revision if instance else None
+    body["form_title"] = form.title
+    body["fields"] = type(form).describe(form.context)
+    return jsonify(body)
+
+
+@bp.route("/tasks/<int:task_id>/complete", methods=["POST"])
+@token_required
+def complete_task(task_id: int) -> Response:
+    body = _json_body()
+    revision = body.get("revision")
+    if revision is not None and not isinstance(revision, int):
+        raise InvalidInput("revision 必须是整数")
+    _my_task(task_id)
+    _form, subject = runtime.complete_user_task(task_id, to_formdata(body), g.api_user, revision,
+                                                request.remote_addr)
+    db.session.commit()
+    result: dict[str, Any] = {"completed": True}
+    if isinstance(subject, Case):
+        result["case"] = case_json(subject)
+    else:
+        result["screening"] = screening_json(subject)
+    return jsonify(result)
+
+
+@bp.route("/cases")
+@token_required
+def cases() -> Response:
+    page = max(request.args.get("page", 1, type=int), 1)
+    per_page = min(max(request.args.get("per_page", 50, type=int), 1), 200)
+    total, rows = list_cases(g.api_user, request.args, page, per_page)
+    return jsonify({"total": total, "page": page, "per_page": per_page, "cases": [case_json(c) for c in rows]})
+
+
+@bp.route("/cases/<int:case_id>")
+@token_required
+def show_case(case_id: int) -> Response:
+    case = case_ops.get_case(case_id)
+    if not can_see_case(g.api_user, case):
+        raise PermissionDenied("您无权查看该案件")
+    return jsonify(case_json(case, detail=True))

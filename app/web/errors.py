@@ -1,0 +1,52 @@
+"""Domain errors and HTTP errors become Chinese pages, or JSON under /api/."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.errors import DomainError, InvalidInput
+from app.extensions import db
+
+MESSAGES = {
+    400: "请求无效",
+    401: "请先登录",
+    403: "您无权访问此页面",
+    404: "页面不存在",
+    405: "不支持的请求方式",
+    409: "数据已被更新，请刷新后重试",
+    413: "上传的内容过大",
+    422: "提交的内容有误",
+    500: "系统内部错误，请稍后重试或联系管理员",
+}
+
+
+def _answer(status: int, message: str, errors: dict[str, list[str]] | None = None) -> tuple[Response | str, int]:
+    if request.path.startswith("/api/"):
+        body: dict[str, object] = {"error": message, "status": status}
+        if errors:
+            body["errors"] = errors
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> tuple[Response | str, int]:
+        db.session.rollback()
+        return _answer(exc.status, exc.message, exc.errors if isinstance(exc, InvalidInput) else None)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> tuple[Response | str, int]:
+        return _answer(400, "页面已过期或来源不明（CSRF 校验失败），请刷新页面后重新提交")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[Response | str, int]:
+        status = exc.code or 500
+        return _answer(status, MESSAGES.get(status, exc.description or "请求失败"))
+
+    @app.errorhandler(500)
+    def _server(exc: Exception) -> tuple[Response | str, int]:
+        db.session.rollback()
+        return _answer(500, MESSAGES[500])

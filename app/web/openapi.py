@@ -1,0 +1,163 @@
+"""The OpenAPI 3.1 description of /api/v1 (served at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _ok(schema: dict[str, Any], description: str = "成功") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+    "403": {"$ref": "#/components/responses/Forbidden"},
+}
+
+
+def _op(summary: str, responses: dict[str, Any], *, body: dict[str, Any] | None = None,
+        params: list[dict[str, Any]] | None = None, secured: bool = True, tag: str = "") -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": dict(responses, **(ERRORS if secured else {}))}
+    if tag:
+        op["tags"] = [tag]
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if params:
+        op["parameters"] = params
+    if not secured:
+        op["security"] = []
+    return op
+
+
+def _query(name: str, description: str, kind: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": {"type": kind}}
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def openapi_document() -> dict[str, Any]:
+    obj = {"type": "object"}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "返贫监测认定和帮扶 API",
+            "version": "1",
+            "description": "石泉县返贫监测认定和帮扶办法的案件流程接口。先用 /auth/token 换取令牌，"
+                           "之后在请求头中携带 Authorization: Bearer <token>。用户只能看到和办理本辖区的数据。",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/auth/token": {"post": _op("用户名和密码换取访问令牌", {
+                "201": _ok({"type": "object", "properties": {"token": {"type": "string"},
+                                                             "token_type": {"type": "string"},
+                                                             "expires_at": {"type": "string"},
+                                                             "user": _ref("User")}}),
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+            }, body={"type": "object", "required": ["username", "password"],
+                     "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
+                secured=False, tag="auth")},
+            "/me": {"get": _op("当前用户", {"200": _ok(_ref("User"))}, tag="auth")},
+            "/users": {"get": _op("用户列表（仅系统管理员）", {
+                "200": _ok({"type": "object", "properties": {"users": {"type": "array", "items": _ref("User")}}})},
+                tag="auth")},
+            "/households": {"get": _op("按户主姓名或证件号码查找本辖区的户", {
+                "200": _ok({"type": "object",
+                            "properties": {"households": {"type": "array", "items": _ref("Household")}}})},
+                params=[_query("q", "姓名或证件号码（部分）"), _query("village", "村代码（12位）"),
+                        _query("limit", "最多返回条数（≤200）", "integer")], tag="households")},
+            "/screenings": {
+                "post": _op("启动某月的月度排查（县办；每村一个，重复启动不新建）", {
+                    "201": _ok(obj, "已新建"), "200": _ok(obj, "此前已启动，未新建"),
+                    "422": {"$ref": "#/components/responses/Invalid"}},
+                    body={"type": "object", "required": ["month"],
+                          "properties": {"month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"}}},
+                    tag="screenings"),
+                "get": _op("本辖区的月度排查", {"200": _ok(obj)}, params=[_query("month", "YYYY-MM")],
+                           tag="screenings"),
+            },
+            "/screenings/{screening_id}": {"get": _op("一次排查及其登记的风险户（花名册）", {
+                "200": _ok(_ref("Screening")), "404": {"$ref": "#/components/responses/NotFound"}},
+                params=[_path("screening_id")], tag="screenings")},
+            "/screenings/{screening_id}/registrations": {"post": _op("登记风险户（排查任务办理期间）", {
+                "201": _ok(obj), "409": {"$ref": "#/components/responses/Conflict"},
+                "422": {"$ref": "#/components/responses/Invalid"}},
+                body={"type": "object", "required": ["household_id", "risk_type", "reason"],
+                      "properties": {"household_id": {"type": "integer"},
+                                     "risk_type": {"type": "string", "enum": [
+                                         "major_illness", "natural_disaster", "accident", "industry_failure",
+                                         "unstable_employment", "other"]},
+                                     "reason": {"type": "string"}}},
+                params=[_path("screening_id")], tag="screenings")},
+            "/tasks": {"get": _op("我的待办任务", {
+                "200": _ok({"type": "object", "properties": {"tasks": {"type": "array", "items": _ref("Task")}}})},
+                tag="tasks")},
+            "/tasks/{task_id}": {"get": _op("一个任务及其表单字段（名称、类型、选项、是否必填）", {
+                "200": _ok(_ref("TaskWithForm")), "404": {"$ref": "#/components/responses/NotFound"}},
+                params=[_path("task_id")], tag="tasks")},
+            "/tasks/{task_id}/complete": {"post": _op("提交任务表单，流程流转到下一环节", {
+                "200": _ok(obj),
+                "404": {"$ref": "#/components/responses/NotFound"},
+                "409": {"$ref": "#/components/responses/Conflict"},
+                "422": {"$ref": "#/components/responses/Invalid"}},
+                body={"type": "object", "description": "表单字段（见 GET /tasks/{task_id} 的 fields）；"
+                      "决定字段统一名为 decision；可带 revision 防止覆盖他人的更新",
+                      "properties": {"decision": {"type": "string"}, "revision": {"type": "integer"}},
+                      "additionalProperties": True},
+                params=[_path("task_id")], tag="tasks")},
+            "/cases": {"get": _op("本辖区的案件", {"200": _ok({"type": "object", "properties": {
+                "total": {"type": "integer"}, "cases": {"type": "array", "items": _ref("Case")}}})},
+                params=[_query("status", "状态"), _query("town", "镇代码"), _query("village", "村代码"),
+                        _query("q", "户主姓名或证件号码"), _query("page", "页码", "integer"),
+                        _query("per_page", "每页条数（≤200）", "integer")], tag="cases")},
+            "/cases/{case_id}": {"get": _op("一个案件：户、当前环节、办理人、帮扶措施和全部历史", {
+                "200": _ok(_ref("Case")), "404": {"$ref": "#/components/responses/NotFound"}},
+                params=[_path("case_id")], tag="cases")},
+            "/openapi.json": {"get": _op("本文档", {"200": _ok(obj)}, secured=False, tag="meta")},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "responses": {
+                name: {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
+                for name, text in [("Unauthorized", "未登录或令牌无效"), ("Forbidden", "无权访问"),
+                                   ("NotFound", "不存在"), ("Conflict", "已被他人更新或已办理"),
+                                   ("Invalid", "输入有误（errors 按字段给出原因）")]
+            },
+            "schemas": {
+                "Error": {"type": "object", "required": ["error", "status"], "properties": {
+                    "error": {"type": "string"}, "status": {"type": "integer"},
+                    "errors": {"type": "object", "additionalProperties": {"type": "array",
+                                                                          "items": {"type": "string"}}}}},
+                "User": {"type": "object", "properties": {k: {"type": "string"} for k in (
+                    "username", "full_name", "role", "role_label", "area_code", "area_name", "unit")}},
+                "Household": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "household_no": {"type": "string"}, "head_name": {"type": "string"},
+                    "head_id_number": {"type": "string"}, "size": {"type": "integer"},
+                    "kind": {"type": "string", "enum": ["lifted", "non_poor"]},
+                    "lifted_year": {"type": ["integer", "null"]}, "village_code": {"type": "string"}}},
+                "Screening": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "month": {"type": "string"}, "status": {"type": "string"},
+                    "registrations": {"type": "array", "items": obj}}},
+                "Task": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"}, "form": {"type": "string"},
+                    "role": {"type": "string"}, "case_id": {"type": ["integer", "null"]},
+                    "screening_id": {"type": ["integer", "null"]}, "ready_since": {"type": "string"}}},
+                "TaskWithForm": {"allOf": [_ref("Task"), {"type": "object", "properties": {
+                    "revision": {"type": "integer"}, "form_title": {"type": "string"},
+                    "fields": {"type": "array", "items": {"type": "object", "properties": {
+                        "name": {"type": "string"}, "type": {"type": "string"}, "label": {"type": "string"},
+                        "required": {"type": "boolean"}, "choices": {"type": "array", "items": obj}}}}}}]},
+                "Case": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "status": {"type": "string"}, "current_step": {"type": "string"},
+                    "risk_type": {"type": "string"}, "household": _ref("Household"),
+                    "current_tasks": {"type": "array", "items": _ref("Task")},
+                    "history": {"type": "array", "items": obj}}},
+            },
+        },
+    }

@@ -1,0 +1,82 @@
+"""Monthly screening: the county starts it; village teams register risk households (附件1 rows)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.access import can_see_screening, can_start_screening, screening_clause
+from app.clock import china_today
+from app.extensions import db
+from app.models import ReadyTask, Screening
+from app.screenings import operations
+
+bp = Blueprint("screenings", __name__, url_prefix="/screenings")
+
+
+@bp.route("/")
+@login_required
+def index() -> str:
+    month = request.args.get("month") or china_today().strftime("%Y-%m")
+    rows = db.session.scalars(
+        select(Screening).where(screening_clause(current_user), Screening.month == month)
+        .order_by(Screening.village_code)
+    ).all()
+    return render_template("screenings/index.html", screenings=rows, month=month,
+                           can_start=can_start_screening(current_user))
+
+
+@bp.route("/start", methods=["POST"])
+@login_required
+def start() -> Response:
+    if not can_start_screening(current_user):
+        abort(403)
+    month = request.form.get("month", "")
+    created = operations.start_monthly_screening(month, current_user)
+    db.session.commit()
+    if created:
+        flash(f"已启动 {month} 月度排查：{len(created)} 个村", "success")
+    else:
+        flash(f"{month} 月度排查此前已启动，未重复创建", "info")
+    return redirect(url_for("screenings.index", month=month))
+
+
+@bp.route("/<int:screening_id>")
+@login_required
+def show(screening_id: int) -> str:
+    screening = operations.get_screening(screening_id)
+    if not can_see_screening(current_user, screening):
+        abort(403)
+    tasks = db.session.scalars(select(ReadyTask).where(ReadyTask.screening_id == screening.id)).all()
+    return render_template("screenings/show.html", screening=screening, tasks=tasks)
+
+
+def _back_to_task(screening_id: int) -> Response:
+    task = db.session.scalar(select(ReadyTask).where(ReadyTask.screening_id == screening_id,
+                                                     ReadyTask.form_key == "screening"))
+    if task is None:
+        return redirect(url_for("screenings.show", screening_id=screening_id))
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
+@bp.route("/<int:screening_id>/registrations", methods=["POST"])
+@login_required
+def register(screening_id: int) -> Response:
+    screening = operations.get_screening(screening_id)
+    operations.register_household(screening, request.form.get("household_id", type=int) or 0,
+                                  request.form.get("risk_type", ""), request.form.get("reason", ""), current_user)
+    db.session.commit()
+    flash("已登记为风险户", "success")
+    return _back_to_task(screening_id)
+
+
+@bp.route("/<int:screening_id>/registrations/<int:registration_id>/delete", methods=["POST"])
+@login_required
+def unregister(screening_id: int, registration_id: int) -> Response:
+    screening = operations.get_screening(screening_id)
+    operations.remove_registration(screening, registration_id, current_user)
+    db.session.commit()
+    flash("已撤销登记", "info")
+    return _back_to_task(screening_id)
