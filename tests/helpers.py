@@ -1,0 +1,61 @@
+"""Short paths to a case at a given step, through the same operations the web uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from app.extensions import db
+from app.models import Case, Household, ReadyTask, User
+from app.screenings.operations import register_household, start_monthly_screening
+from app.workflow.runtime import complete_user_task
+from tests.conftest import today
+
+
+def user(username: str) -> User:
+    found = db.session.scalar(select(User).where(User.username == username))
+    assert found is not None, username
+    return found
+
+
+def complete(username: str, bpmn_id: str, data: dict[str, Any], case_id: int | None = None) -> None:
+    actor = user(username)
+    stmt = select(ReadyTask).where(ReadyTask.bpmn_id == bpmn_id)
+    if case_id is not None:
+        stmt = stmt.where(ReadyTask.case_id == case_id)
+    task = db.session.scalars(stmt).first()
+    assert task is not None, f"no ready {bpmn_id}"
+    complete_user_task(task.id, MultiDict([(k, str(v)) for k, v in data.items()]), actor, None)
+    db.session.commit()
+
+
+def open_case(app: Flask, village: str = "610922100001", household_index: int = 0) -> int:
+    """Screen `village` this month and report one household for key assistance; returns the case id."""
+    with app.app_context():
+        start_monthly_screening(today().strftime("%Y-%m"), user("county_office"))
+        db.session.commit()
+        team = f"{_slug(village)}_team"
+        household = db.session.scalars(select(Household).where(Household.village_code == village)
+                                       .order_by(Household.id)).all()[household_index]
+        task = db.session.scalar(select(ReadyTask).where(ReadyTask.village_code == village,
+                                                         ReadyTask.bpmn_id == "Task_ScreenHouseholds"))
+        from app.models import Screening
+
+        screening = db.session.get(Screening, task.screening_id)
+        registration = register_household(screening, household.id, "accident", "车祸致主要劳动力伤残",
+                                          user(team))
+        db.session.commit()
+        complete(team, "Task_ScreenHouseholds", {"households_checked": screening.households_total})
+        complete(team, "Task_AssessmentMeeting", {"meeting_date": today().isoformat(), "attendees": "全体",
+                                                  "minutes": "研判", "key_assistance": registration.id})
+        case_id = db.session.scalar(select(Case.id).where(Case.household_id == household.id))
+        assert case_id is not None
+        return case_id
+
+
+def _slug(village: str) -> str:
+    towns = {"610922100": "chengguan", "610922101": "raofeng"}
+    return f"{towns[village[:9]]}{int(village[-3:]):02d}"

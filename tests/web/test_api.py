@@ -1,0 +1,121 @@
+"""The JSON API: tokens, the user's tasks with their forms described, completing tasks, cases, OpenAPI."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from tests.conftest import today
+from tests.helpers import open_case
+
+
+def test_token_me_and_users(api, client):
+    admin = api("admin")
+    me = admin.get("/api/v1/me").get_json()
+    assert me["username"] == "admin" and me["role"] == "admin"
+    users = admin.get("/api/v1/users").get_json()["users"]
+    assert {u["username"] for u in users} >= {"county_office", "chengguan01_team", "chengguan_certifier"}
+    assert api("county_office").get("/api/v1/users").status_code == 403
+    bad = client.post("/api/v1/auth/token", json={"username": "admin", "password": "wrong"})
+    assert bad.status_code == 401 and bad.get_json()["error"] == "用户名或密码错误"
+    assert client.post("/api/v1/auth/token", data="not json").status_code == 422
+
+
+def test_households_are_scoped_and_searchable(app, api):
+    team = api("chengguan01_team")
+    rows = team.get("/api/v1/households").get_json()["households"]
+    assert rows and {h["village_code"] for h in rows} == {"610922100001"}
+    one = rows[0]
+    by_id = team.get("/api/v1/households", query_string={"q": one["head_id_number"]}).get_json()["households"]
+    assert [h["id"] for h in by_id] == [one["id"]]
+    assert api("raofeng01_team").get("/api/v1/households", query_string={"q": one["head_id_number"]}) \
+        .get_json()["households"] == []
+
+
+def test_screening_start_is_idempotent_and_county_only(api):
+    month = today().strftime("%Y-%m")
+    county = api("county_office")
+    first = county.post("/api/v1/screenings", json={"month": month})
+    assert first.status_code == 201 and first.get_json()["created"] == 4  # 2 towns × 2 villages
+    again = county.post("/api/v1/screenings", json={"month": month})
+    assert again.status_code == 200 and again.get_json()["created"] == 0
+    assert county.post("/api/v1/screenings", json={"month": "2026-13"}).status_code == 422
+    assert api("chengguan01_team").post("/api/v1/screenings", json={"month": month}).status_code == 403
+
+
+def test_task_form_is_described_and_completed_over_the_api(app: Flask, api):
+    case_id = open_case(app)
+    certifier = api("chengguan_certifier")
+    [task] = certifier.get("/api/v1/tasks").get_json()["tasks"]
+    assert task["case_id"] == case_id and task["form"] == "town_certification"
+    detail = certifier.get(f"/api/v1/tasks/{task['id']}").get_json()
+    fields = {f["name"]: f for f in detail["fields"]}
+    assert fields["decision"]["type"] == "choice" and fields["decision"]["required"]
+    assert {c["value"] for c in fields["decision"]["choices"]} == {"certify", "return", "reject"}
+    invalid = certifier.post(f"/api/v1/tasks/{task['id']}/complete", json={"decision": "maybe"})
+    assert invalid.status_code == 422 and "decision" in invalid.get_json()["errors"]
+    stale = certifier.post(f"/api/v1/tasks/{task['id']}/complete",
+                           json={"decision": "return", "opinion": "补充", "revision": detail["revision"] + 5})
+    assert stale.status_code == 409
+    done = certifier.post(f"/api/v1/tasks/{task['id']}/complete",
+                          json={"decision": "return", "opinion": "请补充医疗票据", "revision": detail["revision"]})
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["case"]["current_step"] == "补充核实材料"
+    again = certifier.post(f"/api/v1/tasks/{task['id']}/complete", json={"decision": "return", "opinion": "x"})
+    assert again.status_code == 404
+
+    team = api("chengguan01_team")
+    [supplement] = team.get("/api/v1/tasks").get_json()["tasks"]
+    assert team.post(f"/api/v1/tasks/{supplement['id']}/complete",
+                     json={"supplement": "已补充住院票据"}).status_code == 200
+    case = certifier.get(f"/api/v1/cases/{case_id}").get_json()
+    assert [t["bpmn_id"] for t in case["current_tasks"]] == ["Task_TownCertify"]
+    assert case["current_tasks"][0]["holder"] == "城关镇 · 镇认定工作组"
+    kinds = [(e["kind"], e["decision"]) for e in case["history"]]
+    assert ("task_completed", "return") in kinds and kinds[0][0] == "case_opened"
+
+
+def test_measure_plan_lists_are_accepted_as_json(app, api):
+    case_id = open_case(app)
+    from tests.helpers import complete
+
+    with app.app_context():
+        complete("chengguan_certifier", "Task_TownCertify", {"decision": "certify", "risk_level": "returned",
+                                                             "opinion": "符合"})
+        complete("chengguan_leader", "Task_TownLeadershipReview", {"decision": "pass", "opinion": "通过",
+                                                                   "meeting_date": today().isoformat()})
+        complete("county_office", "Task_CountyApprove", {"decision": "approve", "opinion": "同意"})
+        complete("chengguan01_team", "Task_PostNotice", {"posted_on": "2020-01-01", "period_days": 5,
+                                                         "location": "村委会"})
+        from app.workflow.runtime import run_due_timers
+
+        run_due_timers()
+        from app.extensions import db
+
+        db.session.commit()
+        complete("chengguan01_team", "Task_RecordObjections", {"decision": "no_objection"})
+    team = api("chengguan01_team")
+    [task] = team.get("/api/v1/tasks").get_json()["tasks"]
+    detail = team.get(f"/api/v1/tasks/{task['id']}").get_json()
+    fields = {f["name"]: f for f in detail["fields"]}
+    assert fields["measures"]["type"] == "list"
+    assert {f["name"] for f in fields["measures"]["item_fields"]} == {"content", "measure_type",
+                                                                       "responsible_unit", "deadline"}
+    cadre = fields["cadre_id"]["choices"][1]["value"]
+    body = {"measures": [{"content": "申请临时救助", "measure_type": "temporary_relief",
+                          "responsible_unit": "县民政局", "deadline": today().isoformat()}], "cadre_id": cadre}
+    response = team.post(f"/api/v1/tasks/{task['id']}/complete", json=body)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["case"]["cadre_id"] == cadre
+    assert api("county_office").get(f"/api/v1/cases/{case_id}").get_json()["measures"][0]["content"] == "申请临时救助"
+
+
+def test_openapi_documents_every_api_route(app, client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    documented = {("/api/v1" + path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1"):
+            continue
+        path = rule.rule.replace("<int:", "{").replace(">", "}")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method) in documented, f"{method} {path} is not in the OpenAPI document"
