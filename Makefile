@@ -1,0 +1,61 @@
+# The two commands of the README: `make run` and `make test`. Everything else is what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PG_ADMIN_DSN ?= host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3
+PG_TEST_DB ?= rpm_test
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
+
+.PHONY: install run serve test test-sqlite test-postgres lint typecheck check-diagrams clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+## make run: set up, migrate, load the demo county, process timers in the background, serve on 127.0.0.1
+run: install
+	$(FLASK) init-db
+	$(FLASK) load-demo
+	@echo "返贫监测认定和帮扶: http://$(HOST):$(PORT)/  (demo users: see README; password \$$DEMO_PASSWORD or Shiquan@2020)"
+	@$(FLASK) timers run & timers=$$!; trap 'kill $$timers 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=8 --call app:create_app
+
+## make test: lint, then the whole suite on SQLite, then on PostgreSQL when a server is reachable
+test: install lint check-diagrams test-sqlite test-postgres
+
+lint: install
+	$(BIN)/ruff check .
+
+check-diagrams: install
+	DATABASE_URL=sqlite:///:memory: $(FLASK) processes check
+
+test-sqlite: install
+	@echo "== test suite on SQLite"
+	$(BIN)/pytest -q
+
+test-postgres: install
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_ADMIN_DSN)').close()" 2>/dev/null; then \
+	  echo "== test suite on PostgreSQL ($(PG_TEST_DB))"; \
+	  $(BIN)/python -c "import psycopg; c = psycopg.connect('$(PG_ADMIN_DSN)', autocommit=True); \
+	    c.execute('DROP DATABASE IF EXISTS $(PG_TEST_DB) WITH (FORCE)'); c.execute('CREATE DATABASE $(PG_TEST_DB)')" && \
+	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "PostgreSQL is not reachable at 127.0.0.1:5432; CI must test on it" >&2; exit 1; \
+	else \
+	  echo "== PostgreSQL not reachable at 127.0.0.1:5432: skipped the PostgreSQL run"; \
+	fi
+
+typecheck: install
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3*
