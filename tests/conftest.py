@@ -32,13 +32,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def _migrated(database_url: str) -> Flask:
+def _migrated(database_url: str) -> Iterator[Flask]:
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test",
                       "DEMO_PASSWORD": DEMO_PASSWORD})
     runner = app.test_cli_runner()
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 def _clear(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app import create_app
+from app.extensions import db
 
 
 def test_upgrade_on_an_empty_database_matches_the_models(tmp_path, database_url):
@@ -14,4 +15,6 @@ def test_upgrade_on_an_empty_database_matches_the_models(tmp_path, database_url)
     runner = app.test_cli_runner()
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     result = runner.invoke(args=["db", "check"])
+    with app.app_context():
+        db.engine.dispose()
     assert result.exit_code == 0, result.output
