@@ -59,3 +59,12 @@ def open_case(app: Flask, village: str = "610922100001", household_index: int = 
 def _slug(village: str) -> str:
     towns = {"610922100": "chengguan", "610922101": "raofeng"}
     return f"{towns[village[:9]]}{int(village[-3:]):02d}"
+
+
+def approve_case(case_id: int, risk_level: str = "at_risk") -> None:
+    """Town certifies, town leadership passes, county approves: the case waits for its 公示."""
+    complete("chengguan_certifier", "Task_TownCertify", {"decision": "certify", "risk_level": risk_level,
+                                                         "opinion": "符合"}, case_id)
+    complete("chengguan_leader", "Task_TownLeadershipReview", {"decision": "pass", "opinion": "通过",
+                                                               "meeting_date": today().isoformat()}, case_id)
+    complete("county_office", "Task_CountyApprove", {"decision": "approve", "opinion": "同意"}, case_id)

@@ -76,14 +76,10 @@ def test_task_form_is_described_and_completed_over_the_api(app: Flask, api):
 
 def test_measure_plan_lists_are_accepted_as_json(app, api):
     case_id = open_case(app)
-    from tests.helpers import complete
+    from tests.helpers import approve_case, complete
 
     with app.app_context():
-        complete("chengguan_certifier", "Task_TownCertify", {"decision": "certify", "risk_level": "returned",
-                                                             "opinion": "符合"})
-        complete("chengguan_leader", "Task_TownLeadershipReview", {"decision": "pass", "opinion": "通过",
-                                                                   "meeting_date": today().isoformat()})
-        complete("county_office", "Task_CountyApprove", {"decision": "approve", "opinion": "同意"})
+        approve_case(case_id, risk_level="returned")
         complete("chengguan01_team", "Task_PostNotice", {"posted_on": "2020-01-01", "period_days": 5,
                                                          "location": "村委会"})
         from app.workflow.runtime import run_due_timers

@@ -81,15 +81,11 @@ def test_an_assessment_without_key_households_opens_no_case(app, login_as):
 
 
 def test_notice_period_shorter_than_five_days_is_refused(app, login_as):
-    from tests.helpers import complete, open_case
+    from tests.helpers import approve_case, open_case
 
     case_id = open_case(app)
     with app.app_context():
-        complete("chengguan_certifier", "Task_TownCertify", {"decision": "certify", "risk_level": "at_risk",
-                                                             "opinion": "符合"})
-        complete("chengguan_leader", "Task_TownLeadershipReview", {"decision": "pass", "opinion": "通过",
-                                                                   "meeting_date": today().isoformat()})
-        complete("county_office", "Task_CountyApprove", {"decision": "approve", "opinion": "同意"})
+        approve_case(case_id)
     team = login_as("chengguan01_team")
     response = team.complete("Task_PostNotice", {"posted_on": today().isoformat(), "period_days": 3,
                                                  "location": "村委会"}, case_id=case_id, expect=422)
