@@ -19,6 +19,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(timers)
     app.cli.add_command(processes)
     app.cli.add_command(screenings)
+    app.cli.add_command(roster)
+    app.cli.add_command(ledger)
 
 
 @click.command("init-db")
@@ -128,3 +130,59 @@ def screenings_start(month: str) -> None:
         raise click.ClickException(exc.message) from exc
     db.session.commit()
     click.echo(f"started {len(created)} screening(s) for {month}")
+
+
+@click.group(cls=AppGroup)
+def roster() -> None:
+    """附件1 返贫风险对象花名册."""
+
+
+@click.group(cls=AppGroup)
+def ledger() -> None:
+    """附件2 返贫风险对象帮扶措施台账."""
+
+
+def _export_command(kind: str) -> click.Command:
+    @click.command("export")
+    @with_appcontext
+    @click.option("--month", default=None, help="YYYY-MM; default: this month")
+    @click.option("--town", default=None, help="9-digit town code")
+    @click.option("--village", default=None, help="12-digit village code")
+    @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+                  help="file to write; default: the official file name in the current folder")
+    def export(month: str | None, town: str | None, village: str | None, output: str | None) -> None:
+        """Write the annex for the whole county, one town or one village."""
+        import os
+        import tempfile
+        from pathlib import Path
+
+        from app.clock import china_today
+        from app.errors import DomainError
+        from app.reports.exports import ANNEXES, export_annex
+        from app.reports.scope import ReportMonth, resolve_scope
+
+        if town and village:
+            raise click.UsageError("give --town or --village, not both")
+        county_code, county_name = current_app.config["COUNTY_CODE"], current_app.config["COUNTY_NAME"]
+        try:
+            report_month = ReportMonth.parse(month) if month else ReportMonth.of(china_today())
+            scope = resolve_scope(village or town, county_code)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        target = Path(output or ANNEXES[kind].filename(county_name, report_month, scope))
+        # Write beside the target and rename, so a failed export never leaves half a file behind.
+        handle, temporary = tempfile.mkstemp(suffix=".xlsx", dir=target.parent.resolve())
+        try:
+            with os.fdopen(handle, "wb") as out:
+                count = export_annex(kind, report_month, scope, county_name, china_today(), out)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        click.echo(f"wrote {target} ({count} household(s), {scope.unit_label}, {report_month.label})")
+
+    return export
+
+
+roster.add_command(_export_command("roster"))
+ledger.add_command(_export_command("ledger"))

@@ -56,15 +56,34 @@ def open_case(app: Flask, village: str = "610922100001", household_index: int = 
         return case_id
 
 
+TOWN_SLUGS = {"610922100": "chengguan", "610922101": "raofeng"}
+
+
 def _slug(village: str) -> str:
-    towns = {"610922100": "chengguan", "610922101": "raofeng"}
-    return f"{towns[village[:9]]}{int(village[-3:]):02d}"
+    return f"{TOWN_SLUGS[village[:9]]}{int(village[-3:]):02d}"
 
 
 def approve_case(case_id: int, risk_level: str = "at_risk") -> None:
     """Town certifies, town leadership passes, county approves: the case waits for its 公示."""
-    complete("chengguan_certifier", "Task_TownCertify", {"decision": "certify", "risk_level": risk_level,
-                                                         "opinion": "符合"}, case_id)
-    complete("chengguan_leader", "Task_TownLeadershipReview", {"decision": "pass", "opinion": "通过",
+    town = TOWN_SLUGS[db.session.get(Case, case_id).town_code]
+    complete(f"{town}_certifier", "Task_TownCertify", {"decision": "certify", "risk_level": risk_level,
+                                                       "opinion": "符合"}, case_id)
+    complete(f"{town}_leader", "Task_TownLeadershipReview", {"decision": "pass", "opinion": "通过",
                                                                "meeting_date": today().isoformat()}, case_id)
     complete("county_office", "Task_CountyApprove", {"decision": "approve", "opinion": "同意"}, case_id)
+
+
+def plan_measures(case_id: int, measures: list[dict[str, str]], cadre: str = "chengguan01_cadre1",
+                  team: str = "chengguan01_team") -> None:
+    """From county approval through 公示 (no objection) to a measure plan filed with the county office."""
+    from app.workflow.runtime import run_due_timers
+
+    complete(team, "Task_PostNotice", {"posted_on": "2020-01-01", "period_days": 5, "location": "村委会"}, case_id)
+    run_due_timers()
+    db.session.commit()
+    complete(team, "Task_RecordObjections", {"decision": "no_objection"}, case_id)
+    data: dict[str, Any] = {"cadre_id": user(cadre).id}
+    for index, measure in enumerate(measures):
+        data.update({f"measures-{index}-{key}": value for key, value in measure.items()})
+    complete(team, "Task_DraftMeasures", data, case_id)
+    complete("county_office", "Task_CountyFiling", {"decision": "file", "opinion": "予以备案"}, case_id)

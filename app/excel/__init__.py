@@ -1,0 +1,1 @@
+"""Reading and writing the official Excel formats (openpyxl)."""

@@ -1,0 +1,115 @@
+"""Which part of the county a report covers, and whether a user may draw it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from app.errors import InvalidInput, NotFound, PermissionDenied
+from app.extensions import db
+from app.models import Area, User
+from app.roles import ROLES
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class ReportMonth:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, value: str) -> ReportMonth:
+        match = MONTH_RE.match((value or "").strip())
+        if not match or not 1 <= int(match.group(2)) <= 12 or not 2014 <= int(match.group(1)) <= 2100:
+            raise InvalidInput("月份格式应为 YYYY-MM，例如 2026-11")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def of(cls, day: date) -> ReportMonth:
+        return cls(day.year, day.month)
+
+    @property
+    def key(self) -> str:
+        """As screenings store it: YYYY-MM."""
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}年{self.month}月"
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def next_first_day(self) -> date:
+        return date(self.year + self.month // 12, self.month % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """The county, one town or one village."""
+
+    area: Area
+    town: Area | None
+
+    @property
+    def level(self) -> str:
+        return self.area.level
+
+    @property
+    def code(self) -> str:
+        return self.area.code
+
+    @property
+    def unit_label(self) -> str:
+        """What the annex's "单位：" line names: the town, and the village too for one village."""
+        if self.level == "village" and self.town is not None:
+            return f"{self.town.name}{self.area.name}"
+        return self.area.name
+
+    @property
+    def file_label(self) -> str:
+        return self.unit_label
+
+
+def resolve_scope(code: str | None, county_code: str) -> ReportScope:
+    """The area a report is drawn for; the whole county when no code is given."""
+    code = (code or "").strip() or county_code
+    if not code.isdigit() or len(code) not in (6, 9, 12) or not code.startswith(county_code):
+        raise InvalidInput(f"区划代码 {code} 无效：应为本县的县（6 位）、镇（9 位）或村（12 位）代码")
+    area = db.session.get(Area, code)
+    if area is None:
+        raise NotFound(f"没有区划代码为 {code} 的镇村")
+    town = db.session.get(Area, code[:9]) if len(code) == 12 else (area if len(code) == 9 else None)
+    return ReportScope(area, town)
+
+
+def may_draw_reports(user: User) -> bool:
+    """Everyone who works an area; cadres see only their own households, not the area's annexes."""
+    role = ROLES.get(user.role)
+    return role is not None and role.scope in ("village", "town", "county")
+
+
+def check_report_access(user: User, scope: ReportScope) -> None:
+    if not may_draw_reports(user):
+        raise PermissionDenied("您的角色不能导出花名册和台账")
+    own = ROLES[user.role].scope
+    allowed = (own == "county" or (own == "town" and scope.code.startswith(user.area_code))
+               or (own == "village" and scope.code == user.area_code))
+    if not allowed:
+        raise PermissionDenied("只能导出本辖区的花名册和台账")
+
+
+def default_scope_code(user: User) -> str:
+    return user.area_code
+
+
+def areas_for(user: User) -> list[Area]:
+    """The areas the user may choose as a report's scope: their own and everything below it."""
+    return list(db.session.scalars(select(Area).where(Area.code.startswith(user.area_code))
+                                   .order_by(Area.code)))
