@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Iterable
+from copy import copy
 from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
@@ -39,17 +40,20 @@ class Column:
     width: float
     wrap: bool = False
     align: str = "center"
+    number_format: str | None = None
 
 
 ROSTER_COLUMNS = (
     Column("序号", 6), Column("镇", 10), Column("村", 14, wrap=True), Column("户主姓名", 10),
-    Column("户主证件号码", 22), Column("家庭人口", 7), Column("脱贫年度", 10), Column("返贫风险类型", 14),
+    Column("户主证件号码", 22, number_format=TEXT), Column("家庭人口", 7), Column("脱贫年度", 10),
+    Column("返贫风险类型", 14),
     Column("详细原因", 42, wrap=True, align="left"), Column("包抓干部", 10),
 )
 LEDGER_COLUMNS = (
     Column("序号", 6), Column("镇", 10), Column("村", 12, wrap=True), Column("户主姓名", 10),
-    Column("户主证件号码", 22), Column("家庭人口", 7), Column("脱贫年度", 10), Column("风险类型", 13),
-    Column("制定的帮扶措施", 56, wrap=True, align="left"), Column("完成时限", 15), Column("包抓干部", 10),
+    Column("户主证件号码", 22, number_format=TEXT), Column("家庭人口", 7), Column("脱贫年度", 10),
+    Column("风险类型", 13), Column("制定的帮扶措施", 56, wrap=True, align="left"),
+    Column("完成时限", 15, number_format=DATE_FORMAT), Column("包抓干部", 10),
 )
 
 
@@ -93,8 +97,11 @@ class _AnnexSheet:
         self.merged: list[str] = []
         self._fonts = {"body": Font(name=FONT_NAME, size=10), "head": Font(name=FONT_NAME, size=11, bold=True),
                        "title": Font(name=FONT_NAME, size=18, bold=True), "line": Font(name=FONT_NAME, size=11)}
-        self._alignments = [Alignment(horizontal=c.align, vertical="center", wrap_text=c.wrap or None)
-                            for c in columns]
+        # Setting a style on a cell costs a lookup in the workbook's style tables; a county-wide file has
+        # tens of thousands of cells, so each column's style is resolved once and copied onto its cells.
+        self._data_styles = [self._cell(None, alignment=Alignment(horizontal=c.align, vertical="center",
+                                                                  wrap_text=c.wrap or None),
+                                        border=True, number_format=c.number_format)._style for c in columns]
         self._set_up_page()
         self._write_heading(heading)
 
@@ -161,15 +168,19 @@ class _AnnexSheet:
             cells.append(cell)
         self.sheet.append(cells)
 
-    def append(self, values: list[Any], formats: dict[int, str]) -> None:
+    def append(self, values: list[Any]) -> None:
         self.rows += 1
         # Spreadsheet programs do not grow rows for wrapped text on opening, so size them here.
         lines = max((wrapped_lines(str(value), column.width) for value, column in zip(values, self.columns, strict=True)
                      if column.wrap and value), default=1)
         if lines > 1:
             self.sheet.row_dimensions[self.rows].height = lines * LINE_HEIGHT + 4
-        self.sheet.append([self._cell(value, alignment=self._alignments[i], border=True,
-                                      number_format=formats.get(i)) for i, value in enumerate(values)])
+        cells = []
+        for value, style in zip(values, self._data_styles, strict=True):
+            cell = WriteOnlyCell(self.sheet, value=value)
+            cell._style = copy(style)
+            cells.append(cell)
+        self.sheet.append(cells)
 
     def finish(self, out: IO[bytes]) -> None:
         for note in NOTES:
@@ -182,11 +193,10 @@ class _AnnexSheet:
 def write_roster(rows: Iterable[RosterRow], heading: AnnexHeading, out: IO[bytes]) -> int:
     """附件1 返贫风险对象花名册. Returns the number of households written."""
     sheet = _AnnexSheet(heading, ROSTER_COLUMNS)
-    formats = {4: TEXT}
     count = 0
     for count, row in enumerate(rows, start=1):
         sheet.append([count, row.town, row.village, row.head_name, row.head_id_number, row.size, row.lifted_year,
-                      row.risk_type, row.reason, row.cadre], formats)
+                      row.risk_type, row.reason, row.cadre])
     sheet.finish(out)
     return count
 
@@ -194,10 +204,9 @@ def write_roster(rows: Iterable[RosterRow], heading: AnnexHeading, out: IO[bytes
 def write_ledger(rows: Iterable[LedgerRow], heading: AnnexHeading, out: IO[bytes]) -> int:
     """附件2 返贫风险对象帮扶措施台账, one row per household with its measures listed."""
     sheet = _AnnexSheet(heading, LEDGER_COLUMNS)
-    formats = {4: TEXT, 9: DATE_FORMAT}
     count = 0
     for count, row in enumerate(rows, start=1):
         sheet.append([count, row.town, row.village, row.head_name, row.head_id_number, row.size, row.lifted_year,
-                      row.risk_type, row.measures_text, row.deadline, row.cadre], formats)
+                      row.risk_type, row.measures_text, row.deadline, row.cadre])
     sheet.finish(out)
     return count
