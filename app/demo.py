@@ -30,9 +30,12 @@ def load_demo(password: str, *, towns: int | None = None, villages_per_town: int
         "head_name": h.members[0].name, "head_id_number": h.members[0].id_number, "size": len(h.members),
         "kind": h.kind, "lifted_year": h.lifted_year, "phone": h.phone,
     } for h in county.households]
-    ids = list(db.session.scalars(insert(Household).returning(Household.id, sort_by_parameter_order=True), rows))
-    members = [{"household_id": hid, "name": m.name, "id_number": m.id_number, "relation": m.relation}
-               for hid, h in zip(ids, county.households, strict=True) for m in h.members]
+    # Plain executemany, then read the ids back: INSERT … RETURNING over tens of thousands of rows is
+    # quadratic in SQLAlchemy 2.0's row splicing.
+    db.session.execute(insert(Household), rows)
+    ids = dict(db.session.execute(select(Household.household_no, Household.id)).all())
+    members = [{"household_id": ids[h.household_no], "name": m.name, "id_number": m.id_number,
+                "relation": m.relation} for h in county.households for m in h.members]
     db.session.execute(insert(Member), members)
     # Every demo account has the same password, so one hash serves them all.
     password_hash = hash_password(password)
