@@ -1,0 +1,1 @@
+"""Time limits: working days by the Chinese holiday calendar, and the due dates of tasks."""

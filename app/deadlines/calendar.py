@@ -1,0 +1,55 @@
+"""Working days as the State Council's holiday notices define them, adjusted working weekends included.
+
+The notices come from the maintained `chinese-calendar` package. A year it does not cover yet (the notice for
+next year is published each November) falls back to Monday–Friday, and `uncovered_years` says so, so that pages
+can warn that due dates in that year ignore holidays."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import chinese_calendar
+
+MAX_WORKING_DAYS = 366
+
+
+@lru_cache(maxsize=4096)
+def _official_workday(day: date) -> bool | None:
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
+
+
+def is_covered(year: int) -> bool:
+    return _official_workday(date(year, 6, 1)) is not None
+
+
+def is_workday(day: date) -> bool:
+    official = _official_workday(day)
+    return day.weekday() < 5 if official is None else official
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date `days` working days after `start` (the start day itself is not counted)."""
+    if not 0 <= days <= MAX_WORKING_DAYS:
+        raise ValueError(f"working days must be between 0 and {MAX_WORKING_DAYS}")
+    day = start
+    while days:
+        day += timedelta(days=1)
+        if is_workday(day):
+            days -= 1
+    return day
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end` (negative when `end` is earlier)."""
+    if end < start:
+        return -working_days_between(end, start)
+    return sum(1 for offset in range(1, (end - start).days + 1) if is_workday(start + timedelta(days=offset)))
+
+
+def uncovered_years(*days: date) -> list[int]:
+    """Years among `days` for which the holiday calendar has no data (Monday–Friday is assumed)."""
+    return sorted({d.year for d in days if not is_covered(d.year)})
