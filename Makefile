@@ -11,7 +11,9 @@ PG_ADMIN_DSN ?= host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_t
 PG_TEST_DB ?= rpm_test
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 
-.PHONY: install run serve test test-sqlite test-postgres lint typecheck check-diagrams clean
+ASSETS := app/static/vendor/versions.json
+
+.PHONY: install assets run serve test test-sqlite test-postgres lint typecheck check-diagrams clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +23,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+## front-end bundles from the npm registry, copied to app/static/vendor (served locally: no CDN)
+$(ASSETS): app/frontend/package-lock.json app/frontend/build.mjs
+	npm ci --prefix app/frontend --no-audit --no-fund --loglevel=error
+	node app/frontend/build.mjs
+
+assets: $(ASSETS)
+
 ## make run: set up, migrate, load the demo county, process timers in the background, serve on 127.0.0.1
-run: install
+run: install assets
 	$(FLASK) init-db
 	$(FLASK) load-demo
 	@echo "返贫监测认定和帮扶: http://$(HOST):$(PORT)/  (demo users: see README; password \$$DEMO_PASSWORD or Shiquan@2020)"
@@ -30,7 +39,7 @@ run: install
 	  $(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=8 --call app:create_app
 
 ## make test: lint, then the whole suite on SQLite, then on PostgreSQL when a server is reachable
-test: install lint check-diagrams test-sqlite test-postgres
+test: install assets lint check-diagrams test-sqlite test-postgres
 
 lint: install
 	$(BIN)/ruff check .
@@ -38,11 +47,11 @@ lint: install
 check-diagrams: install
 	DATABASE_URL=sqlite:///:memory: $(FLASK) processes check
 
-test-sqlite: install
+test-sqlite: install assets
 	@echo "== test suite on SQLite"
 	$(BIN)/pytest -q
 
-test-postgres: install
+test-postgres: install assets
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_ADMIN_DSN)').close()" 2>/dev/null; then \
 	  echo "== test suite on PostgreSQL ($(PG_TEST_DB))"; \
 	  $(BIN)/python -c "import psycopg; c = psycopg.connect('$(PG_ADMIN_DSN)', autocommit=True); \
@@ -58,4 +67,4 @@ typecheck: install
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) instance/*.sqlite3*
+	rm -rf $(VENV) instance/*.sqlite3* app/frontend/node_modules app/static/vendor
