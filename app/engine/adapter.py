@@ -52,6 +52,17 @@ class ReadyTaskInfo:
 
 
 @dataclass(frozen=True)
+class TrailStep:
+    """One BPMN element finished during an engine call: what the diagram view marks as done."""
+
+    bpmn_id: str
+    process_key: str  # the diagram the element is drawn in (a called process has its own)
+    element_type: str  # UserTask, ExclusiveGateway, StartEvent …
+    from_bpmn_id: str | None  # the element before it: a sequence flow joins the two
+    name: str | None
+
+
+@dataclass(frozen=True)
 class WorkflowSnapshot:
     state: str
     ready_tasks: list[ReadyTaskInfo]
@@ -60,6 +71,7 @@ class WorkflowSnapshot:
     next_timer_at: datetime | None  # naive UTC
     data: dict[str, Any]
     fired_timers: list[str] = field(default_factory=list)
+    trail: list[TrailStep] = field(default_factory=list)
 
 
 @dataclass
@@ -233,7 +245,31 @@ def _latest_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     return dict(last.data) if last is not None else {}
 
 
-def _snapshot(workflow: BpmnWorkflow, fired: list[str] | None = None) -> WorkflowSnapshot:
+def _completed_ids(workflow: BpmnWorkflow) -> set[UUID]:
+    return {t.id for t in workflow.get_tasks(state=TaskState.COMPLETED)}
+
+
+def _trail(workflow: BpmnWorkflow, before: set[UUID]) -> list[TrailStep]:
+    """The elements completed since `before` was taken, in the order they finished."""
+    done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
+            if t.id not in before and getattr(t.task_spec, "bpmn_id", None)]
+    done.sort(key=lambda t: t.last_state_change)
+    steps = []
+    for task in done:
+        parent = task.parent
+        while parent is not None and not getattr(parent.task_spec, "bpmn_id", None):
+            parent = parent.parent
+        steps.append(TrailStep(
+            bpmn_id=task.task_spec.bpmn_id, process_key=task.workflow.spec.name,
+            element_type=type(task.task_spec).__name__,
+            from_bpmn_id=parent.task_spec.bpmn_id if parent is not None else None,
+            name=task.task_spec.bpmn_name,
+        ))
+    return steps
+
+
+def _snapshot(workflow: BpmnWorkflow, fired: list[str] | None = None,
+              before: set[UUID] | None = None) -> WorkflowSnapshot:
     ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     return WorkflowSnapshot(
         state=_serialize(workflow),
@@ -243,6 +279,7 @@ def _snapshot(workflow: BpmnWorkflow, fired: list[str] | None = None) -> Workflo
         next_timer_at=_next_timer(workflow),
         data=_latest_data(workflow),
         fired_timers=fired or [],
+        trail=_trail(workflow, before) if before is not None else [],
     )
 
 
@@ -257,7 +294,7 @@ def start_workflow(bundle: ProcessBundle, data: Mapping[str, Any]) -> WorkflowSn
     workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=_script_engine)
     workflow.get_tasks(state=TaskState.READY)[0].set_data(**data)
     _run_engine(workflow)
-    return _snapshot(workflow)
+    return _snapshot(workflow, before=set())
 
 
 def complete_task(
@@ -272,19 +309,21 @@ def complete_task(
     # run() would happily execute a FUTURE task: only a READY human task may be completed.
     if task.state != TaskState.READY or not task.task_spec.manual:
         raise TaskNotReady(f"task {task.task_spec.bpmn_id} is {TaskState.get_name(task.state)}")
+    before = _completed_ids(workflow)
     task.set_data(**data)
     try:
         task.run()
     except SpiffWorkflowException as exc:
         raise EngineError(str(exc)) from exc
     _run_engine(workflow)
-    return _snapshot(workflow)
+    return _snapshot(workflow, before=before)
 
 
 def fire_due_timers(bundle: ProcessBundle, state: str, now: datetime) -> WorkflowSnapshot:
     """Fire the timers due at `now` (naive UTC), then run the engine. `now` may lie ahead in tests."""
     workflow = _deserialize(bundle, state)
     moment = now.replace(tzinfo=UTC)
+    before = _completed_ids(workflow)
     fired: list[str] = []
     for task, due in _waiting_timers(workflow):
         if due <= moment:
@@ -293,4 +332,4 @@ def fire_due_timers(bundle: ProcessBundle, state: str, now: datetime) -> Workflo
     if fired:
         workflow.refresh_timers()
         _run_engine(workflow)
-    return _snapshot(workflow, fired)
+    return _snapshot(workflow, fired, before)
