@@ -38,3 +38,13 @@ def test_an_unparseable_diagram_is_reported():
 def test_cli_check_passes_on_the_shipped_diagrams(runner):
     result = runner.invoke(args=["processes", "check"])
     assert result.exit_code == 0 and "3 diagram(s) OK" in result.output
+
+
+def test_a_time_limit_that_is_not_a_number_of_working_days_is_reported():
+    files = dict(FILES, publicity=FILES["publicity"].replace(
+        'name="time_limit_days" value="2"', 'name="time_limit_days" value="两天"', 1))
+    problems = check_diagrams(files)
+    assert any("Task_PostNotice" in p and "两天" in p for p in problems), problems
+    files = dict(FILES, publicity=FILES["publicity"].replace(
+        'name="time_limit_days" value="2"', 'name="time_limit_days" value="0"', 1))
+    assert any("1 到 365" in p for p in check_diagrams(files))

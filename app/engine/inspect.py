@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 
@@ -17,6 +17,7 @@ class UserTaskInfo:
     name: str
     lane: str | None
     form_key: str | None
+    properties: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def describe_process(bundle: ProcessBundle) -> ProcessDescription:
                 props = getattr(task_spec, "extensions", {}).get("properties", {})
                 user_tasks.append(
                     UserTaskInfo(spec.name, bpmn_id, task_spec.bpmn_name or bpmn_id, task_spec.lane,
-                                 props.get("form"))
+                                 props.get("form"), dict(props))
                 )
             if isinstance(task_spec, CallActivity):
                 continue

@@ -6,6 +6,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app import engine
+from app.deadlines.policy import TIME_LIMIT_PROPERTY, time_limit_problem
 from app.errors import NotFound
 from app.extensions import db
 from app.models import ProcessVersion
@@ -104,7 +105,8 @@ def _callee_first(deps: dict[str, list[str]]) -> list[str]:
 def check_diagrams(files: dict[str, str]) -> list[str]:
     """The product's own rules over a set of diagrams (process key → XML). Returns problems, in Chinese.
 
-    Every user task sits in a lane that is a known role and names a registered form; every gateway
+    Every user task sits in a lane that is a known role, names a registered form and, if it has a time limit,
+    gives it in working days; every gateway
     condition reads only fields that the process's forms define.
     """
     problems: list[str] = []
@@ -128,6 +130,9 @@ def check_diagrams(files: dict[str, str]) -> list[str]:
                 problems.append(f"{where}: 表单“{task.form_key}”不存在")
             else:
                 known_fields |= field_names(task.form_key)
+            limit = task.properties.get(TIME_LIMIT_PROPERTY)
+            if limit is not None and (problem := time_limit_problem(limit)):
+                problems.append(f"{where}: {problem}")
         for condition in description.conditions:
             unknown = condition.names - known_fields
             if unknown:
