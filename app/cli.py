@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
 from app.extensions import db
+from app.households.cli import households as households_cli
 
 
 def register_cli(app: Flask) -> None:
@@ -19,6 +20,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(timers)
     app.cli.add_command(processes)
     app.cli.add_command(screenings)
+    app.cli.add_command(households_cli)
     app.cli.add_command(roster)
     app.cli.add_command(ledger)
 

@@ -17,3 +17,7 @@ DEMO_PASSWORD = "Shiquan@2020"
 MIN_NOTICE_DAYS = 5
 DEFAULT_NOTICE_DAYS = 5
 CASES_PER_PAGE = 50
+
+# Uploads larger than this are cut off before any view runs (a 413 page); the import's own, finer limit is
+# HOUSEHOLD_IMPORT_MAX_BYTES (100 MB by default), which names itself in the message.
+MAX_CONTENT_LENGTH = 128 * 1024 * 1024

@@ -32,11 +32,13 @@ def load_demo(password: str, *, towns: int | None = None, villages_per_town: int
     } for h in county.households]
     # Plain executemany, then read the ids back: INSERT … RETURNING over tens of thousands of rows is
     # quadratic in SQLAlchemy 2.0's row splicing.
-    db.session.execute(insert(Household), rows)
+    if rows:  # an empty list would insert one row of defaults
+        db.session.execute(insert(Household), rows)
     ids = dict(db.session.execute(select(Household.household_no, Household.id)).all())
     members = [{"household_id": ids[h.household_no], "name": m.name, "id_number": m.id_number,
                 "relation": m.relation} for h in county.households for m in h.members]
-    db.session.execute(insert(Member), members)
+    if members:
+        db.session.execute(insert(Member), members)
     # Every demo account has the same password, so one hash serves them all.
     password_hash = hash_password(password)
     db.session.execute(insert(User), [

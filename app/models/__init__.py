@@ -4,6 +4,7 @@ from app.models.accounts import ApiToken, User
 from app.models.areas import Area
 from app.models.cases import Case, Measure
 from app.models.households import Household, Member
+from app.models.imports import ImportJob
 from app.models.screenings import RiskRegistration, Screening
 from app.models.workflow import Event, ProcessVersion, ReadyTask, WorkflowInstance
 
@@ -13,6 +14,7 @@ __all__ = [
     "Case",
     "Event",
     "Household",
+    "ImportJob",
     "Measure",
     "Member",
     "ProcessVersion",

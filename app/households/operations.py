@@ -1,0 +1,190 @@
+"""Household registry import as operations shared by the web (a background job) and the CLI."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import IO
+
+from flask import Flask, current_app
+from sqlalchemy import update
+
+from app.clock import china_today, utcnow
+from app.errors import NotFound, PermissionDenied
+from app.excel.reading import Limits, SpreadsheetRefused, check_container, save_upload
+from app.extensions import db
+from app.households.importer import Counts, RowError, Validation, counts, store, validate_file
+from app.models import ImportJob, User
+
+log = logging.getLogger(__name__)
+
+IMPORT_ROLES = frozenset({"county_office", "admin"})
+DEFAULT_MAX_UPLOAD = 100 * 1024 * 1024
+ERRORS_KEPT = 500  # errors kept on the job row for the page; the error workbook has them all
+STALE_AFTER = timedelta(hours=3)
+
+
+def can_import_households(user: User) -> bool:
+    return user.role in IMPORT_ROLES
+
+
+def import_limits() -> Limits:
+    return Limits.from_config(current_app.config)
+
+
+def uploads_folder() -> Path:
+    """Uploads and error workbooks: instance/imports unless IMPORTS_FOLDER says otherwise."""
+    return Path(current_app.config.get("IMPORTS_FOLDER") or Path(current_app.instance_path) / "imports")
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    validation: Validation
+    counts: Counts
+    stored: bool
+
+    @property
+    def errors(self) -> list[RowError]:
+        return self.validation.errors
+
+
+def import_households(path: Path, *, valid_only: bool = False, dry_run: bool = False,
+                      progress: Callable[[int, int | None], None] | None = None) -> ImportOutcome:
+    """Check the file; store it when it is wholly valid (or, with valid_only, its valid households).
+    Raises SpreadsheetRefused for a file that cannot be read at all. Flushes only; the caller commits."""
+    validation = validate_file(path, limits=import_limits(), county_name=current_app.config["COUNTY_NAME"],
+                               today=china_today(), progress=progress)
+    may_store = not validation.refused and (valid_only or not validation.errors)
+    if may_store and not dry_run:
+        return ImportOutcome(validation, store(validation), True)
+    return ImportOutcome(validation, counts(validation), False)
+
+
+# ---- background jobs (web) --------------------------------------------------------------------------------
+
+def create_import_job(stream: IO[bytes], file_name: str, valid_only: bool, actor: User) -> ImportJob:
+    """Keep the upload under the instance folder and queue a job for it. Hostile containers (not an xlsx,
+    encrypted, legacy .xls, zip bombs) are refused here, before any job exists."""
+    if not can_import_households(actor):
+        raise PermissionDenied("只有县办和系统管理员可以导入农户名单")
+    stored_name = secrets.token_hex(12) + ".xlsx"
+    target = uploads_folder() / stored_name
+    save_upload(stream, target, int(current_app.config.get("HOUSEHOLD_IMPORT_MAX_BYTES", DEFAULT_MAX_UPLOAD)))
+    try:
+        check_container(target, import_limits())
+    except SpreadsheetRefused:
+        target.unlink(missing_ok=True)
+        raise
+    job = ImportJob(kind="households", status="queued", file_name=(file_name or "upload.xlsx")[-255:],
+                    stored_name=stored_name, valid_only=valid_only, created_by_id=actor.id)
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def get_import_job(job_id: int, actor: User) -> ImportJob:
+    if not can_import_households(actor):
+        raise PermissionDenied("只有县办和系统管理员可以查看导入记录")
+    job = db.session.get(ImportJob, job_id)
+    if job is None:
+        raise NotFound("导入记录不存在")
+    if job.running and utcnow() - job.created_at > STALE_AFTER:
+        # The process that ran it is gone (a restart); its transaction never committed.
+        job.status, job.message = "failed", "导入被中断（服务曾重新启动），未保存任何数据，请重新上传"
+        db.session.commit()
+    return job
+
+
+def error_workbook_path(job: ImportJob) -> Path:
+    return uploads_folder() / job.stored_name.replace(".xlsx", "-errors.xlsx")
+
+
+def _set_job(job_id: int, **values: object) -> None:
+    """Progress goes through its own short transaction, so the page sees it while the import runs."""
+    with db.engine.begin() as connection:
+        connection.execute(update(ImportJob.__table__).where(ImportJob.__table__.c.id == job_id).values(**values))
+
+
+def run_import_job(job_id: int) -> None:
+    """Validate (writing nothing but progress), then store everything in one transaction. An edge: commits."""
+    from app.households.workbooks import write_error_copy
+
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.status != "queued":
+        return
+    source = uploads_folder() / job.stored_name
+    valid_only = job.valid_only
+    db.session.rollback()
+    _set_job(job_id, status="validating", started_at=utcnow())
+    try:
+        outcome = _validate(source, job_id)
+        if outcome is None:
+            return
+        validation = outcome
+        errors = validation.errors
+        if errors and not validation.refused:
+            write_error_copy(source, error_workbook_path(job), errors, validation.header_row)
+        summary = {"error_count": len(errors), "errors": [e.as_dict() for e in errors[:ERRORS_KEPT]],
+                   "has_error_workbook": bool(errors) and not validation.refused,
+                   "rows_done": validation.rows_read}
+        if validation.refused or (errors and not valid_only):
+            final = counts(validation)
+            _set_job(job_id, status="refused", finished_at=utcnow(), rejected_count=final.rejected,
+                     message="文件有错误，未导入任何数据；请按错误说明修改后重新上传", **summary)
+            return
+        _set_job(job_id, status="storing")
+        stored = store(validation)
+        db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
+            status="done", finished_at=utcnow(), created_count=stored.created, updated_count=stored.updated,
+            unchanged_count=stored.unchanged, rejected_count=stored.rejected, message=stored.as_text(), **summary))
+        db.session.commit()  # the households and the job's "done" in one transaction
+    except Exception:
+        db.session.rollback()
+        log.exception("household import job %s failed", job_id)
+        _set_job(job_id, status="failed", finished_at=utcnow(),
+                 message="导入时发生系统错误，未保存任何数据；请稍后重试或联系管理员")
+    finally:
+        source.unlink(missing_ok=True)
+
+
+def _validate(source: Path, job_id: int) -> Validation | None:
+    def progress(done: int, total: int | None) -> None:
+        _set_job(job_id, rows_done=done, rows_total=total)
+
+    try:
+        return validate_file(source, limits=import_limits(), county_name=current_app.config["COUNTY_NAME"],
+                             today=china_today(), progress=progress)
+    except SpreadsheetRefused as exc:
+        db.session.rollback()
+        _set_job(job_id, status="refused", finished_at=utcnow(), message=exc.message, error_count=1,
+                 errors=[RowError(None, "", exc.message).as_dict()])
+        return None
+    finally:
+        db.session.rollback()  # end the read transaction of the validation phase
+
+
+def start_import_thread(app: Flask, job_id: int) -> threading.Thread:
+    """Run the job beside the web server's threads, in its own application context (its own session)."""
+    thread = threading.Thread(target=_thread_main, args=(app, job_id), name=f"household-import-{job_id}",
+                              daemon=True)
+    thread.start()
+    return thread
+
+
+def _thread_main(app: Flask, job_id: int) -> None:
+    with app.app_context():
+        try:
+            run_import_job(job_id)
+        except Exception:  # never let a thread die silently: the job must say it failed
+            log.exception("household import job %s crashed", job_id)
+            try:
+                _set_job(job_id, status="failed", finished_at=utcnow(), message="导入时发生系统错误，未保存任何数据")
+            except Exception:
+                log.exception("could not mark import job %s failed", job_id)
+        finally:
+            db.session.remove()
