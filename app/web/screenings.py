@@ -80,3 +80,28 @@ def unregister(screening_id: int, registration_id: int) -> Response:
     db.session.commit()
     flash("已撤销登记", "info")
     return _back_to_task(screening_id)
+
+
+@bp.route("/<int:screening_id>/roster", methods=["POST"])
+@login_required
+def upload_roster(screening_id: int) -> Response | tuple[str, int]:
+    """A filled 附件1 from the team: all its rows registered, or none and the errors per row."""
+    from app.excel.reading import SpreadsheetRefused
+    from app.screenings.roster_import import RosterRejected, import_roster_upload
+
+    screening = operations.get_screening(screening_id)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("请选择已填写的花名册文件（.xlsx）", "warning")
+        return _back_to_task(screening_id)
+    try:
+        outcome = import_roster_upload(screening, upload.stream, current_user)
+    except (RosterRejected, SpreadsheetRefused) as exc:
+        db.session.rollback()
+        errors = exc.row_errors if isinstance(exc, RosterRejected) else []
+        return render_template("screenings/roster_errors.html", screening=screening, message=exc.message,
+                               errors=errors, file_name=upload.filename), exc.status
+    db.session.commit()
+    skipped = f"；{len(outcome.skipped)} 户本月已按相同内容登记，未重复登记" if outcome.skipped else ""
+    flash(f"已从花名册登记 {len(outcome.registered)} 户风险户{skipped}", "success")
+    return _back_to_task(screening_id)
