@@ -16,6 +16,8 @@ DEMO_PASSWORD = "Shiquan@2020"
 # National practice: publicity lasts at least five days.
 MIN_NOTICE_DAYS = 5
 DEFAULT_NOTICE_DAYS = 5
+# National rule: from discovering a risk to county approval within 15 days (calendar days).
+CERTIFICATION_DAYS = 15
 CASES_PER_PAGE = 50
 
 # Uploads larger than this are cut off before any view runs (a 413 page); the import's own, finer limit is

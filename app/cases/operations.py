@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
-from app.clock import china_today, utcnow
-from app.engine import WorkflowSnapshot
+from app.clock import china_today, to_china, utcnow
+from app.engine import ReadyTaskInfo, WorkflowSnapshot
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Case, Event, Measure, ReadyTask, RiskRegistration, User
@@ -141,6 +142,16 @@ def _link(event: Event, case: Case) -> None:
     event.case_id = case.id
 
 
+def _deadline_cap(case: Case, info: ReadyTaskInfo) -> date | None:
+    """Discovery to county approval within 15 days; carrying out measures by their 完成时限."""
+    if info.properties.get("phase") == "certification":
+        days = int(current_app.config.get("CERTIFICATION_DAYS", 15))
+        return to_china(case.opened_at).date() + timedelta(days=days)
+    if info.form_key == "measures_execution" and case.measures:
+        return max(m.deadline for m in case.measures)
+    return None
+
+
 runtime.register_subject("case", runtime.SubjectHooks(
     load=lambda cid: db.session.get(Case, cid),
     label=_label,
@@ -149,4 +160,5 @@ runtime.register_subject("case", runtime.SubjectHooks(
     after_task=_after_task,
     after_step=_after_step,
     link=_link,
+    deadline_cap=_deadline_cap,
 ))

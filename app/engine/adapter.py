@@ -45,6 +45,7 @@ class ReadyTaskInfo:
     lane: str | None
     form_key: str | None
     properties: dict[str, str]
+    process_key: str = ""  # the diagram the task is drawn in
     # The call activity this task runs inside (e.g. 村内公示 vs 销号公告), if any.
     context_bpmn_id: str | None = None
     context_name: str | None = None
@@ -205,6 +206,7 @@ def _ready_info(workflow: BpmnWorkflow, task: Any) -> ReadyTaskInfo:
         lane=spec.lane,
         form_key=props.get("form"),
         properties=props,
+        process_key=task.workflow.spec.name,
         context_bpmn_id=context_id,
         context_name=context_name,
         context_properties=context_props,

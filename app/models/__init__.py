@@ -6,12 +6,13 @@ from app.models.cases import Case, Measure
 from app.models.households import Household, Member
 from app.models.imports import ImportJob
 from app.models.screenings import RiskRegistration, Screening
-from app.models.workflow import Event, ProcessVersion, ReadyTask, WorkflowInstance
+from app.models.workflow import ElementVisit, Event, ProcessVersion, ReadyTask, WorkflowInstance
 
 __all__ = [
     "ApiToken",
     "Area",
     "Case",
+    "ElementVisit",
     "Event",
     "Household",
     "ImportJob",

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
@@ -73,6 +73,10 @@ class ReadyTask(db.Model):
     screening_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id"), index=True)
     subject: Mapped[str] = mapped_column(String(128))
     ready_since: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The diagram the task is drawn in: the instance's own version, or the pinned called process.
+    diagram_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"), index=True)
+    # Set when the task becomes ready: the diagram's time limit capped by the rulebook's deadlines.
+    due_on: Mapped[date | None] = mapped_column(index=True)
 
     @property
     def title(self) -> str:
@@ -99,3 +103,25 @@ class Event(db.Model):
     remote_addr: Mapped[str | None] = mapped_column(String(64))
 
     actor = relationship("User", lazy="joined")
+
+
+class ElementVisit(db.Model):
+    """A BPMN element a workflow finished, with the element it came from: the case's path on its diagram,
+    and for user tasks how long they waited (the heatmap's times)."""
+
+    __tablename__ = "element_visit"
+    __table_args__ = (Index("ix_element_visit_diagram_element", "diagram_version_id", "bpmn_id", "completed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("household_case.id"), index=True)
+    screening_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id"), index=True)
+    diagram_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    process_key: Mapped[str] = mapped_column(String(64))
+    bpmn_id: Mapped[str] = mapped_column(String(64))
+    element_type: Mapped[str] = mapped_column(String(40))
+    from_bpmn_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(160))
+    ready_at: Mapped[datetime | None]  # user tasks: when the task reached an inbox
+    completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

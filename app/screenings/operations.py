@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.clock import china_today
+from app.deadlines.policy import month_end
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from app.models import Area, Case, Event, Household, ReadyTask, RiskRegistration, Screening, User
@@ -170,4 +171,6 @@ runtime.register_subject("screening", runtime.SubjectHooks(
     after_task=_after_task,
     after_step=_after_step,
     link=_link,
+    # 一月一精准排查、一月一精准评估: both tasks are due by the end of the screening month.
+    deadline_cap=lambda screening, _info: month_end(screening.month),
 ))

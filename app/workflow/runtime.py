@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
@@ -15,10 +15,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from app import engine
-from app.clock import utcnow
+from app.clock import to_china, utcnow
+from app.deadlines.policy import due_on
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
-from app.models import Event, ProcessVersion, ReadyTask, User, WorkflowInstance
+from app.models import ElementVisit, Event, ProcessVersion, ReadyTask, User, WorkflowInstance
 from app.processes import bundle_for_version, current_version
 from app.roles import role_for_lane
 from forms import FormContext, TaskForm, form_class
@@ -69,6 +70,8 @@ class SubjectHooks:
     after_task: Callable[[Any, ReadyTask, dict[str, Any], User | None], None]
     after_step: Callable[[Any, engine.WorkflowSnapshot, User | None], None]
     link: Callable[[Event, Any], None]
+    # The rulebook's own latest due date for a task of this subject (month end, 15 days, measure deadlines).
+    deadline_cap: Callable[[Any, engine.ReadyTaskInfo], date | None] = lambda subject, info: None
 
 
 HOOKS: dict[str, SubjectHooks] = {}
@@ -95,6 +98,7 @@ def attach_subject(instance: WorkflowInstance, subject: Any, snapshot: engine.Wo
                    actor: User | None) -> None:
     """After the subject row exists: write its first ready-task rows and let the domain react."""
     hooks = HOOKS[instance.kind]
+    _record_trail(instance, subject, snapshot, actor)
     _sync_ready_tasks(instance, subject, snapshot, hooks)
     hooks.after_step(subject, snapshot, actor)
 
@@ -116,6 +120,32 @@ def _kind_of(subject: Any) -> str:
     return "case" if type(subject).__name__ == "Case" else "screening"
 
 
+def _diagram_version_id(instance: WorkflowInstance, process_key: str) -> int:
+    """The version of the diagram an element is drawn in: the instance's own, or the called one it pinned."""
+    version = instance.process_version
+    if not process_key or process_key == version.process_key:
+        return version.id
+    return int(version.dependencies.get(process_key, version.id))
+
+
+def _record_trail(instance: WorkflowInstance, subject: Any, snapshot: engine.WorkflowSnapshot,
+                  actor: User | None, completed_task: ReadyTask | None = None) -> None:
+    """One row per element the engine finished in this step, so the diagram view and the heatmap are SQL."""
+    now = utcnow()
+    for step in snapshot.trail:
+        is_completed_task = completed_task is not None and step.bpmn_id == completed_task.bpmn_id
+        db.session.add(ElementVisit(
+            instance_id=instance.id,
+            case_id=subject.id if instance.kind == "case" else None,
+            screening_id=subject.id if instance.kind == "screening" else None,
+            diagram_version_id=_diagram_version_id(instance, step.process_key), process_key=step.process_key,
+            bpmn_id=step.bpmn_id, element_type=step.element_type, from_bpmn_id=step.from_bpmn_id,
+            name=(step.name or "")[:160] or None,
+            ready_at=completed_task.ready_since if is_completed_task and completed_task else None,
+            completed_at=now, actor_id=actor.id if actor and is_completed_task else None,
+        ))
+
+
 def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine.WorkflowSnapshot,
                       hooks: SubjectHooks) -> None:
     wanted = {t.task_id: t for t in snapshot.ready_tasks}
@@ -131,6 +161,7 @@ def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine
         role = role_for_lane(info.lane)
         if role is None or info.form_key is None:
             raise DomainError(f"流程图错误：任务“{info.name}”没有已知角色的泳道或表单")
+        now = utcnow()
         db.session.add(ReadyTask(
             instance_id=instance.id, task_uuid=task_id, bpmn_id=info.bpmn_id, name=info.name,
             context_name=info.context_name or "", form_key=info.form_key, role=role,
@@ -138,7 +169,9 @@ def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine
             assignee_id=hooks.assignee_for(subject, role),
             case_id=subject.id if instance.kind == "case" else None,
             screening_id=subject.id if instance.kind == "screening" else None,
-            subject=label, ready_since=utcnow(),
+            subject=label, ready_since=now,
+            diagram_version_id=_diagram_version_id(instance, info.process_key),
+            due_on=due_on(to_china(now).date(), info.properties, hooks.deadline_cap(subject, info)),
         ))
 
 
@@ -215,6 +248,7 @@ def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: U
     hooks.after_task(subject, task, data, actor)
     _save(instance, snapshot)
     _flush_or_conflict()
+    _record_trail(instance, subject, snapshot, actor, completed_task=task)
     _sync_ready_tasks(instance, subject, snapshot, hooks)
     hooks.after_step(subject, snapshot, actor)
     _flush_or_conflict()
@@ -247,6 +281,7 @@ def run_due_timers(now: datetime | None = None, limit: int = 500) -> int:
                          subject_kind=instance.kind)
         _save(instance, snapshot)
         _flush_or_conflict()
+        _record_trail(instance, subject, snapshot, None)
         _sync_ready_tasks(instance, subject, snapshot, hooks)
         hooks.after_step(subject, snapshot, None)
         moved += 1 if snapshot.fired_timers else 0
