@@ -46,6 +46,7 @@ class ReadyTaskInfo:
     form_key: str | None
     properties: dict[str, str]
     process_key: str = ""  # the diagram the task is drawn in
+    from_bpmn_id: str | None = None  # the element the flow into this task came from
     # The call activity this task runs inside (e.g. 村内公示 vs 销号公告), if any.
     context_bpmn_id: str | None = None
     context_name: str | None = None
@@ -207,6 +208,7 @@ def _ready_info(workflow: BpmnWorkflow, task: Any) -> ReadyTaskInfo:
         form_key=props.get("form"),
         properties=props,
         process_key=task.workflow.spec.name,
+        from_bpmn_id=_predecessor(task),
         context_bpmn_id=context_id,
         context_name=context_name,
         context_properties=context_props,
@@ -251,23 +253,22 @@ def _completed_ids(workflow: BpmnWorkflow) -> set[UUID]:
     return {t.id for t in workflow.get_tasks(state=TaskState.COMPLETED)}
 
 
+def _predecessor(task: Any) -> str | None:
+    """The nearest ancestor that is a BPMN element (engine-internal tasks have no bpmn_id)."""
+    parent = task.parent
+    while parent is not None and not getattr(parent.task_spec, "bpmn_id", None):
+        parent = parent.parent
+    return parent.task_spec.bpmn_id if parent is not None else None
+
+
 def _trail(workflow: BpmnWorkflow, before: set[UUID]) -> list[TrailStep]:
     """The elements completed since `before` was taken, in the order they finished."""
     done = [t for t in workflow.get_tasks(state=TaskState.COMPLETED)
             if t.id not in before and getattr(t.task_spec, "bpmn_id", None)]
     done.sort(key=lambda t: t.last_state_change)
-    steps = []
-    for task in done:
-        parent = task.parent
-        while parent is not None and not getattr(parent.task_spec, "bpmn_id", None):
-            parent = parent.parent
-        steps.append(TrailStep(
-            bpmn_id=task.task_spec.bpmn_id, process_key=task.workflow.spec.name,
-            element_type=type(task.task_spec).__name__,
-            from_bpmn_id=parent.task_spec.bpmn_id if parent is not None else None,
-            name=task.task_spec.bpmn_name,
-        ))
-    return steps
+    return [TrailStep(bpmn_id=task.task_spec.bpmn_id, process_key=task.workflow.spec.name,
+                      element_type=type(task.task_spec).__name__, from_bpmn_id=_predecessor(task),
+                      name=task.task_spec.bpmn_name) for task in done]
 
 
 def _snapshot(workflow: BpmnWorkflow, fired: list[str] | None = None,

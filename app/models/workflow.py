@@ -77,6 +77,7 @@ class ReadyTask(db.Model):
     diagram_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"), index=True)
     # Set when the task becomes ready: the diagram's time limit capped by the rulebook's deadlines.
     due_on: Mapped[date | None] = mapped_column(index=True)
+    from_bpmn_id: Mapped[str | None] = mapped_column(String(64))  # the flow it arrived by, for the diagram
 
     @property
     def title(self) -> str:

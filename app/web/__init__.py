@@ -13,7 +13,7 @@ from app.extensions import db, login_manager
 
 
 def register_web(app: Flask) -> None:
-    from app.web import api, auth, cases, errors, households, reports, screenings, tasks
+    from app.web import api, auth, cases, errors, households, reports, screenings, supervision, tasks
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
@@ -23,6 +23,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(screenings.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(supervision.bp)
     app.register_blueprint(households.bp)
     app.register_blueprint(api.bp)
     errors.register(app)

@@ -1,29 +1,71 @@
-"""Cases: the list of the user's area, and one case with its household, current step and history."""
+"""Cases: the list of the user's area (where each case waits, whose move, due when), its Excel export, and one
+case with its household, current step, path on the diagram and history."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+import io
+
+from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from app.access import can_see_case
 from app.cases import operations
-from app.cases.queries import list_cases
+from app.clock import china_today, to_china
+from app.excel.tables import DATE, DATETIME, TEXT, TableColumn, write_table
 from app.extensions import db
 from app.models import Area
+from app.supervision.cases import SORTS, CaseFilters, all_case_rows, case_page, waiting_steps
+from app.supervision.paths import case_path
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PER_PAGE = 50
+
+EXPORT_COLUMNS = (
+    TableColumn("编号", 8), TableColumn("户主", 10), TableColumn("证件号码", 21, TEXT), TableColumn("镇", 10),
+    TableColumn("村", 14), TableColumn("风险类型", 12), TableColumn("状态", 10),
+    TableColumn("当前环节", 28, wrap=True), TableColumn("办理单位/人", 28, wrap=True),
+    TableColumn("等待起始", 17, DATETIME), TableColumn("到期日", 12, DATE), TableColumn("逾期天数", 9),
+)
+
+
+def _areas() -> tuple[list[Area], list[Area]]:
+    """Towns and villages the user may filter by: their own area and below."""
+    below = db.session.scalars(select(Area).where(Area.code.startswith(current_user.area_code))
+                               .order_by(Area.code)).all()
+    return [a for a in below if a.level == "town"], [a for a in below if a.level == "village"]
 
 
 @bp.route("/")
 @login_required
 def index() -> str:
+    filters = CaseFilters.from_args(request.args)
     page = max(request.args.get("page", 1, type=int), 1)
-    per_page = 50
-    total, cases = list_cases(current_user, request.args, page, per_page)
-    towns = db.session.scalars(select(Area).where(Area.level == "town").order_by(Area.code)).all()
-    return render_template("cases/index.html", cases=cases, total=total, page=page, per_page=per_page,
-                           towns=towns, args=request.args)
+    total, rows = case_page(current_user, filters, page, PER_PAGE)
+    towns, villages = _areas()
+    return render_template("cases/index.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
+                           towns=towns, villages=villages, filters=filters, args=filters.as_args(),
+                           steps=waiting_steps(current_user), sorts=SORTS, today=china_today())
+
+
+@bp.route("/export.xlsx")
+@login_required
+def export() -> Response:
+    filters = CaseFilters.from_args(request.args)
+    today = china_today()
+    rows = ([r.id, r.head_name, r.head_id_number[:6] + "********" + r.head_id_number[-4:], r.town, r.village,
+             r.risk_type_label, r.status_label, r.steps, r.holders,
+             to_china(r.waiting_since).replace(tzinfo=None) if r.waiting_since else None, r.due_on,
+             r.days_overdue or None] for r in all_case_rows(current_user, filters))
+    out = io.BytesIO()
+    title = f"{current_app.config['COUNTY_NAME']}返贫监测帮扶案件清单"
+    write_table(title, f"单位：{current_user.area.name}　导出日期：{today.isoformat()}", EXPORT_COLUMNS, rows, out,
+                sheet_name="案件清单")
+    out.seek(0)
+    return send_file(out, mimetype=XLSX, as_attachment=True, max_age=0,
+                     download_name=f"案件清单_{current_user.area.name}_{today.isoformat()}.xlsx")
 
 
 @bp.route("/<int:case_id>")
@@ -35,4 +77,15 @@ def show(case_id: int) -> str:
     tasks = operations.case_ready_tasks(case)
     holders = {t.id: operations.holder_label(t, case) for t in tasks}
     return render_template("cases/show.html", case=case, tasks=tasks, holders=holders,
+                           history=operations.case_history(case), path=case_path(case),
+                           diagram_url=url_for("cases.diagram", case_id=case.id))
+
+
+@bp.route("/<int:case_id>/diagram")
+@login_required
+def diagram(case_id: int) -> str:
+    case = operations.get_case(case_id)
+    if not can_see_case(current_user, case):
+        abort(403)
+    return render_template("cases/diagram.html", case=case, path=case_path(case),
                            history=operations.case_history(case))

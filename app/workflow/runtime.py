@@ -170,7 +170,7 @@ def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine
             case_id=subject.id if instance.kind == "case" else None,
             screening_id=subject.id if instance.kind == "screening" else None,
             subject=label, ready_since=now,
-            diagram_version_id=_diagram_version_id(instance, info.process_key),
+            diagram_version_id=_diagram_version_id(instance, info.process_key), from_bpmn_id=info.from_bpmn_id,
             due_on=due_on(to_china(now).date(), info.properties, hooks.deadline_cap(subject, info)),
         ))
 

@@ -17,6 +17,7 @@ def upgrade():
     with op.batch_alter_table("ready_task") as batch:
         batch.add_column(sa.Column("diagram_version_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("due_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("from_bpmn_id", sa.String(length=64), nullable=True))
         batch.create_index("ix_ready_task_diagram_version_id", ["diagram_version_id"])
         batch.create_index("ix_ready_task_due_on", ["due_on"])
         batch.create_foreign_key("fk_ready_task_diagram_version_id_process_version", "process_version",
@@ -58,5 +59,6 @@ def downgrade():
         batch.drop_constraint("fk_ready_task_diagram_version_id_process_version", type_="foreignkey")
         batch.drop_index("ix_ready_task_due_on")
         batch.drop_index("ix_ready_task_diagram_version_id")
+        batch.drop_column("from_bpmn_id")
         batch.drop_column("due_on")
         batch.drop_column("diagram_version_id")

@@ -1,0 +1,57 @@
+// Diagram pages: draw BPMN with the locally served bpmn-js viewer and mark a case's path or the heatmap.
+// Data comes from a JSON block in the page; no other requests than the diagram XML itself.
+(function () {
+  "use strict";
+
+  function markPath(viewer, diagram) {
+    var canvas = viewer.get("canvas");
+    var overlays = viewer.get("overlays");
+    var registry = viewer.get("elementRegistry");
+    Object.keys(diagram.done).forEach(function (id) {
+      if (!registry.get(id)) return;
+      canvas.addMarker(id, "done");
+      if (diagram.done[id] > 1) {
+        overlays.add(id, { position: { top: -12, right: 12 }, html: '<span class="times" title="办理次数">×' + diagram.done[id] + "</span>" });
+      }
+    });
+    var taken = {};
+    diagram.flows.forEach(function (pair) { taken[pair[0] + ">" + pair[1]] = true; });
+    registry.filter(function (e) { return e.type === "bpmn:SequenceFlow"; }).forEach(function (flow) {
+      var bo = flow.businessObject;
+      if (taken[bo.sourceRef.id + ">" + bo.targetRef.id]) canvas.addMarker(flow.id, "flow-done");
+    });
+    diagram.current.forEach(function (id) {
+      if (registry.get(id)) canvas.addMarker(id, "current");
+    });
+  }
+
+  function markHeat(viewer, cells, caseListUrl) {
+    var overlays = viewer.get("overlays");
+    var registry = viewer.get("elementRegistry");
+    var max = 1;
+    cells.forEach(function (c) { if (c.waiting > max) max = c.waiting; });
+    cells.forEach(function (c) {
+      if (!registry.get(c.bpmn_id)) return;
+      var level = c.waiting === 0 ? 0 : Math.min(4, Math.ceil((c.waiting / max) * 4));
+      var median = c.median_hours === null ? "—" : (c.median_hours >= 48 ? (c.median_hours / 24).toFixed(1) + " 天" : c.median_hours + " 小时");
+      var html = '<a class="heat heat-' + level + '" href="' + caseListUrl + "?step=" + encodeURIComponent(c.bpmn_id) +
+        '" title="点击查看在此等待的案件"><b>' + c.waiting + "</b> 件等待<br>中位 " + median + "</a>";
+      overlays.add(c.bpmn_id, { position: { bottom: 8, left: 4 }, html: html });
+    });
+  }
+
+  function draw(container, xmlUrl, after) {
+    var viewer = new window.BpmnJS({ container: container });
+    fetch(xmlUrl, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (xml) { return viewer.importXML(xml); })
+      .then(function () { viewer.get("canvas").zoom("fit-viewport"); after(viewer); })
+      .catch(function (err) { container.textContent = "流程图加载失败：" + err; });
+  }
+
+  document.querySelectorAll("[data-diagram]").forEach(function (container) {
+    var data = JSON.parse(document.getElementById(container.dataset.diagram).textContent);
+    if (data.kind === "path") draw(container, data.xml_url, function (v) { markPath(v, data.diagram); });
+    if (data.kind === "heat") draw(container, data.xml_url, function (v) { markHeat(v, data.cells, data.case_list_url); });
+  });
+})();

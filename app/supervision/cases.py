@@ -1,0 +1,210 @@
+"""The supervisors' case list: where each case is, since when, whose move it is, when it is due.
+
+One query over the case rows and an aggregate of their ready tasks (never the workflow state); the page's
+tasks come in a second query, so the cost is the page size, not the history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import aliased
+
+from app.access import case_clause
+from app.clock import china_today
+from app.errors import InvalidInput
+from app.extensions import db
+from app.models import Area, Case, Household, ReadyTask, User
+from app.roles import role_label
+from app.vocab import CASE_STATUSES, OPEN_CASE_STATUSES, RISK_TYPES
+
+SORTS = {
+    "due": "到期日",
+    "waiting": "等待时间",
+    "updated": "最近更新",
+    "household": "户主姓名",
+}
+EXPORT_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class CurrentTask:
+    bpmn_id: str
+    title: str
+    holder: str
+    ready_since: datetime
+    due_on: date | None
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: int
+    head_name: str
+    head_id_number: str
+    town: str
+    village: str
+    risk_type: str
+    status: str
+    current_step: str
+    waiting_since: datetime | None
+    due_on: date | None
+    days_overdue: int
+    tasks: list[CurrentTask] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return CASE_STATUSES.get(self.status, self.status)
+
+    @property
+    def risk_type_label(self) -> str:
+        return RISK_TYPES.get(self.risk_type, self.risk_type)
+
+    @property
+    def holders(self) -> str:
+        return "；".join(t.holder for t in self.tasks)
+
+    @property
+    def steps(self) -> str:
+        return "；".join(t.title for t in self.tasks) or self.current_step
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    town: str = ""
+    village: str = ""
+    step: str = ""
+    risk_type: str = ""
+    status: str = ""
+    overdue: bool = False
+    q: str = ""
+    sort: str = "due"
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> CaseFilters:
+        sort = str(args.get("sort") or "due")
+        if sort not in SORTS:
+            raise InvalidInput(f"未知的排序方式：{sort}")
+        status = str(args.get("status") or "")
+        if status and status not in CASE_STATUSES and status != "open":
+            raise InvalidInput(f"未知的案件状态：{status}")
+        return cls(town=str(args.get("town") or ""), village=str(args.get("village") or ""),
+                   step=str(args.get("step") or ""), risk_type=str(args.get("risk_type") or ""),
+                   status=status, overdue=str(args.get("overdue") or "") in ("1", "true", "on"),
+                   q=str(args.get("q") or "").strip(), sort=sort)
+
+    def as_args(self) -> dict[str, str]:
+        values = {"town": self.town, "village": self.village, "step": self.step, "risk_type": self.risk_type,
+                  "status": self.status, "overdue": "1" if self.overdue else "", "q": self.q, "sort": self.sort}
+        return {k: v for k, v in values.items() if v}
+
+
+def holder_text(role: str, assignee: str | None, village: str, town: str) -> str:
+    """Whose move it is: the person for assigned tasks, else the unit and role."""
+    if assignee:
+        return f"{role_label(role)} {assignee}"
+    if role == "village_team":
+        return f"{town}{village} · {role_label(role)}"
+    if role in ("town_certifier", "town_leadership"):
+        return f"{town} · {role_label(role)}"
+    return role_label(role)
+
+
+def _task_aggregate() -> Any:
+    return (select(ReadyTask.case_id.label("case_id"), func.min(ReadyTask.ready_since).label("waiting_since"),
+                   func.min(ReadyTask.due_on).label("due_on"))
+            .where(ReadyTask.case_id.is_not(None)).group_by(ReadyTask.case_id).subquery())
+
+
+def _query(user: User, filters: CaseFilters, today: date) -> tuple[Select[Any], Any]:
+    tasks = _task_aggregate()
+    village, town = aliased(Area), aliased(Area)
+    stmt = (select(Case.id, Household.head_name, Household.head_id_number, town.name, village.name,
+                   Case.risk_type, Case.status, Case.current_step, tasks.c.waiting_since, tasks.c.due_on)
+            .join(Household, Case.household_id == Household.id)
+            .join(village, village.code == Case.village_code)
+            .join(town, town.code == Case.town_code)
+            .outerjoin(tasks, tasks.c.case_id == Case.id)
+            .where(case_clause(user)))
+    if filters.town:
+        stmt = stmt.where(Case.town_code == filters.town)
+    if filters.village:
+        stmt = stmt.where(Case.village_code == filters.village)
+    if filters.step:
+        stmt = stmt.where(Case.id.in_(select(ReadyTask.case_id).where(ReadyTask.bpmn_id == filters.step)))
+    if filters.risk_type:
+        stmt = stmt.where(Case.risk_type == filters.risk_type)
+    if filters.status == "open":
+        stmt = stmt.where(Case.status.in_(OPEN_CASE_STATUSES))
+    elif filters.status:
+        stmt = stmt.where(Case.status == filters.status)
+    if filters.overdue:
+        stmt = stmt.where(tasks.c.due_on < today)
+    if filters.q:
+        q = filters.q.upper()
+        stmt = stmt.where(Household.head_name.contains(q) | Household.head_id_number.contains(q))
+    return stmt, tasks
+
+
+def _ordered(stmt: Select[Any], tasks: Any, sort: str) -> Select[Any]:
+    if sort == "due":
+        return stmt.order_by(tasks.c.due_on.is_(None), tasks.c.due_on, Case.id)
+    if sort == "waiting":
+        return stmt.order_by(tasks.c.waiting_since.is_(None), tasks.c.waiting_since, Case.id)
+    if sort == "household":
+        return stmt.order_by(Household.head_name, Case.id)
+    return stmt.order_by(Case.updated_at.desc(), Case.id.desc())
+
+
+def _rows(result: Any, today: date) -> list[CaseRow]:
+    rows = [CaseRow(id=r[0], head_name=r[1], head_id_number=r[2], town=r[3], village=r[4], risk_type=r[5],
+                    status=r[6], current_step=r[7], waiting_since=r[8], due_on=r[9],
+                    days_overdue=max((today - r[9]).days, 0) if r[9] else 0) for r in result]
+    _attach_tasks(rows)
+    return rows
+
+
+def _attach_tasks(rows: list[CaseRow]) -> None:
+    if not rows:
+        return
+    by_id = {r.id: r for r in rows}
+    assignee = aliased(User)
+    stmt = (select(ReadyTask, assignee.full_name)
+            .outerjoin(assignee, assignee.id == ReadyTask.assignee_id)
+            .where(ReadyTask.case_id.in_(list(by_id)))
+            .order_by(ReadyTask.case_id, ReadyTask.id))
+    for task, assignee_name in db.session.execute(stmt):
+        row = by_id[task.case_id]
+        row.tasks.append(CurrentTask(task.bpmn_id, task.title,
+                                     holder_text(task.role, assignee_name, row.village, row.town),
+                                     task.ready_since, task.due_on))
+
+
+def case_page(user: User, filters: CaseFilters, page: int = 1, per_page: int = 50) -> tuple[int, list[CaseRow]]:
+    today = china_today()
+    stmt, tasks = _query(user, filters, today)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    result = db.session.execute(_ordered(stmt, tasks, filters.sort).offset((max(page, 1) - 1) * per_page)
+                                .limit(per_page))
+    return total, _rows(result, today)
+
+
+def all_case_rows(user: User, filters: CaseFilters, batch: int = 500) -> Iterator[CaseRow]:
+    """Every matching case, for the Excel export, in pages so memory stays bounded."""
+    today = china_today()
+    stmt, tasks = _query(user, filters, today)
+    ordered = _ordered(stmt, tasks, filters.sort)
+    for offset in range(0, EXPORT_LIMIT, batch):
+        rows = _rows(db.session.execute(ordered.offset(offset).limit(batch)), today)
+        yield from rows
+        if len(rows) < batch:
+            return
+
+
+def waiting_steps(user: User) -> list[tuple[str, str]]:
+    """The steps cases of the user's area wait at now, for the step filter."""
+    stmt = (select(ReadyTask.bpmn_id, func.min(ReadyTask.name)).join(Case, Case.id == ReadyTask.case_id)
+            .where(case_clause(user)).group_by(ReadyTask.bpmn_id).order_by(ReadyTask.bpmn_id))
+    return [(bpmn_id, name) for bpmn_id, name in db.session.execute(stmt)]

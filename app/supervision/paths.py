@@ -1,0 +1,114 @@
+"""A case's path on its diagrams, and where cases wait (the heatmap): SQL over element visits and ready
+tasks, never the workflow state."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+
+from app.access import case_clause, screening_clause
+from app.extensions import db
+from app.models import Case, ElementVisit, ProcessVersion, ReadyTask, Screening, User, WorkflowInstance
+
+
+@dataclass
+class DiagramPath:
+    """What to mark on one diagram: elements done (how often), flows taken, tasks waiting now."""
+
+    version_id: int
+    process_key: str
+    title: str
+    done: Counter[str] = field(default_factory=Counter)
+    flows: set[tuple[str, str]] = field(default_factory=set)
+    current: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"version_id": self.version_id, "process_key": self.process_key, "title": self.title,
+                "done": dict(self.done), "flows": sorted([a, b] for a, b in self.flows),
+                "current": self.current}
+
+
+def _title(version: ProcessVersion) -> str:
+    return f"{version.name or version.process_key}（第 {version.version} 版）"
+
+
+def case_path(case: Case) -> list[DiagramPath]:
+    """The case's own diagram first, then each called diagram it has entered (公示/公告)."""
+    instance = db.session.get(WorkflowInstance, case.instance_id)
+    assert instance is not None
+    diagrams: dict[int, DiagramPath] = {}
+
+    def diagram(version_id: int) -> DiagramPath:
+        if version_id not in diagrams:
+            version = db.session.get(ProcessVersion, version_id)
+            assert version is not None
+            diagrams[version_id] = DiagramPath(version_id, version.process_key, _title(version))
+        return diagrams[version_id]
+
+    diagram(instance.process_version_id)
+    visits = db.session.execute(select(ElementVisit.diagram_version_id, ElementVisit.bpmn_id,
+                                       ElementVisit.from_bpmn_id)
+                                .where(ElementVisit.instance_id == instance.id).order_by(ElementVisit.id))
+    for version_id, bpmn_id, from_bpmn_id in visits:
+        path = diagram(version_id)
+        path.done[bpmn_id] += 1
+        if from_bpmn_id:
+            path.flows.add((from_bpmn_id, bpmn_id))
+    tasks = db.session.execute(select(ReadyTask.diagram_version_id, ReadyTask.bpmn_id, ReadyTask.from_bpmn_id)
+                               .where(ReadyTask.instance_id == instance.id))
+    for version_id, bpmn_id, from_bpmn_id in tasks:
+        path = diagram(version_id or instance.process_version_id)
+        path.current.append(bpmn_id)
+        if from_bpmn_id:
+            path.flows.add((from_bpmn_id, bpmn_id))
+    return list(diagrams.values())
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    bpmn_id: str
+    name: str
+    waiting: int
+    median_hours: float | None
+    finished: int
+
+
+def heatmap(user: User, version: ProcessVersion, since: datetime, until: datetime) -> list[HeatCell]:
+    """Per user task of the diagram version: cases waiting there now, and the median time spent there by
+    tasks finished in [since, until) — within the user's area."""
+    in_area = or_(and_(Case.id.is_not(None), case_clause(user)),
+                  and_(Screening.id.is_not(None), screening_clause(user)))
+    waiting_stmt = (select(ReadyTask.bpmn_id, func.min(ReadyTask.name), func.count())
+                    .outerjoin(Case, Case.id == ReadyTask.case_id)
+                    .outerjoin(Screening, Screening.id == ReadyTask.screening_id)
+                    .where(ReadyTask.diagram_version_id == version.id, in_area)
+                    .group_by(ReadyTask.bpmn_id))
+    names: dict[str, str] = {}
+    waiting: dict[str, int] = {}
+    for bpmn_id, name, count in db.session.execute(waiting_stmt):
+        names[bpmn_id], waiting[bpmn_id] = name, count
+    durations: dict[str, list[float]] = defaultdict(list)
+    visit_stmt = (select(ElementVisit.bpmn_id, ElementVisit.name, ElementVisit.ready_at, ElementVisit.completed_at)
+                  .outerjoin(Case, Case.id == ElementVisit.case_id)
+                  .outerjoin(Screening, Screening.id == ElementVisit.screening_id)
+                  .where(ElementVisit.diagram_version_id == version.id, ElementVisit.ready_at.is_not(None),
+                         ElementVisit.completed_at >= since, ElementVisit.completed_at < until, in_area))
+    for bpmn_id, name, ready_at, completed_at in db.session.execute(visit_stmt):
+        names.setdefault(bpmn_id, name or bpmn_id)
+        durations[bpmn_id].append((completed_at - ready_at).total_seconds() / 3600)
+    return [HeatCell(bpmn_id, names[bpmn_id], waiting.get(bpmn_id, 0),
+                     round(statistics.median(durations[bpmn_id]), 1) if durations[bpmn_id] else None,
+                     len(durations[bpmn_id]))
+            for bpmn_id in sorted(names)]
+
+
+def heatmap_versions() -> list[ProcessVersion]:
+    """Versions that have had any work: the heatmap's choices, newest first per process."""
+    used = select(ReadyTask.diagram_version_id).union(select(ElementVisit.diagram_version_id)).subquery()
+    return list(db.session.scalars(select(ProcessVersion).where(ProcessVersion.id.in_(select(used.c[0])))
+                                   .order_by(ProcessVersion.process_key, ProcessVersion.version.desc())))

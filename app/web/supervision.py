@@ -1,0 +1,57 @@
+"""Supervision pages: where cases wait on each diagram (the heatmap), and the diagrams themselves."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Blueprint, Response, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.clock import china_moment, china_today
+from app.errors import InvalidInput, NotFound, PermissionDenied
+from app.extensions import db
+from app.models import ProcessVersion
+from app.supervision.paths import heatmap, heatmap_versions
+
+bp = Blueprint("supervision", __name__, url_prefix="/supervision")
+DEFAULT_PERIOD_DAYS = 90
+
+
+@bp.route("/diagrams/<int:version_id>.bpmn")
+@login_required
+def diagram_xml(version_id: int) -> Response:
+    version = db.session.get(ProcessVersion, version_id)
+    if version is None:
+        raise NotFound("流程版本不存在")
+    return Response(version.bpmn_xml, mimetype="application/xml")
+
+
+def _day(name: str, default: str) -> datetime:
+    text = request.args.get(name) or default
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(f"日期格式应为 YYYY-MM-DD：{text}") from exc
+
+
+@bp.route("/heatmap")
+@login_required
+def heatmap_page() -> str:
+    if current_user.role == "cadre":
+        raise PermissionDenied("包抓干部没有督查页面")
+    versions = heatmap_versions()
+    chosen = request.args.get("version", type=int)
+    version = next((v for v in versions if v.id == chosen), None) if chosen else None
+    if version is None:
+        version = next((v for v in versions if v.process_key == "household_case"), versions[0] if versions else None)
+    today = china_today()
+    start = _day("from", (today - timedelta(days=DEFAULT_PERIOD_DAYS)).isoformat()).date()
+    end = _day("to", today.isoformat()).date()
+    if end < start:
+        raise InvalidInput("结束日期不能早于开始日期")
+    cells = heatmap(current_user, version, china_moment(start, 0), china_moment(end + timedelta(days=1), 0)) \
+        if version else []
+    data = {"kind": "heat", "cells": [c.__dict__ for c in cells], "case_list_url": url_for("cases.index"),
+            "xml_url": url_for("supervision.diagram_xml", version_id=version.id) if version else ""}
+    return render_template("supervision/heatmap.html", versions=versions, version=version, cells=cells,
+                           start=start, end=end, data=data)
