@@ -13,7 +13,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 
 ASSETS := app/static/vendor/versions.json
 
-.PHONY: install assets run serve test test-sqlite test-postgres lint typecheck check-diagrams clean
+.PHONY: install assets run serve test bench test-sqlite test-postgres lint typecheck check-diagrams clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ test-postgres: install assets
 	else \
 	  echo "== PostgreSQL not reachable at 127.0.0.1:5432: skipped the PostgreSQL run"; \
 	fi
+
+## make bench: Excel at county scale (60,000 households); BENCH_ARGS="--households 600000" for 10x
+bench: install
+	$(BIN)/python -m bench.excel_bench $(BENCH_ARGS)
 
 typecheck: install
 	$(BIN)/mypy

@@ -1,0 +1,207 @@
+"""Excel at county scale: importing the household registry and exporting the county-wide roster (附件1).
+
+Each figure sits beside openpyxl's own time for the same file in the same run (read-only iteration for the
+import, a write-only save of the same rows for the export), so the ratio says what our checks, queries and
+formatting cost on top of the library.
+
+    .venv/bin/python -m bench.excel_bench [--households 60000] [--roster-rows 5000] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import insert, select
+
+from bench.stats import Timing, measure, report
+
+ROOT = Path(__file__).resolve().parent.parent
+VILLAGES = 161
+MONTH = "2026-11"
+NATIONAL_HEADERS = ["县", "乡(镇)", "行政村", "户编号", "姓名", "证件号码", "与户主关系", "人数", "脱贫年度", "户类型"]
+
+
+def make_app(database: Path) -> Any:
+    from app import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "bench"})
+
+
+def build_database(database: Path, households_per_village: int) -> None:
+    from flask_migrate import upgrade
+
+    from app.demo import load_demo
+    from app.extensions import db
+    from app.processes import deploy_directory
+
+    app = make_app(database)
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        deploy_directory(app.config["PROCESSES_DIR"])
+        load_demo("Bench-2026", households_per_village=households_per_village)
+        db.session.commit()
+        db.engine.dispose()
+
+
+def empty_copy(full: Path, target: Path) -> None:
+    """The same county without its households: areas and users only (the import's starting point).
+    Made by deleting, because the demo generator names villages from the same random stream as households."""
+    import sqlite3
+
+    shutil.copyfile(full, target)
+    with sqlite3.connect(target) as connection:
+        connection.execute("DELETE FROM household_member")
+        connection.execute("DELETE FROM household")
+    with sqlite3.connect(target) as connection:
+        connection.execute("VACUUM")
+
+
+def write_registry_file(database: Path, target: Path) -> int:
+    """The demo households as the national system exports them: one row per person."""
+    from app.extensions import db
+    from app.models import Area, Household, Member
+
+    app = make_app(database)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("户成员信息")
+    sheet.append(NATIONAL_HEADERS)
+    rows = 0
+    with app.app_context():
+        names = dict(db.session.execute(select(Area.code, Area.name)).all())
+        stmt = (select(Household, Member).join(Member, Member.household_id == Household.id)
+                .order_by(Household.id, Member.id))
+        for household, member in db.session.execute(stmt).yield_per(5000):
+            sheet.append(["石泉县", names[household.town_code], names[household.village_code], household.household_no,
+                          member.name, member.id_number, member.relation, household.size,
+                          household.lifted_year if household.kind == "lifted" else "",
+                          "脱贫户" if household.kind == "lifted" else "非贫困户"])
+            rows += 1
+        db.engine.dispose()
+    workbook.save(target)
+    return rows
+
+
+def register_roster(database: Path, rows: int) -> None:
+    """This month's screening in every village, with `rows` households registered at risk across the county."""
+    from app.extensions import db
+    from app.models import Household, RiskRegistration, Screening
+    from app.screenings.operations import start_monthly_screening
+
+    app = make_app(database)
+    with app.app_context():
+        start_monthly_screening(MONTH, None)
+        db.session.commit()
+        screening_of = dict(db.session.execute(select(Screening.village_code, Screening.id)).all())
+        households = db.session.execute(select(Household.id, Household.village_code).order_by(Household.id)).all()
+        step = max(1, len(households) // rows)
+        chosen = households[::step][:rows]
+        db.session.execute(insert(RiskRegistration), [
+            {"screening_id": screening_of[village], "household_id": hid, "risk_type": "major_illness",
+             "reason": "家庭主要劳动力患重大疾病，医疗支出大，收入骤减，存在返贫风险"} for hid, village in chosen])
+        db.session.commit()
+        db.engine.dispose()
+
+
+def bench_export(database: Path, repeat: int) -> tuple[Timing, Timing, int]:
+    from app.extensions import db
+    from app.reports.annexes import roster_rows
+    from app.reports.exports import export_annex
+    from app.reports.scope import ReportMonth, resolve_scope
+
+    app = make_app(database)
+    with app.app_context():
+        month, scope = ReportMonth.parse(MONTH), resolve_scope(None, "610922")
+        count = 0
+
+        def export() -> None:
+            nonlocal count
+            count = export_annex("roster", month, scope, "石泉县", date(2026, 11, 29), io.BytesIO())
+
+        ours = measure("export county roster (附件1)", export, repeat)
+        values = [(i, r.town, r.village, r.head_name, r.head_id_number, r.size, r.lifted_year, r.risk_type,
+                   r.reason, r.cadre) for i, r in enumerate(roster_rows(month, scope), start=1)]
+
+        def floor() -> None:
+            workbook = Workbook(write_only=True)
+            sheet = workbook.create_sheet()
+            for row in values:
+                sheet.append(row)
+            workbook.save(io.BytesIO())
+
+        library = measure("openpyxl write-only, same rows", floor, repeat)
+        db.engine.dispose()
+    return ours, library, count
+
+
+def bench_import(empty_database: Path, registry: Path, repeat: int, workdir: Path) -> tuple[Timing, Timing, Timing]:
+    target = workdir / "import.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{target}"}
+    command = [sys.executable, "-m", "flask", "--app", "app", "households", "import", str(registry)]
+
+    def fresh_copy() -> None:
+        shutil.copyfile(empty_database, target)
+
+    def run_import() -> None:
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"import failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
+    first = measure("import registry into an empty county", run_import, repeat, setup=fresh_copy)
+    again = measure("re-import the same file (no changes)", run_import, repeat)
+
+    def floor() -> None:
+        workbook = load_workbook(registry, read_only=True)
+        for _row in workbook.active.iter_rows(values_only=True):
+            pass
+        workbook.close()
+
+    library = measure("openpyxl read-only, same file", floor, repeat)
+    return first, again, library
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--households", type=int, default=60_000)
+    parser.add_argument("--roster-rows", type=int, default=5_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--import-repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=ROOT / "instance" / "bench-excel.json")
+    args = parser.parse_args()
+    per_village = math.ceil(args.households / VILLAGES)
+    with tempfile.TemporaryDirectory(prefix="bench-excel-") as folder:
+        workdir = Path(folder)
+        started = time.perf_counter()
+        full, empty = workdir / "county.sqlite3", workdir / "areas.sqlite3"
+        build_database(full, per_village)
+        empty_copy(full, empty)
+        registry = workdir / "registry.xlsx"
+        people = write_registry_file(full, registry)
+        register_roster(full, args.roster_rows)
+        print(f"set-up: {per_village * VILLAGES} households, {people} person rows "
+              f"({registry.stat().st_size / 1e6:.1f} MB), {time.perf_counter() - started:.0f} s", flush=True)
+        export, export_floor, count = bench_export(full, args.repeat)
+        first, again, import_floor = bench_import(empty, registry, args.import_repeat, workdir)
+    print(f"\nroster rows exported: {count}")
+    print(report([(export, export_floor), (first, import_floor), (again, import_floor)]))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({
+        "households": per_village * VILLAGES, "person_rows": people, "roster_rows": count,
+        "timings": [t.as_dict() for t in (export, export_floor, first, again, import_floor)],
+    }, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
