@@ -21,11 +21,14 @@ def user(username: str) -> User:
     return found
 
 
-def complete(username: str, bpmn_id: str, data: dict[str, Any], case_id: int | None = None) -> None:
+def complete(username: str, bpmn_id: str, data: dict[str, Any], case_id: int | None = None,
+             screening_id: int | None = None) -> None:
     actor = user(username)
     stmt = select(ReadyTask).where(ReadyTask.bpmn_id == bpmn_id)
     if case_id is not None:
         stmt = stmt.where(ReadyTask.case_id == case_id)
+    if screening_id is not None:
+        stmt = stmt.where(ReadyTask.screening_id == screening_id)
     task = db.session.scalars(stmt).first()
     assert task is not None, f"no ready {bpmn_id}"
     complete_user_task(task.id, MultiDict([(k, str(v)) for k, v in data.items()]), actor, None)
@@ -48,9 +51,11 @@ def open_case(app: Flask, village: str = "610922100001", household_index: int = 
         registration = register_household(screening, household.id, "accident", "车祸致主要劳动力伤残",
                                           user(team))
         db.session.commit()
-        complete(team, "Task_ScreenHouseholds", {"households_checked": screening.households_total})
+        complete(team, "Task_ScreenHouseholds", {"households_checked": screening.households_total},
+                 screening_id=screening.id)
         complete(team, "Task_AssessmentMeeting", {"meeting_date": today().isoformat(), "attendees": "全体",
-                                                  "minutes": "研判", "key_assistance": registration.id})
+                                                  "minutes": "研判", "key_assistance": registration.id},
+                 screening_id=screening.id)
         case_id = db.session.scalar(select(Case.id).where(Case.household_id == household.id))
         assert case_id is not None
         return case_id

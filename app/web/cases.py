@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from app.access import can_see_case
 from app.cases import operations
 from app.clock import china_today, to_china
+from app.deadlines.calendar import uncovered_years
 from app.excel.tables import DATE, DATETIME, TEXT, TableColumn, write_table
 from app.extensions import db
 from app.models import Area
@@ -47,7 +48,8 @@ def index() -> str:
     towns, villages = _areas()
     return render_template("cases/index.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
                            towns=towns, villages=villages, filters=filters, args=filters.as_args(),
-                           steps=waiting_steps(current_user), sorts=SORTS, today=china_today())
+                           steps=waiting_steps(current_user), sorts=SORTS, today=china_today(),
+                           uncovered=uncovered_years(*(r.due_on for r in rows if r.due_on)))
 
 
 @bp.route("/export.xlsx")

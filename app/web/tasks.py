@@ -8,6 +8,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.access import can_act_on, inbox_clause
+from app.clock import china_today
+from app.deadlines.calendar import uncovered_years
 from app.errors import Conflict
 from app.extensions import db
 from app.models import ReadyTask, WorkflowInstance
@@ -20,10 +22,13 @@ bp = Blueprint("tasks", __name__)
 @bp.route("/")
 @login_required
 def inbox() -> str:
+    # Due soonest first; tasks without a time limit after them, oldest first.
     tasks = db.session.scalars(
-        select(ReadyTask).where(inbox_clause(current_user)).order_by(ReadyTask.ready_since, ReadyTask.id).limit(500)
+        select(ReadyTask).where(inbox_clause(current_user))
+        .order_by(ReadyTask.due_on.is_(None), ReadyTask.due_on, ReadyTask.ready_since, ReadyTask.id).limit(500)
     ).all()
-    return render_template("tasks/inbox.html", tasks=tasks)
+    return render_template("tasks/inbox.html", tasks=tasks, today=china_today(),
+                           uncovered=uncovered_years(*(t.due_on for t in tasks if t.due_on)))
 
 
 def _task_page(task: ReadyTask, form: object, status: int = 200) -> tuple[str, int]:

@@ -92,3 +92,30 @@ def test_the_export_holds_the_same_rows_as_the_list(app, login_as):
     assert "********" in first[2]  # the list never carries full ID numbers
     assert first[10].date() == date(2026, 10, 13) and first[11] == 7
     assert sheet.print_title_rows == "$3:$3" and sheet.page_setup.orientation == "landscape"
+
+
+def test_due_dates_in_a_year_without_a_holiday_notice_carry_a_warning(app, login_as):
+    with travel_to(china_moment(date(2027, 1, 4))):
+        open_case(app)
+        html = login_as("county_office").get("/cases/").get_data(as_text=True)
+        inbox = login_as("chengguan_certifier").get("/").get_data(as_text=True)
+    assert "尚未收录 2027 年" in html and "尚未收录 2027 年" in inbox
+    assert "2027-01-11" in html  # 5 working days after Monday 4 January, Monday to Friday
+
+
+def test_the_inbox_puts_the_task_due_soonest_first_and_marks_overdue(app, login_as):
+    with travel_to(china_moment(date(2026, 10, 20))):
+        later = open_case(app, "610922100002")
+    with travel_to(china_moment(date(2026, 9, 30))):
+        sooner = open_case(app, "610922100001")
+    with travel_to(china_moment(date(2026, 10, 20))):
+        html = login_as("chengguan_certifier").get("/").get_data(as_text=True)
+    assert "逾期 7 天" in html
+    with app.app_context():
+        from sqlalchemy import select
+
+        from app.extensions import db
+        from app.models import ReadyTask
+
+        first, second = (db.session.scalar(select(ReadyTask.id).where(ReadyTask.case_id == c)) for c in (sooner, later))
+    assert html.index(f"/tasks/{first}") < html.index(f"/tasks/{second}")
