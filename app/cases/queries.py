@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Case, Household, User
 
 
-def _case_filter(user: User, args: Mapping[str, Any]) -> Select[tuple[Case]]:
+def _case_filter(user: User, args: Mapping[str, Any]) -> Select[Any]:
     stmt = select(Case).join(Household, Case.household_id == Household.id).where(case_clause(user))
     if args.get("status"):
         stmt = stmt.where(Case.status == args["status"])

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import QueryableAttribute, aliased
 
 from app.clock import CHINA_TZ
 from app.extensions import db
@@ -75,12 +76,13 @@ def _lifted_year_label(kind: str, lifted_year: int | None) -> str:
     return str(lifted_year) if kind == "lifted" and lifted_year else "非贫困户"
 
 
-def _area_filter(scope: ReportScope, village_col: object, town_col: object) -> ColumnElement[bool]:
+def _area_filter(scope: ReportScope, village_col: QueryableAttribute[str], town_col: QueryableAttribute[str]
+                 ) -> ColumnElement[bool]:
     if scope.level == "village":
-        return village_col == scope.code  # type: ignore[no-any-return]
+        return village_col == scope.code
     if scope.level == "town":
-        return town_col == scope.code  # type: ignore[no-any-return]
-    return village_col.like(scope.code + "%")  # type: ignore[attr-defined, no-any-return]
+        return town_col == scope.code
+    return village_col.like(scope.code + "%")
 
 
 def _utc(day: date) -> datetime:
@@ -115,7 +117,7 @@ def roster_rows(month: ReportMonth, scope: ReportScope) -> Iterator[RosterRow]:
                         risk_type=RISK_TYPES.get(row[7], row[7]), reason=row[8], cadre=row[9])
 
 
-def _ledger_cases(month: ReportMonth, scope: ReportScope) -> Select[tuple[int]]:
+def _ledger_cases(month: ReportMonth, scope: ReportScope) -> Select[Any]:
     """Cases whose measure plan existed by the month's end and that were not closed before it began."""
     has_measures = exists().where(Measure.case_id == Case.id)
     return (

@@ -176,6 +176,7 @@ def _attach_tasks(rows: list[CaseRow]) -> None:
             .where(ReadyTask.case_id.in_(list(by_id)))
             .order_by(ReadyTask.case_id, ReadyTask.id))
     for task, assignee_name in db.session.execute(stmt):
+        assert task.case_id is not None  # filtered in SQL
         row = by_id[task.case_id]
         row.tasks.append(CurrentTask(task.bpmn_id, task.title,
                                      holder_text(task.role, assignee_name, row.village, row.town),

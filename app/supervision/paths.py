@@ -61,11 +61,11 @@ def case_path(case: Case) -> list[DiagramPath]:
             path.flows.add((from_bpmn_id, bpmn_id))
     tasks = db.session.execute(select(ReadyTask.diagram_version_id, ReadyTask.bpmn_id, ReadyTask.from_bpmn_id)
                                .where(ReadyTask.instance_id == instance.id))
-    for version_id, bpmn_id, from_bpmn_id in tasks:
-        path = diagram(version_id or instance.process_version_id)
-        path.current.append(bpmn_id)
-        if from_bpmn_id:
-            path.flows.add((from_bpmn_id, bpmn_id))
+    for task_version_id, task_bpmn_id, task_from in tasks:
+        path = diagram(task_version_id or instance.process_version_id)
+        path.current.append(task_bpmn_id)
+        if task_from:
+            path.flows.add((task_from, task_bpmn_id))
     return list(diagrams.values())
 
 
@@ -91,16 +91,17 @@ def heatmap(user: User, version: ProcessVersion, since: datetime, until: datetim
     names: dict[str, str] = {}
     waiting: dict[str, int] = {}
     for bpmn_id, name, count in db.session.execute(waiting_stmt):
-        names[bpmn_id], waiting[bpmn_id] = name, count
+        names[bpmn_id], waiting[bpmn_id] = name or bpmn_id, count
     durations: dict[str, list[float]] = defaultdict(list)
     visit_stmt = (select(ElementVisit.bpmn_id, ElementVisit.name, ElementVisit.ready_at, ElementVisit.completed_at)
                   .outerjoin(Case, Case.id == ElementVisit.case_id)
                   .outerjoin(Screening, Screening.id == ElementVisit.screening_id)
                   .where(ElementVisit.diagram_version_id == version.id, ElementVisit.ready_at.is_not(None),
                          ElementVisit.completed_at >= since, ElementVisit.completed_at < until, in_area))
-    for bpmn_id, name, ready_at, completed_at in db.session.execute(visit_stmt):
-        names.setdefault(bpmn_id, name or bpmn_id)
-        durations[bpmn_id].append((completed_at - ready_at).total_seconds() / 3600)
+    for visit_id, visit_name, ready_at, completed_at in db.session.execute(visit_stmt):
+        assert ready_at is not None  # filtered in SQL
+        names.setdefault(visit_id, visit_name or visit_id)
+        durations[visit_id].append((completed_at - ready_at).total_seconds() / 3600)
     return [HeatCell(bpmn_id, names[bpmn_id], waiting.get(bpmn_id, 0),
                      round(statistics.median(durations[bpmn_id]), 1) if durations[bpmn_id] else None,
                      len(durations[bpmn_id]))

@@ -67,7 +67,7 @@ def _register_template_helpers(app: Flask) -> None:
             from app.models import ReadyTask
 
             inbox_count = db.session.scalar(
-                select(func.count()).select_from(ReadyTask).where(inbox_clause(current_user)))
+                select(func.count()).select_from(ReadyTask).where(inbox_clause(current_user))) or 0
         return {
             "role_label": role_label,
             "RISK_TYPES": RISK_TYPES,
