@@ -26,6 +26,10 @@ class DiagramPath:
     done: Counter[str] = field(default_factory=Counter)
     flows: set[tuple[str, str]] = field(default_factory=set)
     current: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+
+    def label(self, bpmn_id: str) -> str:
+        return self.names.get(bpmn_id) or bpmn_id
 
     def as_json(self) -> dict[str, Any]:
         return {"version_id": self.version_id, "process_key": self.process_key, "title": self.title,
@@ -52,18 +56,21 @@ def case_path(case: Case) -> list[DiagramPath]:
 
     diagram(instance.process_version_id)
     visits = db.session.execute(select(ElementVisit.diagram_version_id, ElementVisit.bpmn_id,
-                                       ElementVisit.from_bpmn_id)
+                                       ElementVisit.from_bpmn_id, ElementVisit.name)
                                 .where(ElementVisit.instance_id == instance.id).order_by(ElementVisit.id))
-    for version_id, bpmn_id, from_bpmn_id in visits:
+    for version_id, bpmn_id, from_bpmn_id, name in visits:
         path = diagram(version_id)
         path.done[bpmn_id] += 1
+        if name:
+            path.names[bpmn_id] = name
         if from_bpmn_id:
             path.flows.add((from_bpmn_id, bpmn_id))
-    tasks = db.session.execute(select(ReadyTask.diagram_version_id, ReadyTask.bpmn_id, ReadyTask.from_bpmn_id)
-                               .where(ReadyTask.instance_id == instance.id))
-    for task_version_id, task_bpmn_id, task_from in tasks:
+    tasks = db.session.execute(select(ReadyTask.diagram_version_id, ReadyTask.bpmn_id, ReadyTask.from_bpmn_id,
+                                      ReadyTask.name).where(ReadyTask.instance_id == instance.id))
+    for task_version_id, task_bpmn_id, task_from, task_name in tasks:
         path = diagram(task_version_id or instance.process_version_id)
         path.current.append(task_bpmn_id)
+        path.names[task_bpmn_id] = task_name
         if task_from:
             path.flows.add((task_from, task_bpmn_id))
     return list(diagrams.values())
