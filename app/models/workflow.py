@@ -111,7 +111,7 @@ class ElementVisit(db.Model):
     and for user tasks how long they waited (the heatmap's times)."""
 
     __tablename__ = "element_visit"
-    __table_args__ = (Index("ix_element_visit_diagram_element", "diagram_version_id", "bpmn_id", "completed_at"),)
+    __table_args__ = (Index("ix_element_visit_diagram_completed", "diagram_version_id", "completed_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id"), index=True)
