@@ -28,9 +28,9 @@ class Case(db.Model):
     current_step: Mapped[str] = mapped_column(String(255), default="")
     risk_level: Mapped[str | None] = mapped_column(String(16))  # at_risk | returned, set at certification
     cadre_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
-    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    closed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
 
     household: Mapped[Household] = relationship(lazy="joined")
     village: Mapped[Area] = relationship(lazy="joined")
@@ -51,7 +51,7 @@ class Measure(db.Model):
     content: Mapped[str] = mapped_column(Text)
     measure_type: Mapped[str] = mapped_column(String(32))
     responsible_unit: Mapped[str] = mapped_column(String(128))
-    deadline: Mapped[date]
+    deadline: Mapped[date] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(12), default="planned")  # planned | done
     completed_on: Mapped[date | None]
     result: Mapped[str | None] = mapped_column(Text)

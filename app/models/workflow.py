@@ -88,6 +88,8 @@ class Event(db.Model):
     """Append-only history: who did what, when, with which opinion."""
 
     __tablename__ = "event"
+    # Supervision reads the events of one step over a period (e.g. county approvals in a month).
+    __table_args__ = (Index("ix_event_bpmn_id_at", "bpmn_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

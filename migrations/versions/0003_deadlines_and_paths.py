@@ -1,4 +1,4 @@
-"""due dates on ready tasks; element visits (each case's path on its diagram)
+"""due dates on ready tasks; element visits (each case's path on its diagram); supervision indexes
 
 Revision ID: 0003
 Revises: 0002
@@ -53,7 +53,18 @@ def upgrade():
     op.create_index("ix_element_visit_diagram_completed", "element_visit", ["diagram_version_id", "completed_at"])
 
 
+    # Supervision's periods: cases opened/closed in a month or year, measures due, approvals in a period.
+    op.create_index("ix_household_case_opened_at", "household_case", ["opened_at"])
+    op.create_index("ix_household_case_closed_at", "household_case", ["closed_at"])
+    op.create_index("ix_measure_deadline", "measure", ["deadline"])
+    op.create_index("ix_event_bpmn_id_at", "event", ["bpmn_id", "at"])
+
+
 def downgrade():
+    op.drop_index("ix_event_bpmn_id_at", table_name="event")
+    op.drop_index("ix_measure_deadline", table_name="measure")
+    op.drop_index("ix_household_case_closed_at", table_name="household_case")
+    op.drop_index("ix_household_case_opened_at", table_name="household_case")
     op.drop_table("element_visit")
     with op.batch_alter_table("ready_task") as batch:
         batch.drop_constraint("fk_ready_task_diagram_version_id_process_version", type_="foreignkey")
