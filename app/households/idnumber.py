@@ -45,6 +45,11 @@ def id_number_problem(value: str, today: date | None = None) -> str | None:
     return None
 
 
+def masked_id(value: str | None) -> str:
+    """The ID number as lists show it: region and last four only. Full numbers appear only where work needs them."""
+    return f"{value[:6]}********{value[-4:]}" if value and len(value) == LENGTH else (value or "")
+
+
 def is_valid_id_number(value: str, today: date | None = None) -> bool:
     return id_number_problem(value, today) is None
 

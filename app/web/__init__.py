@@ -13,7 +13,7 @@ from app.extensions import db, login_manager
 
 
 def register_web(app: Flask) -> None:
-    from app.web import api, auth, cases, errors, households, reports, screenings, supervision, tasks
+    from app.web import api, auth, cases, errors, households, reports, scoreboard, screenings, supervision, tasks
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
@@ -26,6 +26,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(supervision.bp)
     app.register_blueprint(households.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(scoreboard.bp)
     errors.register(app)
     _register_template_helpers(app)
 
@@ -39,6 +40,7 @@ def _load_user(user_id: str) -> Any:
 
 def _register_template_helpers(app: Flask) -> None:
     from app.clock import to_china
+    from app.households.idnumber import masked_id
     from app.roles import role_label
     from app.vocab import (
         CASE_STATUSES,
@@ -54,10 +56,7 @@ def _register_template_helpers(app: Flask) -> None:
     def _cst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return to_china(value).strftime(fmt) if value else ""
 
-    @app.template_filter("masked_id")
-    def _masked(value: str | None) -> str:
-        # The full ID number is shown only where the work needs it; lists show a masked one.
-        return f"{value[:6]}********{value[-4:]}" if value and len(value) == 18 else (value or "")
+    app.template_filter("masked_id")(masked_id)
 
     @app.context_processor
     def _helpers() -> dict[str, Any]:

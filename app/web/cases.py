@@ -16,6 +16,7 @@ from app.clock import china_today, to_china
 from app.deadlines.calendar import uncovered_years
 from app.excel.tables import DATE, DATETIME, TEXT, TableColumn, write_table
 from app.extensions import db
+from app.households.idnumber import masked_id
 from app.models import Area
 from app.supervision.cases import SORTS, CaseFilters, all_case_rows, case_page, waiting_steps
 from app.supervision.paths import case_path
@@ -57,7 +58,7 @@ def index() -> str:
 def export() -> Response:
     filters = CaseFilters.from_args(request.args)
     today = china_today()
-    rows = ([r.id, r.head_name, r.head_id_number[:6] + "********" + r.head_id_number[-4:], r.town, r.village,
+    rows = ([r.id, r.head_name, masked_id(r.head_id_number), r.town, r.village,
              r.risk_type_label, r.status_label, r.steps, r.holders,
              to_china(r.waiting_since).replace(tzinfo=None) if r.waiting_since else None, r.due_on,
              r.days_overdue or None] for r in all_case_rows(current_user, filters))

@@ -1,0 +1,438 @@
+"""The annual review (年度考核) and the accountability lists (追责清单) of the rulebook's section 五(四).
+
+Towns with households certified in the year as having actually returned to or fallen into poverty
+(返贫户/新致贫户) may not be rated excellent (不得评优); units and people whose monitoring or assistance work is
+overdue or undone are listed for referral (移交县纪委监委). All of it is SQL over the relational rows, grouped
+in the database; the lists are bounded by the area's units and open work, not by the length of history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from copy import copy
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import MultiCellRange
+from openpyxl.worksheet.page import PageMargins
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import aliased
+
+from app.deadlines.policy import month_end
+from app.errors import InvalidInput
+from app.extensions import db
+from app.models import Area, Case, Household, Measure, ReadyTask, Screening, User
+from app.roles import role_label
+from app.supervision.scoreboard import SupervisionScope, china_date, first_approvals, utc_midnight
+from app.vocab import OPEN_CASE_STATUSES, SCREENING_STATUSES
+
+TOWN_ROLES = ("town_certifier", "town_leadership")
+NOT_EXCELLENT = "不得评优"
+
+
+def parse_year(value: str | None, today: date) -> int:
+    text = (value or "").strip()
+    if not text:
+        return today.year
+    if not text.isdigit() or not 2014 <= int(text) <= 2100:
+        raise InvalidInput("年度格式应为四位年份，例如 2026")
+    return int(text)
+
+
+# ---- rows -------------------------------------------------------------------------------------------------
+
+@dataclass
+class TownReview:
+    code: str
+    name: str
+    level: str  # town, or village for a village team's own view
+    returned: int = 0  # 返贫户: lifted households certified as returned to poverty
+    new_poverty: int = 0  # 新致贫户: non-poor households certified as fallen into poverty
+    at_risk: int = 0  # certified as at risk only
+
+    @property
+    def not_excellent(self) -> bool:
+        return self.returned + self.new_poverty > 0
+
+    @property
+    def verdict(self) -> str:
+        if not self.not_excellent:
+            return ""
+        return NOT_EXCELLENT if self.level == "town" else f"所在镇{NOT_EXCELLENT}"
+
+
+@dataclass
+class DepartmentReview:
+    unit: str
+    on_time: int = 0
+    late: int = 0  # done after the deadline
+    overdue_undone: int = 0  # past the deadline, not done, the case still open
+    returned_households: int = 0  # returned/new-poverty households certified in the year it had measures for
+
+    @property
+    def lagging(self) -> bool:
+        return self.late + self.overdue_undone > 0
+
+
+@dataclass
+class OverdueTaskGroup:
+    unit: str
+    role: str
+    step: str
+    people: str
+    tasks: int
+    earliest_due: date
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class LateScreening:
+    month: str
+    town: str
+    village: str
+    state: str
+    team: str
+
+
+@dataclass(frozen=True)
+class OverdueMeasure:
+    town: str
+    village: str
+    head_name: str
+    head_id_number: str
+    content: str
+    responsible_unit: str
+    deadline: date
+    days_overdue: int
+    cadre: str
+    cadre_unit: str
+    case_id: int
+
+
+@dataclass(frozen=True)
+class AnnualReview:
+    year: int
+    scope: SupervisionScope
+    today: date
+    towns: list[TownReview]
+    departments: list[DepartmentReview]
+    overdue_tasks: list[OverdueTaskGroup]
+    late_screenings: list[LateScreening]
+    overdue_measures: list[OverdueMeasure]
+    judged_months: list[str] = field(default_factory=list)
+
+    @property
+    def not_excellent_towns(self) -> list[TownReview]:
+        return [t for t in self.towns if t.not_excellent]
+
+
+# ---- the review -------------------------------------------------------------------------------------------
+
+def build_annual_review(scope: SupervisionScope, year: int, today: date, county_office_name: str) -> AnnualReview:
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    names = {code: name for code, name in db.session.execute(
+        select(Area.code, Area.name).where(Area.code.startswith(scope.code[:9])))}
+    late_screenings, judged = _late_screenings(scope, year, today, names)
+    return AnnualReview(
+        year=year, scope=scope, today=today,
+        towns=_towns(scope, first, last),
+        departments=_departments(scope, first, last, today),
+        overdue_tasks=_overdue_tasks(scope, last, today, names, county_office_name),
+        late_screenings=late_screenings, judged_months=judged,
+        overdue_measures=_overdue_measures(scope, last, today),
+    )
+
+
+def _review_units(scope: SupervisionScope) -> list[Area]:
+    if scope.level == "county":
+        return scope.units()
+    return [scope.area]
+
+
+def _certified_in_year(first: date, last: date) -> Any:
+    return first_approvals(utc_midnight(first), utc_midnight(last + timedelta(days=1)))
+
+
+def _towns(scope: SupervisionScope, first: date, last: date) -> list[TownReview]:
+    rows = {a.code: TownReview(a.code, a.name, a.level) for a in _review_units(scope)}
+    approvals = _certified_in_year(first, last)
+    unit = Case.village_code if scope.level == "village" else Case.town_code
+    stmt = (select(unit, Case.risk_level, Household.kind, func.count(Case.household_id.distinct()))
+            .join(approvals, approvals.c.case_id == Case.id)
+            .join(Household, Household.id == Case.household_id)
+            .where(Case.status != "rejected", scope.where(Case.village_code, Case.town_code))
+            .group_by(unit, Case.risk_level, Household.kind))
+    for code, level, kind, households in db.session.execute(stmt):
+        row = rows.get(code)
+        if row is None:
+            continue
+        if level == "returned" and kind == "lifted":
+            row.returned += households
+        elif level == "returned":
+            row.new_poverty += households
+        else:
+            row.at_risk += households
+    return list(rows.values())
+
+
+def _departments(scope: SupervisionScope, first: date, last: date, today: date) -> list[DepartmentReview]:
+    done = Measure.status == "done"
+    stmt = (select(Measure.responsible_unit,
+                   func.sum(case((and_(done, Measure.completed_on <= Measure.deadline), 1), else_=0)),
+                   func.sum(case((and_(done, Measure.completed_on > Measure.deadline), 1), else_=0)),
+                   func.sum(case((and_(~done, Measure.deadline < today, Case.status.in_(OPEN_CASE_STATUSES)), 1),
+                                 else_=0)))
+            .join(Case, Case.id == Measure.case_id)
+            .where(Measure.deadline >= first, Measure.deadline <= last, Case.status != "rejected",
+                   scope.where(Case.village_code, Case.town_code))
+            .group_by(Measure.responsible_unit))
+    rows = {unit: DepartmentReview(unit, int(a or 0), int(b or 0), int(c or 0))
+            for unit, a, b, c in db.session.execute(stmt)}
+    approvals = _certified_in_year(first, last)
+    returned_stmt = (select(Measure.responsible_unit, func.count(Case.household_id.distinct()))
+                     .join(Case, Case.id == Measure.case_id)
+                     .join(approvals, approvals.c.case_id == Case.id)
+                     .where(Case.risk_level == "returned", Case.status != "rejected",
+                            scope.where(Case.village_code, Case.town_code))
+                     .group_by(Measure.responsible_unit))
+    for unit, households in db.session.execute(returned_stmt):
+        rows.setdefault(unit, DepartmentReview(unit)).returned_households = int(households)
+    return sorted(rows.values(), key=lambda d: (-(d.overdue_undone + d.late), -d.returned_households, d.unit))
+
+
+def _overdue_tasks(scope: SupervisionScope, last: date, today: date, names: dict[str, str],
+                   county_office_name: str) -> list[OverdueTaskGroup]:
+    """Tasks still waiting past their due date (due by the end of the year), grouped by the unit that holds
+    them, the step and the assigned person if any."""
+    stmt = (select(ReadyTask.role, ReadyTask.town_code, ReadyTask.village_code, ReadyTask.assignee_id,
+                   ReadyTask.name, func.count(), func.min(ReadyTask.due_on))
+            .where(ReadyTask.due_on < today, ReadyTask.due_on <= last,
+                   scope.where(ReadyTask.village_code, ReadyTask.town_code))
+            .group_by(ReadyTask.role, ReadyTask.town_code, ReadyTask.village_code, ReadyTask.assignee_id,
+                      ReadyTask.name))
+    raw = db.session.execute(stmt).all()
+    assignees = {u.id: u for u in db.session.scalars(
+        select(User).where(User.id.in_({r[3] for r in raw if r[3] is not None})))} if raw else {}
+    holders: dict[tuple[str, str], list[str]] = {}
+    for user in db.session.scalars(select(User).where(
+            User.active, User.role.in_(("village_team", *TOWN_ROLES)), User.area_code.startswith(scope.code[:9]))
+            .order_by(User.username)):
+        holders.setdefault((user.role, user.area_code), []).append(user.full_name)
+
+    groups: dict[tuple[str, str, int | None, str], OverdueTaskGroup] = {}
+    for role, town_code, village_code, assignee_id, step, count, earliest in raw:
+        if earliest is None:  # excluded by the filter; keeps the type checker informed
+            continue
+        assignee = assignees.get(assignee_id) if assignee_id is not None else None
+        if assignee is not None:
+            unit_code = village_code
+            unit = assignee.unit or role_label(role)
+            people = assignee.full_name
+        elif role == "village_team":
+            unit_code = village_code
+            unit = f"{names.get(town_code, '')}{names.get(village_code, village_code)}驻村工作队"
+            people = "、".join(holders.get((role, village_code), []))
+        elif role in TOWN_ROLES:
+            unit_code = town_code
+            unit = f"{names.get(town_code, town_code)}{role_label(role)}"
+            people = "、".join(holders.get((role, town_code), []))
+        else:
+            unit_code = ""
+            unit = county_office_name if role == "county_office" else role_label(role)
+            people = ""
+        key = (role, unit_code, assignee_id, step)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = OverdueTaskGroup(unit, role_label(role), step, people, int(count), earliest,
+                                           (today - earliest).days)
+        else:
+            group.tasks += int(count)
+            if earliest < group.earliest_due:
+                group.earliest_due, group.days_overdue = earliest, (today - earliest).days
+    return sorted(groups.values(), key=lambda g: (-g.days_overdue, g.unit, g.step))
+
+
+def _late_screenings(scope: SupervisionScope, year: int, today: date,
+                     names: dict[str, str]) -> tuple[list[LateScreening], list[str]]:
+    """Villages that had not completed a month's screening (排查 and 评估) by the month's end. Months are judged
+    once they have ended, and only if the county started the screening that month."""
+    months = [f"{year:04d}-{m:02d}" for m in range(1, 13) if month_end(f"{year:04d}-{m:02d}") < today]
+    if not months:
+        return [], []
+    started = set(db.session.scalars(select(Screening.month).where(Screening.month.in_(months)).distinct()))
+    judged = [m for m in months if m in started]
+    if not judged:
+        return [], []
+    records = {(month, village): (status, completed_at) for month, village, status, completed_at in
+               db.session.execute(select(Screening.month, Screening.village_code, Screening.status,
+                                         Screening.completed_at)
+                                  .where(Screening.month.in_(judged),
+                                         scope.where(Screening.village_code, Screening.town_code)))}
+    in_scope = Area.code == scope.code if scope.level == "village" else Area.code.startswith(scope.code)
+    villages = db.session.scalars(select(Area.code).where(Area.level == "village", in_scope)
+                                  .order_by(Area.code)).all()
+    teams: dict[str, list[str]] = {}
+    for name, area_code in db.session.execute(select(User.full_name, User.area_code).where(
+            User.active, User.role == "village_team", User.area_code.in_(villages)).order_by(User.username)):
+        teams.setdefault(area_code, []).append(name)
+    late = []
+    for month in judged:
+        deadline = month_end(month)
+        for village in villages:
+            status, completed_at = records.get((month, village), (None, None))
+            if status == "completed" and completed_at is not None and china_date(completed_at) <= deadline:
+                continue
+            if status is None:
+                state = "未开展"
+            elif status == "completed" and completed_at is not None:
+                state = f"逾期完成（{china_date(completed_at).isoformat()}）"
+            else:
+                state = f"月底未完成（{SCREENING_STATUSES.get(status, status)}）"
+            late.append(LateScreening(month, names.get(village[:9], village[:9]), names.get(village, village),
+                                      state, "、".join(teams.get(village, []))))
+    return late, judged
+
+
+def _overdue_measures(scope: SupervisionScope, last: date, today: date) -> list[OverdueMeasure]:
+    """Measures past their 完成时限 and not done, of cases still open (a closed case passed its acceptance)."""
+    village, town, cadre = aliased(Area), aliased(Area), aliased(User)
+    stmt = (select(town.name, village.name, Household.head_name, Household.head_id_number, Measure.content,
+                   Measure.responsible_unit, Measure.deadline, func.coalesce(cadre.full_name, ""),
+                   func.coalesce(cadre.unit, ""), Case.id)
+            .join(Case, Case.id == Measure.case_id)
+            .join(Household, Household.id == Case.household_id)
+            .join(village, village.code == Case.village_code)
+            .join(town, town.code == Case.town_code)
+            .outerjoin(cadre, cadre.id == Case.cadre_id)
+            .where(Measure.status != "done", Measure.deadline < today, Measure.deadline <= last,
+                   Case.status.in_(OPEN_CASE_STATUSES), scope.where(Case.village_code, Case.town_code))
+            .order_by(Case.town_code, Case.village_code, Measure.deadline, Measure.id))
+    return [OverdueMeasure(r[0], r[1], r[2], r[3], r[4], r[5], r[6], (today - r[6]).days, r[7], r[8], r[9])
+            for r in db.session.execute(stmt)]
+
+
+# ---- the Excel workbook for referral ----------------------------------------------------------------------
+
+FONT_NAME = "宋体"
+THIN = Side(style="thin", color="000000")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+TEXT = "@"
+DATE_FORMAT = "yyyy-mm-dd"
+HEADER_ROW = 3  # title, 单位/date line, header
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: float
+    number_format: str | None = None
+    wrap: bool = False
+
+
+def workbook_filename(county_name: str, review: AnnualReview, unit_label: str) -> str:
+    return f"{county_name}{review.year}年度返贫监测帮扶考核及追责清单_{unit_label}.xlsx"
+
+
+class _Workbook:
+    """A workbook of plain lists, each sheet print-ready: A4 landscape, fitted to the page width, merged title,
+    bold bordered header repeated on every printed page, frozen under the header, bordered cells."""
+
+    def __init__(self) -> None:
+        self.book = Workbook(write_only=True)
+        self.fonts = {"title": Font(name=FONT_NAME, size=16, bold=True), "line": Font(name=FONT_NAME, size=11),
+                      "head": Font(name=FONT_NAME, size=11, bold=True), "body": Font(name=FONT_NAME, size=10)}
+        self.fill = PatternFill("solid", fgColor="F2F2F2")
+
+    def _cell(self, sheet: Any, value: Any, font: str, alignment: Alignment | None = None, border: bool = False,
+              number_format: str | None = None) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.font = self.fonts[font]
+        if alignment is not None:
+            cell.alignment = alignment
+        if border:
+            cell.border = BORDER
+        if number_format:
+            cell.number_format = number_format
+        return cell
+
+    def sheet(self, name: str, title: str, subtitle: str, columns: Sequence[Column],
+              rows: Sequence[Sequence[Any]]) -> None:
+        ws = self.book.create_sheet(name[:31])
+        last = get_column_letter(len(columns))
+        for index, column in enumerate(columns, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = column.width
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = "9"  # A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3, footer=0.3)
+        ws.print_options.horizontalCentered = True
+        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+        ws.freeze_panes = f"A{HEADER_ROW + 1}"
+        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        ws.row_dimensions[1].height = 30
+        ws.append([self._cell(ws, title, "title", Alignment(horizontal="center", vertical="center"))])
+        ws.append([self._cell(ws, subtitle, "line", Alignment(horizontal="left"))])
+        header = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        heads = []
+        for column in columns:
+            cell = self._cell(ws, column.header, "head", header, border=True)
+            cell.fill = self.fill
+            heads.append(cell)
+        ws.append(heads)
+        styles = [self._cell(ws, None, "body", Alignment(vertical="center", wrap_text=c.wrap or None),
+                             border=True, number_format=c.number_format)._style for c in columns]
+        for row in rows:
+            cells = []
+            for value, style in zip(row, styles, strict=True):
+                cell = WriteOnlyCell(ws, value=value)
+                cell._style = copy(style)
+                cells.append(cell)
+            ws.append(cells)
+        ws.merged_cells = MultiCellRange([f"A1:{last}1", f"A2:{last}2"])
+        ws.print_area = f"A1:{last}{HEADER_ROW + len(rows)}"
+
+    def save(self, out: IO[bytes]) -> None:
+        self.book.save(out)
+
+
+TOWN_COLUMNS = (Column("序号", 6), Column("单位", 16), Column("返贫户（户）", 12), Column("新致贫户（户）", 12),
+                Column("认定风险户（户）", 14), Column("考核意见", 14))
+DEPARTMENT_COLUMNS = (Column("序号", 6), Column("责任单位", 24, wrap=True), Column("按时完成措施（项）", 14),
+                      Column("逾期完成措施（项）", 14), Column("逾期未完成措施（项）", 16),
+                      Column("涉及返贫户/新致贫户（户）", 18))
+TASK_COLUMNS = (Column("序号", 6), Column("责任单位", 30, wrap=True), Column("角色", 18, wrap=True),
+                Column("逾期环节", 24, wrap=True), Column("责任人", 18, wrap=True), Column("逾期任务数", 10),
+                Column("最早到期日", 12, DATE_FORMAT), Column("最长逾期（天）", 12))
+SCREENING_COLUMNS = (Column("序号", 6), Column("月份", 10), Column("镇", 12), Column("村", 16, wrap=True),
+                     Column("情况", 26, wrap=True), Column("驻村工作队", 24, wrap=True))
+MEASURE_COLUMNS = (Column("序号", 6), Column("镇", 10), Column("村", 14, wrap=True), Column("户主姓名", 10),
+                   Column("户主证件号码", 21, TEXT), Column("帮扶措施", 34, wrap=True),
+                   Column("责任单位", 16, wrap=True), Column("完成时限", 12, DATE_FORMAT),
+                   Column("逾期（天）", 9), Column("包抓干部", 10), Column("干部单位", 18, wrap=True))
+
+
+def write_annual_review(review: AnnualReview, county_name: str, unit_label: str, out: IO[bytes]) -> None:
+    """One workbook, a sheet per list, for referral to the county discipline commission."""
+    book = _Workbook()
+    line = f"单位：{unit_label}　　统计截至：{review.today.isoformat()}"
+    prefix = f"{county_name}{review.year}年度"
+    book.sheet("各镇考核", f"{prefix}返贫户和新致贫户认定情况", line, TOWN_COLUMNS,
+               [[i, t.name, t.returned, t.new_poverty, t.at_risk, t.verdict] for i, t in enumerate(review.towns, 1)])
+    book.sheet("行业部门", f"{prefix}行业部门帮扶措施落实情况", line, DEPARTMENT_COLUMNS,
+               [[i, d.unit, d.on_time, d.late, d.overdue_undone, d.returned_households]
+                for i, d in enumerate(review.departments, 1)])
+    book.sheet("逾期未办任务", f"{prefix}监测帮扶逾期未办任务清单", line, TASK_COLUMNS,
+               [[i, g.unit, g.role, g.step, g.people, g.tasks, g.earliest_due, g.days_overdue]
+                for i, g in enumerate(review.overdue_tasks, 1)])
+    book.sheet("未按时完成排查", f"{prefix}未按时完成月度排查的村", line, SCREENING_COLUMNS,
+               [[i, s.month, s.town, s.village, s.state, s.team] for i, s in enumerate(review.late_screenings, 1)])
+    book.sheet("逾期未完成措施", f"{prefix}逾期未完成帮扶措施清单", line, MEASURE_COLUMNS,
+               [[i, m.town, m.village, m.head_name, m.head_id_number, m.content, m.responsible_unit, m.deadline,
+                 m.days_overdue, m.cadre, m.cadre_unit] for i, m in enumerate(review.overdue_measures, 1)])
+    book.save(out)

@@ -1,0 +1,312 @@
+"""The town and village scoreboard: how each unit of the user's area is doing this month.
+
+Every figure is a GROUP BY over the relational rows (cases, ready tasks, screenings, households, measures,
+events), one query per figure for all units at once; only the approvals of the chosen month are read row by
+row, to take their median in Python the same way on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from statistics import median
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, select, true
+from sqlalchemy.orm import aliased
+
+from app.clock import CHINA_TZ, to_china
+from app.errors import InvalidInput, PermissionDenied
+from app.extensions import db
+from app.models import Area, Case, Event, Household, Measure, ReadyTask, Screening, User
+from app.reports.scope import ReportMonth
+from app.roles import ROLES
+from app.vocab import OPEN_CASE_STATUSES
+
+COUNTY_APPROVAL_TASK = "Task_CountyApprove"
+TREND_MONTHS = 12
+SCREENED = ("assessing", "completed")  # the village has checked its households (排查 done)
+
+
+# ---- whose area a page covers ------------------------------------------------------------------------------
+
+def may_supervise(user: User) -> bool:
+    """Everyone who works an area; cadres see only their own households."""
+    role = ROLES.get(user.role)
+    return role is not None and role.scope in ("village", "town", "county")
+
+
+@dataclass(frozen=True)
+class SupervisionScope:
+    """The part of the county a supervision page covers: the county, one town or one village."""
+
+    area: Area
+    towns: tuple[Area, ...] = ()  # the towns a county user may narrow to; empty for everyone else
+
+    @property
+    def code(self) -> str:
+        return self.area.code
+
+    @property
+    def level(self) -> str:
+        return self.area.level
+
+    @property
+    def row_level(self) -> str:
+        """Rows are towns for the county, villages for a town, the village itself for a village."""
+        return "town" if self.level == "county" else "village"
+
+    @property
+    def town_code(self) -> str:
+        """The chosen town, for the filter ('' for the whole county)."""
+        return self.code[:9] if self.level != "county" else ""
+
+    def where(self, village_col: Any, town_col: Any) -> ColumnElement[bool]:
+        if self.level == "village":
+            return village_col == self.code  # type: ignore[no-any-return]
+        if self.level == "town":
+            return town_col == self.code  # type: ignore[no-any-return]
+        return true()
+
+    def unit_of(self, village_col: Any, town_col: Any) -> Any:
+        """The column that names a row's unit."""
+        return town_col if self.row_level == "town" else village_col
+
+    def units(self) -> list[Area]:
+        if self.level == "village":
+            return [self.area]
+        level = "town" if self.level == "county" else "village"
+        return list(db.session.scalars(select(Area).where(Area.parent_code == self.code, Area.level == level)
+                                       .order_by(Area.code)))
+
+
+def resolve_supervision_scope(user: User, town: str | None, county_code: str) -> SupervisionScope:
+    """The user's own area, or for a county user one town of the county. Anything else is refused."""
+    if not may_supervise(user):
+        raise PermissionDenied("包抓干部不能查看督查考核页面")
+    own = ROLES[user.role].scope
+    town = (town or "").strip()
+    if town:
+        if not (town.isdigit() and len(town) == 9 and town.startswith(county_code)):
+            raise InvalidInput(f"镇代码 {town} 无效：应为本县的 9 位镇代码")
+        if own != "county" and not (own == "town" and town == user.area_code):
+            raise PermissionDenied("只能查看本辖区的督查考核数据")
+    area = db.session.get(Area, town or user.area_code)
+    if area is None or (town and area.level != "town"):
+        raise InvalidInput(f"没有代码为 {town or user.area_code} 的镇")
+    towns: tuple[Area, ...] = ()
+    if own == "county":
+        towns = tuple(db.session.scalars(select(Area).where(Area.parent_code == county_code, Area.level == "town")
+                                         .order_by(Area.code)))
+    return SupervisionScope(area, towns)
+
+
+# ---- time boundaries ---------------------------------------------------------------------------------------
+
+def utc_midnight(day: date) -> datetime:
+    """Midnight of a China date, as the naive UTC the tables store."""
+    return datetime.combine(day, time(), CHINA_TZ).astimezone(UTC).replace(tzinfo=None)
+
+
+def china_date(moment: datetime) -> date:
+    return to_china(moment).date()
+
+
+def months_back(month: ReportMonth, count: int) -> list[ReportMonth]:
+    """`count` months ending with `month`, oldest first."""
+    index = month.year * 12 + month.month - 1 - (count - 1)
+    return [ReportMonth((index + i) // 12, (index + i) % 12 + 1) for i in range(count)]
+
+
+# ---- approvals: discovery to county approval ---------------------------------------------------------------
+
+def first_approvals(start: datetime, end: datetime) -> Any:
+    """(case id, approved at) of cases whose first county approval falls in [start, end): the range uses the
+    event time index, the earlier-approval check the case index, so the cost follows the period."""
+    earlier = aliased(Event)
+    approval = and_(Event.kind == "task_completed", Event.bpmn_id == COUNTY_APPROVAL_TASK,
+                    Event.decision == "approve")
+    had_earlier = exists().where(earlier.case_id == Event.case_id, earlier.kind == "task_completed",
+                                 earlier.bpmn_id == COUNTY_APPROVAL_TASK, earlier.decision == "approve",
+                                 earlier.at < Event.at)
+    return (select(Event.case_id.label("case_id"), func.min(Event.at).label("approved_at"))
+            .where(approval, Event.at >= start, Event.at < end, Event.case_id.is_not(None), ~had_earlier)
+            .group_by(Event.case_id).subquery())
+
+
+# ---- the scoreboard ----------------------------------------------------------------------------------------
+
+@dataclass
+class ScoreRow:
+    code: str
+    name: str
+    open_cases: int = 0
+    overdue_tasks: int = 0
+    villages_total: int = 0
+    villages_screened: int = 0
+    villages_assessed: int = 0
+    households_registered: int = 0
+    households_checked: int = 0
+    approval_days: list[int] = field(default_factory=list)
+    measures_due: int = 0
+    measures_on_time: int = 0
+    limit_days: int = 15
+
+    @property
+    def approvals(self) -> int:
+        return len(self.approval_days)
+
+    @property
+    def median_days(self) -> float | None:
+        return median(self.approval_days) if self.approval_days else None
+
+    @property
+    def within_limit(self) -> int:
+        return sum(1 for d in self.approval_days if d <= self.limit_days)
+
+    @property
+    def within_limit_pct(self) -> float | None:
+        return _pct(self.within_limit, self.approvals)
+
+    @property
+    def village_coverage_pct(self) -> float | None:
+        return _pct(self.villages_screened, self.villages_total)
+
+    @property
+    def household_coverage_pct(self) -> float | None:
+        return _pct(self.households_checked, self.households_registered)
+
+    @property
+    def on_time_pct(self) -> float | None:
+        return _pct(self.measures_on_time, self.measures_due)
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    month: ReportMonth
+    opened: int
+    closed: int
+
+
+@dataclass(frozen=True)
+class Scoreboard:
+    scope: SupervisionScope
+    month: ReportMonth
+    today: date
+    rows: list[ScoreRow]
+    total: ScoreRow
+    trend: list[MonthCount]
+
+    def chart_data(self) -> dict[str, Any]:
+        """What charts.js draws; the tables carry the same figures for readers without JavaScript."""
+        return {
+            "trend": {"months": [m.month.key for m in self.trend], "opened": [m.opened for m in self.trend],
+                      "closed": [m.closed for m in self.trend]},
+            "compare": {"units": [r.name for r in self.rows],
+                        "open_cases": [r.open_cases for r in self.rows],
+                        "overdue_tasks": [r.overdue_tasks for r in self.rows],
+                        "village_coverage": [r.village_coverage_pct for r in self.rows],
+                        "on_time": [r.on_time_pct for r in self.rows]},
+        }
+
+
+def build_scoreboard(scope: SupervisionScope, month: ReportMonth, today: date,
+                     certification_days: int = 15) -> Scoreboard:
+    rows = {a.code: ScoreRow(a.code, a.name, limit_days=certification_days) for a in scope.units()}
+
+    def add(attribute: str, stmt: Any) -> None:
+        for code, value in db.session.execute(stmt):
+            if code in rows:
+                setattr(rows[code], attribute, getattr(rows[code], attribute) + int(value or 0))
+
+    unit = scope.unit_of(Case.village_code, Case.town_code)
+    add("open_cases", select(unit, func.count()).where(Case.status.in_(OPEN_CASE_STATUSES),
+                                                        scope.where(Case.village_code, Case.town_code))
+        .group_by(unit))
+
+    unit = scope.unit_of(ReadyTask.village_code, ReadyTask.town_code)
+    add("overdue_tasks", select(unit, func.count()).where(ReadyTask.due_on < today,
+                                                          scope.where(ReadyTask.village_code, ReadyTask.town_code))
+        .group_by(unit))
+
+    village_unit = Area.parent_code if scope.row_level == "town" else Area.code
+    village_area = (Area.code == scope.code) if scope.level == "village" else (
+        Area.code.startswith(scope.code) if scope.level == "town" else true())
+    add("villages_total", select(village_unit, func.count()).where(Area.level == "village", village_area)
+        .group_by(village_unit))
+
+    unit = scope.unit_of(Household.village_code, Household.town_code)
+    add("households_registered", select(unit, func.count()).where(scope.where(Household.village_code,
+                                                                              Household.town_code))
+        .group_by(unit))
+
+    unit = scope.unit_of(Screening.village_code, Screening.town_code)
+    screening_stmt = (
+        select(unit,
+               func.sum(case((Screening.status.in_(SCREENED), 1), else_=0)),
+               func.sum(case((Screening.status == "completed", 1), else_=0)),
+               func.sum(func.coalesce(Screening.households_checked, 0)))
+        .where(Screening.month == month.key, scope.where(Screening.village_code, Screening.town_code))
+        .group_by(unit))
+    for code, screened, assessed, checked in db.session.execute(screening_stmt):
+        if code in rows:
+            rows[code].villages_screened = int(screened or 0)
+            rows[code].villages_assessed = int(assessed or 0)
+            rows[code].households_checked = int(checked or 0)
+
+    approvals = first_approvals(utc_midnight(month.first_day), utc_midnight(month.next_first_day))
+    unit = scope.unit_of(Case.village_code, Case.town_code)
+    for code, opened_at, approved_at in db.session.execute(
+            select(unit, Case.opened_at, approvals.c.approved_at).join(approvals, approvals.c.case_id == Case.id)
+            .where(scope.where(Case.village_code, Case.town_code))):
+        if code in rows:
+            rows[code].approval_days.append((china_date(approved_at) - china_date(opened_at)).days)
+
+    # Measures belong to the month of their deadline; they count once the deadline has passed or they are done.
+    last_due = min(today, month.next_first_day)
+    measures_stmt = (
+        select(unit,
+               func.count(),
+               func.sum(case((and_(Measure.status == "done", Measure.completed_on <= Measure.deadline), 1),
+                             else_=0)))
+        .join(Case, Case.id == Measure.case_id)
+        .where(Measure.deadline >= month.first_day, Measure.deadline < month.next_first_day,
+               (Measure.deadline < last_due) | (Measure.status == "done"), Case.status != "rejected",
+               scope.where(Case.village_code, Case.town_code))
+        .group_by(unit))
+    for code, due, on_time in db.session.execute(measures_stmt):
+        if code in rows:
+            rows[code].measures_due = int(due or 0)
+            rows[code].measures_on_time = int(on_time or 0)
+
+    ordered = list(rows.values())
+    total = ScoreRow(scope.code, "合计", limit_days=certification_days)
+    for row in ordered:
+        for attribute in ("open_cases", "overdue_tasks", "villages_total", "villages_screened", "villages_assessed",
+                          "households_registered", "households_checked", "measures_due", "measures_on_time"):
+            setattr(total, attribute, getattr(total, attribute) + getattr(row, attribute))
+        total.approval_days.extend(row.approval_days)
+    return Scoreboard(scope, month, today, ordered, total, case_trend(scope, month))
+
+
+def case_trend(scope: SupervisionScope, month: ReportMonth) -> list[MonthCount]:
+    """New and closed (销号) cases in each of the last months: one query of conditional sums over month ranges,
+    with China-time boundaries, which reads the same on SQLite and PostgreSQL."""
+    months = months_back(month, TREND_MONTHS)
+    bounds = [(utc_midnight(m.first_day), utc_midnight(m.next_first_day)) for m in months]
+    columns = []
+    for start, end in bounds:
+        columns.append(func.sum(case((and_(Case.opened_at >= start, Case.opened_at < end), 1), else_=0)))
+    for start, end in bounds:
+        columns.append(func.sum(case((and_(Case.status == "closed", Case.closed_at >= start,
+                                           Case.closed_at < end), 1), else_=0)))
+    first, last = bounds[0][0], bounds[-1][1]
+    in_window = ((Case.opened_at >= first) & (Case.opened_at < last)) | (
+        (Case.closed_at >= first) & (Case.closed_at < last))
+    values = db.session.execute(select(*columns).where(in_window, scope.where(Case.village_code, Case.town_code))
+                                ).one()
+    count = len(months)
+    return [MonthCount(m, int(values[i] or 0), int(values[count + i] or 0)) for i, m in enumerate(months)]
