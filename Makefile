@@ -63,9 +63,11 @@ test-postgres: install assets
 	  echo "== PostgreSQL not reachable at 127.0.0.1:5432: skipped the PostgreSQL run"; \
 	fi
 
-## make bench: Excel at county scale (60,000 households); BENCH_ARGS="--households 600000" for 10x
-bench: install
-	$(BIN)/python -m bench.excel_bench $(BENCH_ARGS)
+## make bench: Excel at county scale (60,000 households) and supervision pages at 1x and 10x history
+## (EXCEL_BENCH_ARGS="--households 600000", SUPERVISION_BENCH_ARGS="--closed-per-year 30000" scale them)
+bench: install assets
+	$(BIN)/python -m bench.excel_bench $(EXCEL_BENCH_ARGS)
+	$(BIN)/python -m bench.supervision_bench $(SUPERVISION_BENCH_ARGS)
 
 typecheck: install
 	$(BIN)/mypy
