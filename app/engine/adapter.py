@@ -14,13 +14,16 @@ from uuid import UUID
 
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from app.engine import sandbox
 
 # The engine logs every state change with a dict of extras; at WARNING it skips that work.
 logging.getLogger("spiff.workflow").setLevel(logging.WARNING)
@@ -125,8 +128,22 @@ _registry = _serializer.registry
 _encoder_cls: type[json.JSONEncoder] = type(
     "StateEncoder", (_Utf8Encoder, _serializer._encoder_cls), {}
 )
-# Gateway conditions and timer expressions see task data only: no builtins, so no imports or files.
-_script_engine = PythonScriptEngine(environment=TaskDataEnvironment({"__builtins__": {}}))
+class _SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """Conditions, timer expressions and scripts run in the checked subset of app/engine/sandbox.py, never as
+    Python: diagrams are edited in the browser."""
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
+        return sandbox.evaluate(expression, {**(external_context or {}), **context})
+
+    def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
+        sandbox.execute(script or "", context)
+        return True
+
+    def call_service(self, context: Any, **kwargs: Any) -> Any:
+        raise sandbox.SandboxError("本系统不支持服务任务")
+
+
+_script_engine = PythonScriptEngine(environment=_SandboxEnvironment())
 
 _bundle_cache: dict[str, ProcessBundle] = {}
 _bundle_lock = threading.Lock()
