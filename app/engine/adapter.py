@@ -33,7 +33,11 @@ SERIALIZER_VERSION = "1.5"
 
 
 class EngineError(Exception):
-    """A diagram could not be parsed or run."""
+    """A diagram could not be parsed or run; `element_id` names the BPMN element when the engine said which."""
+
+    def __init__(self, message: str, element_id: str | None = None) -> None:
+        super().__init__(message)
+        self.element_id = element_id
 
 
 class TaskNotReady(EngineError):
@@ -165,7 +169,7 @@ def parse_bundle(process_key: str, sources: Mapping[str, str]) -> ProcessBundle:
         spec = parser.get_spec(process_key)
         subprocess_specs = parser.get_subprocess_specs(process_key)
     except SpiffWorkflowException as exc:
-        raise EngineError(str(exc)) from exc
+        raise EngineError(str(exc), getattr(exc, "id", None) or None) from exc
     except Exception as exc:  # lxml syntax errors and the parser's own bugs
         raise EngineError(f"{type(exc).__name__}: {exc}") from exc
     return ProcessBundle(process_key, _fingerprint(process_key, sources), spec, subprocess_specs)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 
 from app.engine.adapter import ProcessBundle
@@ -36,10 +38,21 @@ class ConditionInfo:
 
 
 @dataclass(frozen=True)
+class ExpressionInfo:
+    """Text the engine would evaluate: a condition, a timer expression or a script."""
+
+    process_key: str
+    element_id: str
+    kind: str  # condition | timer | script
+    text: str
+
+
+@dataclass(frozen=True)
 class ProcessDescription:
     user_tasks: list[UserTaskInfo]
     conditions: list[ConditionInfo]
     problems: list[DiagramProblem]
+    expressions: list[ExpressionInfo] = field(default_factory=list)
 
 
 def process_dependencies(bundle: ProcessBundle) -> list[str]:
@@ -51,11 +64,13 @@ def describe_process(bundle: ProcessBundle) -> ProcessDescription:
     user_tasks: list[UserTaskInfo] = []
     conditions: list[ConditionInfo] = []
     problems: list[DiagramProblem] = []
+    expressions: list[ExpressionInfo] = []
     for spec in [bundle.spec, *bundle.subprocess_specs.values()]:
         for task_spec in spec.task_specs.values():
             bpmn_id = getattr(task_spec, "bpmn_id", None)
             if bpmn_id is None:
                 continue  # the engine's own bookkeeping specs
+            expressions += _expressions(spec.name, bpmn_id, task_spec)
             if task_spec.manual:
                 props = getattr(task_spec, "extensions", {}).get("properties", {})
                 user_tasks.append(
@@ -75,4 +90,24 @@ def describe_process(bundle: ProcessBundle) -> ProcessDescription:
                     continue
                 names = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
                 conditions.append(ConditionInfo(spec.name, bpmn_id, str(target), expression, names))
-    return ProcessDescription(user_tasks, conditions, problems)
+                expressions.append(ExpressionInfo(spec.name, bpmn_id, "condition", expression))
+    return ProcessDescription(user_tasks, conditions, problems, expressions)
+
+
+def _expressions(process_key: str, bpmn_id: str, task_spec: Any) -> list[ExpressionInfo]:
+    """Scripts, pre/post scripts and timer expressions of one element (conditions are read with gateways)."""
+    found = []
+    for attribute, kind in (("script", "script"), ("prescript", "script"), ("postscript", "script")):
+        text = getattr(task_spec, attribute, None)
+        if isinstance(text, str) and text.strip():
+            found.append(ExpressionInfo(process_key, bpmn_id, kind, text))
+    if kind_is_script_task(task_spec) and not (getattr(task_spec, "script", None) or "").strip():
+        found.append(ExpressionInfo(process_key, bpmn_id, "script", ""))
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(definition, TimerEventDefinition):
+        found.append(ExpressionInfo(process_key, bpmn_id, "timer", str(definition.expression)))
+    return found
+
+
+def kind_is_script_task(task_spec: Any) -> bool:
+    return type(task_spec).__name__ == "ScriptTask"

@@ -6,12 +6,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app import engine
-from app.deadlines.policy import TIME_LIMIT_PROPERTY, time_limit_problem
 from app.errors import NotFound
 from app.extensions import db
 from app.models import ProcessVersion
-from app.roles import role_for_lane
-from forms import REGISTRY, field_names
 
 
 def _sha256(text: str) -> str:
@@ -103,41 +100,14 @@ def _callee_first(deps: dict[str, list[str]]) -> list[str]:
 
 
 def check_diagrams(files: dict[str, str]) -> list[str]:
-    """The product's own rules over a set of diagrams (process key → XML). Returns problems, in Chinese.
+    """The product's rules (app/processes/validation.py) over a set of diagrams (process key → XML), as lines
+    for the command line: every user task in a lane that is a known role with a registered form and a usable
+    time limit; conditions, timers and scripts in the sandbox's subset, reading fields the forms define."""
+    from app.processes.validation import process_problems
 
-    Every user task sits in a lane that is a known role, names a registered form and, if it has a time limit,
-    gives it in working days; every gateway
-    condition reads only fields that the process's forms define.
-    """
-    problems: list[str] = []
     sources = {f"{key}.bpmn": xml for key, xml in files.items()}
+    lines = []
     for key in sorted(files):
-        try:
-            bundle = engine.parse_bundle(key, sources)
-        except engine.EngineError as exc:
-            problems.append(f"{key}: 无法解析：{exc}")
-            continue
-        description = engine.describe_process(bundle)
-        problems += [f"{key}: {p.element_id}: {p.message}" for p in description.problems]
-        known_fields: set[str] = set()
-        for task in description.user_tasks:
-            where = f"{task.process_key}: {task.bpmn_id}（{task.name}）"
-            if role_for_lane(task.lane) is None:
-                problems.append(f"{where}: 所在泳道“{task.lane or '无'}”不是已知角色")
-            if task.form_key is None:
-                problems.append(f"{where}: 未指定表单（扩展属性 form）")
-            elif task.form_key not in REGISTRY:
-                problems.append(f"{where}: 表单“{task.form_key}”不存在")
-            else:
-                known_fields |= field_names(task.form_key)
-            limit = task.properties.get(TIME_LIMIT_PROPERTY)
-            if limit is not None and (problem := time_limit_problem(limit)):
-                problems.append(f"{where}: {problem}")
-        for condition in description.conditions:
-            unknown = condition.names - known_fields
-            if unknown:
-                problems.append(
-                    f"{condition.process_key}: {condition.gateway_id}: 条件“{condition.expression}”"
-                    f"读取了表单中没有的字段：{'、'.join(sorted(unknown))}"
-                )
-    return problems
+        for problem in process_problems(key, sources):
+            lines.append(f"{key}: {problem.element_id or '-'}: {problem.message}")
+    return lines
