@@ -171,9 +171,10 @@ PAGES = [
 def measure_pages(database: Path, repeat: int) -> dict[str, Timing]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DEMO_PASSWORD": PASSWORD, "SECRET_KEY": "bench"}
-    server = subprocess.Popen([sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "--threads=4",
-                               "--call", "app:create_app"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = database.with_suffix(".server.log")
+    with log.open("wb") as sink:
+        server = subprocess.Popen([sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "--threads=4",
+                                   "--call", "app:create_app"], cwd=ROOT, env=env, stdout=sink, stderr=sink)
     try:
         for _ in range(100):
             try:
@@ -192,6 +193,8 @@ def measure_pages(database: Path, repeat: int) -> dict[str, Timing]:
                 seconds.append(time.perf_counter() - started)
             timings[label] = Timing(label, seconds)
         return timings
+    except (OSError, http.client.HTTPException) as exc:
+        raise SystemExit(f"the server failed: {exc}\n{log.read_text(errors='replace')[-4000:]}") from exc
     finally:
         server.terminate()
         server.wait(timeout=10)
