@@ -8,6 +8,7 @@ spec, never a copy.
 
 from app.engine.adapter import (
     EngineError,
+    MigrationRefused,
     ProcessBundle,
     ReadyTaskInfo,
     TaskNotReady,
@@ -16,6 +17,7 @@ from app.engine.adapter import (
     bundle_for,
     complete_task,
     fire_due_timers,
+    migrate,
     parse_bundle,
     start_workflow,
 )
@@ -24,6 +26,7 @@ from app.engine.inspect import DiagramProblem, UserTaskInfo, describe_process, p
 __all__ = [
     "DiagramProblem",
     "EngineError",
+    "MigrationRefused",
     "ProcessBundle",
     "ReadyTaskInfo",
     "TaskNotReady",
@@ -34,6 +37,7 @@ __all__ = [
     "complete_task",
     "describe_process",
     "fire_due_timers",
+    "migrate",
     "parse_bundle",
     "process_dependencies",
     "start_workflow",

@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -357,3 +358,48 @@ def fire_due_timers(bundle: ProcessBundle, state: str, now: datetime) -> Workflo
         workflow.refresh_timers()
         _run_engine(workflow)
     return _snapshot(workflow, fired, before)
+
+
+class MigrationRefused(EngineError):
+    """Moving a running workflow to another version is not safe; the message says why, in Chinese."""
+
+
+_LIVE_STATES = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+
+
+def migrate(old: ProcessBundle, new: ProcessBundle, state: str) -> WorkflowSnapshot:
+    """Move a running workflow onto `new` (the same process, another version) where that is safe: every element
+    it has passed through or waits at still exists, and a called process it is inside has not changed.
+    Waiting tasks are reset and predicted again from the new diagram."""
+    if old.process_key != new.process_key:
+        raise MigrationRefused("只能迁移到同一流程的其他版本")
+    workflow = _deserialize(old, state)
+    if workflow.is_completed():
+        raise MigrationRefused("流程已结束，无需迁移")
+    top, sub_diffs = diff_workflow(_registry, workflow, new.spec, new.subprocess_specs)
+    gone = sorted({t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in top.removed
+                   if t.state & _LIVE_STATES and getattr(t.task_spec, "bpmn_id", None)})
+    if gone:
+        raise MigrationRefused(f"案件已经过或正停在的环节在新版本中不存在：{'、'.join(gone)}")
+    for sub_id, sub_diff in sub_diffs.items():
+        sub = workflow.subprocesses[sub_id]
+        if sub.is_completed():
+            continue
+        if sub_diff is None:
+            raise MigrationRefused(f"案件正在进行的子流程“{sub.spec.name}”在新版本中不再被调用")
+        spec_diff = SpecDiff(_registry, sub.spec, new.subprocess_specs[sub.spec.name])
+        if spec_diff.added or spec_diff.removed or spec_diff.changed:
+            raise MigrationRefused(f"案件正在进行的子流程“{sub.spec.description or sub.spec.name}”在新版本中有改动，"
+                                   "请待该环节办结后再迁移")
+    before = _completed_ids(workflow)
+    try:
+        migrate_workflow(top, workflow, new.spec)
+        workflow.subprocess_specs = new.subprocess_specs
+        for sub_id, sub_diff in sub_diffs.items():
+            sub = workflow.subprocesses[sub_id]
+            if sub_diff is not None and sub.spec.name in new.subprocess_specs:
+                migrate_workflow(sub_diff, sub, new.subprocess_specs[sub.spec.name])
+        _run_engine(workflow)
+    except SpiffWorkflowException as exc:
+        raise MigrationRefused(f"迁移时流程引擎出错：{exc}") from exc
+    return _snapshot(workflow, before=before)
