@@ -44,10 +44,18 @@ def _migrated(database_url: str) -> Iterator[Flask]:
 
 
 def _clear(app: Flask) -> None:
-    """Empty every table but the deployed process versions, children first."""
+    """Empty every table, children first, but keep the diagrams as init-db deployed them (version 1 current;
+    versions a test deployed are removed)."""
+    from sqlalchemy import update
+
+    from app.models import ProcessVersion
+
     with app.app_context():
         for table in reversed(db.metadata.sorted_tables):
-            if table.name not in ("process_version", "alembic_version"):
+            if table.name == "process_version":
+                db.session.execute(delete(ProcessVersion).where(ProcessVersion.version > 1))
+                db.session.execute(update(ProcessVersion).values(is_current=True, deployed_by_id=None))
+            elif table.name != "alembic_version":
                 db.session.execute(delete(table))
         db.session.commit()
 

@@ -6,7 +6,7 @@ from app.models.cases import Case, Measure
 from app.models.households import Household, Member
 from app.models.imports import ImportJob
 from app.models.screenings import RiskRegistration, Screening
-from app.models.workflow import ElementVisit, Event, ProcessVersion, ReadyTask, WorkflowInstance
+from app.models.workflow import ElementVisit, Event, ProcessDraft, ProcessVersion, ReadyTask, WorkflowInstance
 
 __all__ = [
     "ApiToken",
@@ -18,6 +18,7 @@ __all__ = [
     "ImportJob",
     "Measure",
     "Member",
+    "ProcessDraft",
     "ProcessVersion",
     "ReadyTask",
     "RiskRegistration",

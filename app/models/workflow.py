@@ -26,6 +26,8 @@ class ProcessVersion(db.Model):
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
+    deployed_by = relationship("User")
+
 
 class WorkflowInstance(db.Model):
     """The engine's serialised state of one running process. The spec is stored by reference."""
@@ -128,3 +130,18 @@ class ElementVisit(db.Model):
     ready_at: Mapped[datetime | None]  # user tasks: when the task reached an inbox
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class ProcessDraft(db.Model):
+    """A diagram an administrator is editing: saved, validated and deployed from the modeler."""
+
+    __tablename__ = "process_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(64), index=True)
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    based_on_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deployed_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))

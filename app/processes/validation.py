@@ -86,8 +86,10 @@ def validate_bpmn(xml: str, available: Mapping[str, str] | None = None) -> Valid
         return result
     executable = [p for p in processes if p.get("isExecutable", "true").lower() != "false"] or processes
     result.process_keys = [p.get("id", "") for p in executable]
+    all_keys = {p.get("id", "") for p in processes}
     result.names = {p.get("id", ""): p.get("name") or p.get("id", "") for p in executable}
-    sources = {f"{key}.bpmn": text for key, text in (available or {}).items()}
+    # The file's own processes replace their deployed versions.
+    sources = {f"{key}.bpmn": text for key, text in (available or {}).items() if key not in all_keys}
     own_name = "__draft__.bpmn"
     sources[own_name] = xml
     for key in result.process_keys:
@@ -132,8 +134,9 @@ def _engine_problem(exc: engine.EngineError, root: etree._Element | None) -> Pro
 
 
 def _id_by_name(root: etree._Element, name: str) -> str | None:
+    wanted = " ".join(name.split())
     for element in root.iter():
-        if element.get("name") == name and element.get("id"):
+        if element.get("id") and " ".join((element.get("name") or "").split()) == wanted:
             return str(element.get("id"))
     return None
 

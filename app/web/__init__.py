@@ -13,7 +13,7 @@ from app.extensions import db, login_manager
 
 
 def register_web(app: Flask) -> None:
-    from app.web import api, auth, cases, errors, households, reports, scoreboard, screenings, supervision, tasks
+    from app.web import admin, api, auth, cases, errors, households, reports, scoreboard, screenings, supervision, tasks
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
@@ -25,6 +25,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(reports.bp)
     app.register_blueprint(supervision.bp)
     app.register_blueprint(households.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(scoreboard.bp)
     errors.register(app)

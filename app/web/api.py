@@ -286,3 +286,102 @@ def show_case(case_id: int) -> Response:
     if not can_see_case(g.api_user, case):
         raise PermissionDenied("您无权查看该案件")
     return jsonify(case_json(case, detail=True))
+
+
+# ---- process definitions (administrators) ---------------------------------------------------------------
+
+def _administrator() -> User:
+    if g.api_user.role != "admin":
+        raise PermissionDenied("只有系统管理员可以管理流程")
+    return g.api_user  # type: ignore[no-any-return]
+
+
+def _bpmn_body() -> str:
+    data = request.get_data(cache=False)
+    if not data:
+        raise InvalidInput("请求体应为 BPMN XML")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("请求体不是 UTF-8 编码的 XML") from exc
+
+
+def _version_json(version: Any, running: int | None = None) -> dict[str, Any]:
+    result = {"id": version.id, "process_key": version.process_key, "version": version.version,
+              "name": version.name, "is_current": version.is_current, "deployed_at": _iso(version.deployed_at),
+              "deployed_by": version.deployed_by.username if version.deployed_by else None,
+              "dependencies": version.dependencies}
+    if running is not None:
+        result["running_instances"] = running
+    return result
+
+
+@bp.route("/processes/validate", methods=["POST"])
+@token_required
+def validate_process() -> tuple[Response, int]:
+    from app.processes import admin
+    from app.processes.validation import BpmnRefused
+
+    _administrator()
+    try:
+        result = admin.validate_xml(_bpmn_body(), request.args.get("process_key") or None)
+    except BpmnRefused as exc:
+        return jsonify({"valid": False, "process_keys": [],
+                        "problems": [{"element_id": None, "message": exc.message}]}), 422
+    return jsonify(result.as_json()), 200
+
+
+@bp.route("/processes")
+@token_required
+def list_processes() -> Response:
+    from app.processes import admin
+
+    _administrator()
+    return jsonify({"processes": [
+        {"process_key": d.process_key, "name": d.name, "current_version_id": d.current.id if d.current else None,
+         "versions": [_version_json(v, d.running[v.id]) for v in d.versions]} for d in admin.definitions()]})
+
+
+@bp.route("/processes/<process_key>/versions", methods=["POST"])
+@token_required
+def deploy_process(process_key: str) -> tuple[Response, int]:
+    from app.processes import admin
+
+    actor = _administrator()
+    try:
+        version = admin.deploy(_bpmn_body(), actor, process_key=process_key)
+    except admin.DeployRefused as exc:
+        db.session.rollback()
+        return jsonify({"valid": False, "problems": [p.as_json() for p in exc.problems]}), 422
+    db.session.commit()
+    return jsonify(_version_json(version)), 201
+
+
+@bp.route("/processes/versions/<int:version_id>/rollback", methods=["POST"])
+@token_required
+def rollback_process(version_id: int) -> Response:
+    from app.processes import admin
+
+    actor = _administrator()
+    version = admin.get_version(version_id)
+    admin.rollback(version, actor)
+    db.session.commit()
+    return jsonify(_version_json(version))
+
+
+@bp.route("/cases/<int:case_id>/migrate", methods=["POST"])
+@token_required
+def migrate_case(case_id: int) -> Response:
+    from app.processes import admin
+
+    actor = _administrator()
+    case = case_ops.get_case(case_id)
+    target_id = _json_body().get("version_id")
+    if not isinstance(target_id, int):
+        raise InvalidInput("请给出目标版本 version_id（整数）")
+    instance = db.session.get(WorkflowInstance, case.instance_id)
+    assert instance is not None
+    admin.migrate_case_instance(instance, admin.get_version(target_id), actor)
+    db.session.commit()
+    return jsonify({"case_id": case.id, "process_version_id": instance.process_version_id,
+                    "current_tasks": [t.bpmn_id for t in case_ops.case_ready_tasks(case)]})

@@ -119,6 +119,25 @@ def openapi_document() -> dict[str, Any]:
             "/cases/{case_id}": {"get": _op("一个案件：户、当前环节、办理人、帮扶措施和全部历史", {
                 "200": _ok(_ref("Case")), "404": {"$ref": "#/components/responses/NotFound"}},
                 params=[_path("case_id")], tag="cases")},
+            "/processes": {"get": _op("流程定义及其各版本（仅系统管理员）", {"200": _ok({
+                "type": "object", "properties": {"processes": {"type": "array", "items": obj}}})}, tag="processes")},
+            "/processes/validate": {"post": {**_op("校验 BPMN 流程图：引擎解析并检查本系统规则（仅系统管理员）", {
+                "200": _ok(_ref("Validation")), "422": _ok(_ref("Validation"), "无法作为 BPMN 读取或不合规")},
+                params=[_query("process_key", "要校验的流程编号（文件含多个流程时）")], tag="processes"),
+                "requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}}},
+            "/processes/{process_key}/versions": {"post": {**_op("部署新版本：新案件按新版本运行，在办案件不受影响", {
+                "201": _ok(obj), "422": _ok(_ref("Validation"), "校验未通过")},
+                params=[{"name": "process_key", "in": "path", "required": True, "schema": {"type": "string"}}],
+                tag="processes"),
+                "requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}}},
+            "/processes/versions/{version_id}/rollback": {"post": _op("回退：把较早的版本设为当前版本", {
+                "200": _ok(obj), "404": {"$ref": "#/components/responses/NotFound"},
+                "409": {"$ref": "#/components/responses/Conflict"}}, params=[_path("version_id")], tag="processes")},
+            "/cases/{case_id}/migrate": {"post": _op("把在办案件迁移到同一流程的其他版本（不安全时拒绝并说明原因）", {
+                "200": _ok(obj), "409": {"$ref": "#/components/responses/Conflict"},
+                "422": {"$ref": "#/components/responses/Invalid"}},
+                body={"type": "object", "required": ["version_id"], "properties": {"version_id": {"type": "integer"}}},
+                params=[_path("case_id")], tag="processes")},
             "/openapi.json": {"get": _op("本文档", {"200": _ok(obj)}, secured=False, tag="meta")},
         },
         "components": {
@@ -130,6 +149,11 @@ def openapi_document() -> dict[str, Any]:
                                    ("Invalid", "输入有误（errors 按字段给出原因）")]
             },
             "schemas": {
+                "Validation": {"type": "object", "required": ["valid", "problems"], "properties": {
+                    "valid": {"type": "boolean"}, "process_keys": {"type": "array", "items": {"type": "string"}},
+                    "problems": {"type": "array", "items": {"type": "object", "required": ["element_id", "message"],
+                                                            "properties": {"element_id": {"type": ["string", "null"]},
+                                                                           "message": {"type": "string"}}}}}},
                 "Error": {"type": "object", "required": ["error", "status"], "properties": {
                     "error": {"type": "string"}, "status": {"type": "integer"},
                     "errors": {"type": "object", "additionalProperties": {"type": "array",

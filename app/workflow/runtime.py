@@ -301,3 +301,36 @@ def _subject_for_instance(instance: WorkflowInstance) -> Any:
 
 def version_label(version: ProcessVersion) -> str:
     return f"{version.name or version.process_key} v{version.version}"
+
+
+def migrate_instance(instance: WorkflowInstance, target: ProcessVersion, actor: User | None) -> Any:
+    """Move a running instance to `target` where the engine finds it safe; its query rows follow. Raises
+    Conflict with the reason when it is not safe. Returns the subject."""
+    hooks = HOOKS[instance.kind]
+    subject = _subject_for_instance(instance)
+    source = instance.process_version
+    if target.id == source.id:
+        raise Conflict("案件已在该版本上运行")
+    try:
+        snapshot = engine.migrate(bundle_for_version(source), bundle_for_version(target), instance.state)
+    except engine.EngineError as exc:
+        raise Conflict(str(exc)) from exc
+    waiting_since = dict(db.session.execute(select(ReadyTask.bpmn_id, ReadyTask.ready_since)
+                                            .where(ReadyTask.instance_id == instance.id)).all())
+    instance.process_version_id = target.id
+    _save(instance, snapshot)
+    _flush_or_conflict()
+    db.session.expire(instance, ["process_version"])
+    # The engine re-predicts waiting tasks (new ids): rebuild their rows, keeping how long each has waited.
+    db.session.execute(delete(ReadyTask).where(ReadyTask.instance_id == instance.id))
+    db.session.flush()
+    _sync_ready_tasks(instance, subject, snapshot, hooks)
+    for row in db.session.scalars(select(ReadyTask).where(ReadyTask.instance_id == instance.id)):
+        if row.bpmn_id in waiting_since:
+            row.ready_since = waiting_since[row.bpmn_id]
+    record_event(subject, "instance_migrated", actor, instance_id=instance.id,
+                 task_name=f"迁移到新版流程：{version_label(source)} → {version_label(target)}",
+                 data={"from_version_id": source.id, "to_version_id": target.id}, subject_kind=instance.kind)
+    hooks.after_step(subject, snapshot, actor)
+    _flush_or_conflict()
+    return subject

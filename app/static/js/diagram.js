@@ -40,6 +40,14 @@
     });
   }
 
+  function markDiff(viewer, data) {
+    var canvas = viewer.get("canvas");
+    var registry = viewer.get("elementRegistry");
+    [["added", "diff-added"], ["changed", "diff-changed"], ["removed", "diff-removed"]].forEach(function (pair) {
+      (data[pair[0]] || []).forEach(function (id) { if (registry.get(id)) canvas.addMarker(id, pair[1]); });
+    });
+  }
+
   function draw(container, xmlUrl, after) {
     var viewer = new window.BpmnJS({ container: container });
     fetch(xmlUrl, { credentials: "same-origin" })
@@ -53,5 +61,6 @@
     var data = JSON.parse(document.getElementById(container.dataset.diagram).textContent);
     if (data.kind === "path") draw(container, data.xml_url, function (v) { markPath(v, data.diagram); });
     if (data.kind === "heat") draw(container, data.xml_url, function (v) { markHeat(v, data.cells, data.case_list_url); });
+    if (data.kind === "diff") draw(container, data.xml_url, function (v) { markDiff(v, data); });
   });
 })();
