@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## front-end bundles from the npm registry, copied to app/static/vendor (served locally: no CDN)
-$(ASSETS): app/frontend/package-lock.json app/frontend/build.mjs
+$(ASSETS): app/frontend/package-lock.json app/frontend/build.mjs $(wildcard app/frontend/src/*)
 	npm ci --prefix app/frontend --no-audit --no-fund --loglevel=error
 	node app/frontend/build.mjs
 

@@ -23,7 +23,8 @@ MESSAGES = {
 
 
 def _answer(status: int, message: str, errors: dict[str, list[str]] | None = None) -> tuple[Response | str, int]:
-    if request.path.startswith("/api/"):
+    # The API, and scripts on pages that call the server with JSON (the modeler), get JSON answers.
+    if request.path.startswith("/api/") or request.is_json:
         body: dict[str, object] = {"error": message, "status": status}
         if errors:
             body["errors"] = errors

@@ -211,3 +211,19 @@ def test_a_diagram_with_problems_is_not_deployed(app, api):
     assert answer.status_code == 422
     assert any(p["element_id"] == "Task_CountyFiling" for p in answer.get_json()["problems"])
     assert current(app).version == 1
+
+
+def test_the_modeler_page_carries_its_configuration_and_gets_json_errors(app, login_as):
+    import json
+
+    v1 = current(app)
+    admin = login_as("admin")
+    html = admin.get(f"/admin/processes/modeler?version={v1.id}").get_data(as_text=True)
+    config = json.loads(re.search(r"window\.MODELER_CONFIG = (\{.*?\});", html, re.S).group(1))
+    assert config["xml_url"] == f"/admin/processes/versions/{v1.id}.bpmn"
+    assert {"key": "town_certification", "title": "镇认定工作组认定"} in config["forms"]
+    assert {"code": "village_team", "label": "驻村工作队"} in config["roles"]
+    assert "/static/vendor/modeler/modeler.js" in html and "https://" not in html
+    modeler = Modeler(admin, v1.id)
+    refused = modeler.post("/admin/processes/drafts", {"process_key": "household_case", "xml": "<nope"})
+    assert refused.status_code == 422 and "不是有效的 XML" in refused.get_json()["error"]
