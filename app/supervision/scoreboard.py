@@ -11,8 +11,7 @@ from datetime import UTC, date, datetime, time
 from statistics import median
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, and_, case, func, select, true
 
 from app.clock import CHINA_TZ, to_china
 from app.errors import InvalidInput, PermissionDenied
@@ -120,17 +119,18 @@ def months_back(month: ReportMonth, count: int) -> list[ReportMonth]:
 # ---- approvals: discovery to county approval ---------------------------------------------------------------
 
 def first_approvals(start: datetime, end: datetime) -> Any:
-    """(case id, approved at) of cases whose first county approval falls in [start, end): the range uses the
-    event time index, the earlier-approval check the case index, so the cost follows the period."""
-    earlier = aliased(Event)
+    """(case id, approved at) of cases whose first county approval falls in [start, end). The cases approved
+    in the period come from the step-and-time index; their earliest approval from the case index, so the cost
+    follows the period, not the length of history."""
     approval = and_(Event.kind == "task_completed", Event.bpmn_id == COUNTY_APPROVAL_TASK,
                     Event.decision == "approve")
-    had_earlier = exists().where(earlier.case_id == Event.case_id, earlier.kind == "task_completed",
-                                 earlier.bpmn_id == COUNTY_APPROVAL_TASK, earlier.decision == "approve",
-                                 earlier.at < Event.at)
+    in_period = (select(Event.case_id).where(approval, Event.at >= start, Event.at < end,
+                                             Event.case_id.is_not(None)))
     return (select(Event.case_id.label("case_id"), func.min(Event.at).label("approved_at"))
-            .where(approval, Event.at >= start, Event.at < end, Event.case_id.is_not(None), ~had_earlier)
-            .group_by(Event.case_id).subquery())
+            .where(approval, Event.case_id.in_(in_period))
+            .group_by(Event.case_id)
+            .having(func.min(Event.at) >= start)
+            .subquery())
 
 
 # ---- the scoreboard ----------------------------------------------------------------------------------------
