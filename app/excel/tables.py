@@ -1,5 +1,6 @@
-"""A plain list as a print-ready sheet: title, header row repeated on every page, borders, A4 landscape.
-For lists that are not official annexes (the supervisors' case list and the like)."""
+"""Plain lists as print-ready sheets: a merged title, a 单位/date line, a bold bordered header repeated on every
+printed page, frozen under the header, bordered cells, A4 landscape fitted to the page width. For lists that
+are not official annexes (the supervisors' case list, the annual review and its accountability lists)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
+from openpyxl.worksheet.page import PageMargins
 
+FONT_NAME = "宋体"
 THIN = Side(style="thin", color="000000")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 TEXT = "@"
 DATE = "yyyy-mm-dd"
 DATETIME = "yyyy-mm-dd hh:mm"
+HEADER_ROW = 3  # title, 单位/date line, header
 
 
 @dataclass(frozen=True)
@@ -29,57 +33,78 @@ class TableColumn:
     wrap: bool = False
 
 
+class ListWorkbook:
+    """A workbook of lists, one sheet each, written in openpyxl's write-only mode."""
+
+    def __init__(self) -> None:
+        self.book = Workbook(write_only=True)
+        self.fonts = {"title": Font(name=FONT_NAME, size=16, bold=True), "line": Font(name=FONT_NAME, size=11),
+                      "head": Font(name=FONT_NAME, size=11, bold=True), "body": Font(name=FONT_NAME, size=10)}
+        self.fill = PatternFill("solid", fgColor="F2F2F2")
+
+    def _cell(self, sheet: Any, value: Any, font: str, alignment: Alignment | None = None, border: bool = False,
+              number_format: str | None = None) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.font = self.fonts[font]
+        if alignment is not None:
+            cell.alignment = alignment
+        if border:
+            cell.border = BORDER
+        if number_format:
+            cell.number_format = number_format
+        return cell
+
+    def add_sheet(self, name: str, title: str, subtitle: str, columns: Sequence[TableColumn],
+                  rows: Iterable[Sequence[Any]]) -> int:
+        """Append a sheet; returns how many rows it holds."""
+        ws = self.book.create_sheet(name[:31])
+        last = get_column_letter(len(columns))
+        for index, column in enumerate(columns, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = column.width
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = "9"  # A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3, footer=0.3)
+        ws.print_options.horizontalCentered = True
+        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+        ws.freeze_panes = f"A{HEADER_ROW + 1}"
+        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        ws.row_dimensions[1].height = 30
+        ws.append([self._cell(ws, title, "title", Alignment(horizontal="center", vertical="center"))])
+        ws.append([self._cell(ws, subtitle, "line", Alignment(horizontal="left"))])
+        header = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        heads = []
+        for column in columns:
+            cell = self._cell(ws, column.header, "head", header, border=True)
+            cell.fill = self.fill
+            heads.append(cell)
+        ws.append(heads)
+        # Setting a style costs a lookup in the workbook's style tables: resolve each column's once and copy it.
+        styles = [self._cell(ws, None, "body", Alignment(vertical="center", wrap_text=c.wrap or None),
+                             border=True, number_format=c.number_format)._style for c in columns]
+        count = 0
+        for row in rows:
+            count += 1
+            cells = []
+            for value, style in zip(row, styles, strict=True):
+                cell = WriteOnlyCell(ws, value=value)
+                cell._style = copy(style)
+                cells.append(cell)
+            ws.append(cells)
+        ws.merged_cells = MultiCellRange([f"A1:{last}1", f"A2:{last}2"])
+        ws.print_area = f"A1:{last}{HEADER_ROW + count}"
+        return count
+
+    def save(self, out: IO[bytes]) -> None:
+        self.book.save(out)
+
+
 def write_table(title: str, subtitle: str, columns: Sequence[TableColumn], rows: Iterable[Sequence[Any]],
                 out: IO[bytes], sheet_name: str = "清单") -> int:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_name[:31])
-    last = get_column_letter(len(columns))
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = "9"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = "3:3"
-    sheet.freeze_panes = "A4"
-    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
-
-    def cell(value: Any, font: Font | None = None, align: Alignment | None = None) -> WriteOnlyCell:
-        c = WriteOnlyCell(sheet, value=value)
-        if font is not None:
-            c.font = font
-        if align is not None:
-            c.alignment = align
-        return c
-
-    sheet.row_dimensions[1].height = 30
-    sheet.append([cell(title, Font(size=16, bold=True), Alignment(horizontal="center", vertical="center"))])
-    sheet.append([cell(subtitle, Font(size=10), Alignment(horizontal="left"))])
-    header = []
-    for column in columns:
-        c = cell(column.header, Font(bold=True), Alignment(horizontal="center", vertical="center", wrap_text=True))
-        c.border, c.fill = BORDER, PatternFill("solid", fgColor="F2F2F2")
-        header.append(c)
-    sheet.append(header)
-    # Resolve each column's style once and copy it: per-cell style lookups dominate large exports.
-    styles = []
-    for column in columns:
-        prototype = WriteOnlyCell(sheet)
-        prototype.border = BORDER
-        prototype.alignment = Alignment(vertical="center", wrap_text=column.wrap or None)
-        if column.number_format:
-            prototype.number_format = column.number_format
-        styles.append(prototype._style)
-    count = 0
-    for values in rows:
-        count += 1
-        cells = []
-        for value, style in zip(values, styles, strict=True):
-            c = WriteOnlyCell(sheet, value=value)
-            c._style = copy(style)
-            cells.append(c)
-        sheet.append(cells)
-    sheet.merged_cells = MultiCellRange([f"A1:{last}1", f"A2:{last}2"])
-    workbook.save(out)
+    """One list as a one-sheet workbook; returns the number of rows."""
+    book = ListWorkbook()
+    count = book.add_sheet(sheet_name, title, subtitle, columns, rows)
+    book.save(out)
     return count

@@ -7,23 +7,16 @@ in the database; the lists are bounded by the area's units and open work, not by
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from copy import copy
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.cell_range import MultiCellRange
-from openpyxl.worksheet.page import PageMargins
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from app.deadlines.policy import month_end
 from app.errors import InvalidInput
+from app.excel.tables import DATE, TEXT, ListWorkbook, TableColumn
 from app.extensions import db
 from app.models import Area, Case, Household, Measure, ReadyTask, Screening, User
 from app.roles import role_label
@@ -317,88 +310,12 @@ def _overdue_measures(scope: SupervisionScope, last: date, today: date) -> list[
 
 # ---- the Excel workbook for referral ----------------------------------------------------------------------
 
-FONT_NAME = "宋体"
-THIN = Side(style="thin", color="000000")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-TEXT = "@"
-DATE_FORMAT = "yyyy-mm-dd"
-HEADER_ROW = 3  # title, 单位/date line, header
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    width: float
-    number_format: str | None = None
-    wrap: bool = False
+Column = TableColumn
+DATE_FORMAT = DATE
 
 
 def workbook_filename(county_name: str, review: AnnualReview, unit_label: str) -> str:
     return f"{county_name}{review.year}年度返贫监测帮扶考核及追责清单_{unit_label}.xlsx"
-
-
-class _Workbook:
-    """A workbook of plain lists, each sheet print-ready: A4 landscape, fitted to the page width, merged title,
-    bold bordered header repeated on every printed page, frozen under the header, bordered cells."""
-
-    def __init__(self) -> None:
-        self.book = Workbook(write_only=True)
-        self.fonts = {"title": Font(name=FONT_NAME, size=16, bold=True), "line": Font(name=FONT_NAME, size=11),
-                      "head": Font(name=FONT_NAME, size=11, bold=True), "body": Font(name=FONT_NAME, size=10)}
-        self.fill = PatternFill("solid", fgColor="F2F2F2")
-
-    def _cell(self, sheet: Any, value: Any, font: str, alignment: Alignment | None = None, border: bool = False,
-              number_format: str | None = None) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.font = self.fonts[font]
-        if alignment is not None:
-            cell.alignment = alignment
-        if border:
-            cell.border = BORDER
-        if number_format:
-            cell.number_format = number_format
-        return cell
-
-    def sheet(self, name: str, title: str, subtitle: str, columns: Sequence[Column],
-              rows: Sequence[Sequence[Any]]) -> None:
-        ws = self.book.create_sheet(name[:31])
-        last = get_column_letter(len(columns))
-        for index, column in enumerate(columns, start=1):
-            ws.column_dimensions[get_column_letter(index)].width = column.width
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = "9"  # A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3, footer=0.3)
-        ws.print_options.horizontalCentered = True
-        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-        ws.freeze_panes = f"A{HEADER_ROW + 1}"
-        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-        ws.row_dimensions[1].height = 30
-        ws.append([self._cell(ws, title, "title", Alignment(horizontal="center", vertical="center"))])
-        ws.append([self._cell(ws, subtitle, "line", Alignment(horizontal="left"))])
-        header = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        heads = []
-        for column in columns:
-            cell = self._cell(ws, column.header, "head", header, border=True)
-            cell.fill = self.fill
-            heads.append(cell)
-        ws.append(heads)
-        styles = [self._cell(ws, None, "body", Alignment(vertical="center", wrap_text=c.wrap or None),
-                             border=True, number_format=c.number_format)._style for c in columns]
-        for row in rows:
-            cells = []
-            for value, style in zip(row, styles, strict=True):
-                cell = WriteOnlyCell(ws, value=value)
-                cell._style = copy(style)
-                cells.append(cell)
-            ws.append(cells)
-        ws.merged_cells = MultiCellRange([f"A1:{last}1", f"A2:{last}2"])
-        ws.print_area = f"A1:{last}{HEADER_ROW + len(rows)}"
-
-    def save(self, out: IO[bytes]) -> None:
-        self.book.save(out)
 
 
 TOWN_COLUMNS = (Column("序号", 6), Column("单位", 16), Column("返贫户（户）", 12), Column("新致贫户（户）", 12),
@@ -419,20 +336,20 @@ MEASURE_COLUMNS = (Column("序号", 6), Column("镇", 10), Column("村", 14, wra
 
 def write_annual_review(review: AnnualReview, county_name: str, unit_label: str, out: IO[bytes]) -> None:
     """One workbook, a sheet per list, for referral to the county discipline commission."""
-    book = _Workbook()
+    book = ListWorkbook()
     line = f"单位：{unit_label}　　统计截至：{review.today.isoformat()}"
     prefix = f"{county_name}{review.year}年度"
-    book.sheet("各镇考核", f"{prefix}返贫户和新致贫户认定情况", line, TOWN_COLUMNS,
+    book.add_sheet("各镇考核", f"{prefix}返贫户和新致贫户认定情况", line, TOWN_COLUMNS,
                [[i, t.name, t.returned, t.new_poverty, t.at_risk, t.verdict] for i, t in enumerate(review.towns, 1)])
-    book.sheet("行业部门", f"{prefix}行业部门帮扶措施落实情况", line, DEPARTMENT_COLUMNS,
+    book.add_sheet("行业部门", f"{prefix}行业部门帮扶措施落实情况", line, DEPARTMENT_COLUMNS,
                [[i, d.unit, d.on_time, d.late, d.overdue_undone, d.returned_households]
                 for i, d in enumerate(review.departments, 1)])
-    book.sheet("逾期未办任务", f"{prefix}监测帮扶逾期未办任务清单", line, TASK_COLUMNS,
+    book.add_sheet("逾期未办任务", f"{prefix}监测帮扶逾期未办任务清单", line, TASK_COLUMNS,
                [[i, g.unit, g.role, g.step, g.people, g.tasks, g.earliest_due, g.days_overdue]
                 for i, g in enumerate(review.overdue_tasks, 1)])
-    book.sheet("未按时完成排查", f"{prefix}未按时完成月度排查的村", line, SCREENING_COLUMNS,
+    book.add_sheet("未按时完成排查", f"{prefix}未按时完成月度排查的村", line, SCREENING_COLUMNS,
                [[i, s.month, s.town, s.village, s.state, s.team] for i, s in enumerate(review.late_screenings, 1)])
-    book.sheet("逾期未完成措施", f"{prefix}逾期未完成帮扶措施清单", line, MEASURE_COLUMNS,
+    book.add_sheet("逾期未完成措施", f"{prefix}逾期未完成帮扶措施清单", line, MEASURE_COLUMNS,
                [[i, m.town, m.village, m.head_name, m.head_id_number, m.content, m.responsible_unit, m.deadline,
                  m.days_overdue, m.cadre, m.cadre_unit] for i, m in enumerate(review.overdue_measures, 1)])
     book.save(out)
