@@ -119,3 +119,16 @@ def test_the_inbox_puts_the_task_due_soonest_first_and_marks_overdue(app, login_
 
         first, second = (db.session.scalar(select(ReadyTask.id).where(ReadyTask.case_id == c)) for c in (sooner, later))
     assert html.index(f"/tasks/{first}") < html.index(f"/tasks/{second}")
+
+
+def test_the_list_shows_open_cases_unless_asked_for_all(app, login_as):
+    rejected = open_case(app, "610922100001")
+    still_open = open_case(app, "610922100002")
+    with app.app_context():
+        complete("chengguan_certifier", "Task_TownCertify", {"decision": "reject", "opinion": "收入达标，不予认定"},
+                 rejected)
+    county = login_as("county_office")
+    default = county.get("/cases/").get_data(as_text=True)
+    assert f"#{still_open}<" in default and f"#{rejected}<" not in default
+    everything = county.get("/cases/?status=all").get_data(as_text=True)
+    assert f"#{still_open}<" in everything and f"#{rejected}<" in everything
