@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -14,6 +14,9 @@ class Case(db.Model):
     """One household's risk episode, from certification to closure (销号). Never deleted."""
 
     __tablename__ = "household_case"
+    # The case lists of a town or a village read their open cases without walking their closed history.
+    __table_args__ = (Index("ix_household_case_town_status", "town_code", "status"),
+                      Index("ix_household_case_village_status", "village_code", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)

@@ -58,9 +58,13 @@ def upgrade():
     op.create_index("ix_household_case_closed_at", "household_case", ["closed_at"])
     op.create_index("ix_measure_deadline", "measure", ["deadline"])
     op.create_index("ix_event_bpmn_id_at", "event", ["bpmn_id", "at"])
+    op.create_index("ix_household_case_town_status", "household_case", ["town_code", "status"])
+    op.create_index("ix_household_case_village_status", "household_case", ["village_code", "status"])
 
 
 def downgrade():
+    op.drop_index("ix_household_case_village_status", table_name="household_case")
+    op.drop_index("ix_household_case_town_status", table_name="household_case")
     op.drop_index("ix_event_bpmn_id_at", table_name="event")
     op.drop_index("ix_measure_deadline", table_name="measure")
     op.drop_index("ix_household_case_closed_at", table_name="household_case")
