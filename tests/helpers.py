@@ -92,3 +92,26 @@ def plan_measures(case_id: int, measures: list[dict[str, str]], cadre: str = "ch
         data.update({f"measures-{index}-{key}": value for key, value in measure.items()})
     complete(team, "Task_DraftMeasures", data, case_id)
     complete("county_office", "Task_CountyFiling", {"decision": "file", "opinion": "予以备案"}, case_id)
+
+
+def close_case(case_id: int, cadre: str = "chengguan01_cadre1", team: str = "chengguan01_team") -> None:
+    """From a filed measure plan to 销号: measures carried out, closure applied for, accepted, re-checked and
+    announced with no objection."""
+    from app.models import Measure
+    from app.workflow.runtime import run_due_timers
+
+    town = TOWN_SLUGS[db.session.get(Case, case_id).town_code]
+    measures = db.session.scalars(select(Measure.id).where(Measure.case_id == case_id).order_by(Measure.position))
+    results: dict[str, Any] = {}
+    for index, measure_id in enumerate(measures):
+        results.update({f"results-{index}-measure_id": measure_id, f"results-{index}-result": "已落实",
+                        f"results-{index}-completed_on": today().isoformat()})
+    complete(cadre, "Task_CarryOutMeasures", results, case_id)
+    complete(team, "Task_ApplyClosure", {"applied_on": today().isoformat(), "income_per_capita": "8600",
+                                         "summary": "两不愁三保障均已达标"}, case_id)
+    complete(f"{town}_certifier", "Task_TownAcceptance", {"decision": "accept", "opinion": "验收合格"}, case_id)
+    complete("county_office", "Task_CountyRecheck", {"decision": "confirm", "opinion": "复核达标"}, case_id)
+    complete(team, "Task_PostNotice", {"posted_on": "2020-01-01", "period_days": 5, "location": "村委会"}, case_id)
+    run_due_timers()
+    db.session.commit()
+    complete(team, "Task_RecordObjections", {"decision": "no_objection"}, case_id)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Case, Event, ProcessVersion, ReadyTask, WorkflowInstance
 from tests.conftest import PROCESSES
-from tests.helpers import approve_case, open_case
+from tests.helpers import approve_case, close_case, open_case, plan_measures
 
 CASE_XML = (PROCESSES / "household_case.bpmn").read_text(encoding="utf-8")
 LONGER_CERTIFY = CASE_XML.replace('<spiffworkflow:property name="time_limit_days" value="5" />',
@@ -87,9 +87,13 @@ def test_edit_validate_deploy_runs_new_cases_on_the_new_version_and_old_ones_on_
         old_task = db.session.scalar(select(ReadyTask).where(ReadyTask.case_id == old_case))
         new_task = db.session.scalar(select(ReadyTask).where(ReadyTask.case_id == new_case))
         assert (new_task.due_on - old_task.due_on).days >= 2  # 7 working days instead of 5
-        approve_case(old_case)  # the old case goes on, on its own version
+        # The old case goes on to 销号 on its own version.
+        approve_case(old_case)
+        plan_measures(old_case, [{"content": "协助办理慢病卡", "measure_type": "health",
+                                  "responsible_unit": "县医保局", "deadline": "2027-01-31"}])
+        close_case(old_case)
         assert version_of(app, old_case) == v1.id
-        assert db.session.scalar(select(ReadyTask.bpmn_id).where(ReadyTask.case_id == old_case)) == "Task_PostNotice"
+        assert db.session.get(Case, old_case).status == "closed"
         deploys = db.session.scalars(select(Event).where(Event.kind == "process_deployed")).all()
         assert [e.data["version"] for e in deploys] == [2] and deploys[0].actor.username == "admin"
     listing = admin.get("/admin/processes/").get_data(as_text=True)
