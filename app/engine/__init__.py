@@ -21,7 +21,13 @@ from app.engine.adapter import (
     parse_bundle,
     start_workflow,
 )
-from app.engine.inspect import DiagramProblem, UserTaskInfo, describe_process, process_dependencies
+from app.engine.inspect import (
+    DiagramProblem,
+    UserTaskInfo,
+    describe_process,
+    process_dependencies,
+    timer_literal_problem,
+)
 
 __all__ = [
     "DiagramProblem",
@@ -41,4 +47,5 @@ __all__ = [
     "parse_bundle",
     "process_dependencies",
     "start_workflow",
+    "timer_literal_problem",
 ]

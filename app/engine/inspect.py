@@ -6,7 +6,11 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
 
 from app.engine.adapter import ProcessBundle
@@ -105,8 +109,32 @@ def _expressions(process_key: str, bpmn_id: str, task_spec: Any) -> list[Express
         found.append(ExpressionInfo(process_key, bpmn_id, "script", ""))
     definition = getattr(task_spec, "event_definition", None)
     if isinstance(definition, TimerEventDefinition):
-        found.append(ExpressionInfo(process_key, bpmn_id, "timer", str(definition.expression)))
+        found.append(ExpressionInfo(process_key, bpmn_id, f"timer_{_timer_kind(definition)}",
+                                    str(definition.expression)))
     return found
+
+
+def _timer_kind(definition: TimerEventDefinition) -> str:
+    if isinstance(definition, DurationTimerEventDefinition):
+        return "duration"
+    if isinstance(definition, CycleTimerEventDefinition):
+        return "cycle"
+    return "date"
+
+
+def timer_literal_problem(kind: str, value: str) -> str | None:
+    """For a timer written as a literal: None if the engine can read it, else the reason in Chinese."""
+    try:
+        if kind == "timer_duration":
+            TimerEventDefinition.parse_iso_duration(value)
+        elif kind == "timer_cycle":
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+        else:
+            TimerEventDefinition.get_datetime(value)
+    except Exception:  # the engine raises ValueError, TypeError or its own errors for unreadable values
+        expected = {"timer_duration": "ISO 8601 时长（如 P5D）", "timer_cycle": "ISO 8601 周期（如 R3/PT10H）"}
+        return f"“{value}”不是有效的{expected.get(kind, 'ISO 8601 日期时间（如 2026-12-01T09:00:00+08:00）')}"
+    return None
 
 
 def kind_is_script_task(task_spec: Any) -> bool:

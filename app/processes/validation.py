@@ -20,7 +20,8 @@ from forms import REGISTRY, field_names
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 MAX_BYTES = 5 * 1024 * 1024
-EXPRESSION_KIND = {"condition": "条件表达式", "timer": "定时表达式", "script": "脚本"}
+EXPRESSION_KIND = {"condition": "条件表达式", "timer_date": "定时表达式", "timer_duration": "定时表达式",
+                   "timer_cycle": "定时表达式", "script": "脚本"}
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,8 @@ def process_problems(key: str, sources: dict[str, str], root: etree._Element | N
                 check_script(expression.text)
             else:
                 check_expression(expression.text)
+                if expression.kind.startswith("timer_"):
+                    _check_timer_literal(expression.kind, expression.text)
         except SandboxError as exc:
             what = EXPRESSION_KIND.get(expression.kind, expression.kind)
             problems.append(Problem(expression.element_id, f"{what}“{_short(expression.text, 60)}”：{exc}"))
@@ -178,6 +181,17 @@ def process_problems(key: str, sources: dict[str, str], root: etree._Element | N
             problems.append(Problem(condition.gateway_id, f"条件“{condition.expression}”读取了上游表单中没有的字段："
                                                           f"{'、'.join(sorted(unknown))}"))
     return problems
+
+
+def _check_timer_literal(kind: str, text: str) -> None:
+    """A timer given as a quoted literal must be readable now, not fail when the timer is reached."""
+    import ast
+
+    tree = ast.parse(text.strip(), mode="eval")
+    if isinstance(tree.body, ast.Constant) and isinstance(tree.body.value, str):
+        problem = engine.timer_literal_problem(kind, tree.body.value)
+        if problem:
+            raise SandboxError(problem)
 
 
 def _short(text: str, limit: int = 300) -> str:

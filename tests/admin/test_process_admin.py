@@ -231,3 +231,18 @@ def test_the_modeler_page_carries_its_configuration_and_gets_json_errors(app, lo
     modeler = Modeler(admin, v1.id)
     refused = modeler.post("/admin/processes/drafts", {"process_key": "household_case", "xml": "<nope"})
     assert refused.status_code == 422 and "不是有效的 XML" in refused.get_json()["error"]
+
+
+@pytest.mark.parametrize(("timer", "reason"), [
+    ("'next tuesday'", "不是有效的ISO 8601 日期时间"),
+    ("notice_ends_at + ", "语法错误"),
+    ("__import__('time')", "下划线"),
+])
+def test_timers_are_checked_when_the_diagram_is_validated(app, api, timer, reason):
+    publicity = (PROCESSES / "publicity.bpmn").read_text(encoding="utf-8")
+    broken = publicity.replace(">notice_ends_at</bpmn:timeDate>", f">{timer}</bpmn:timeDate>")
+    body = api("admin").post("/api/v1/processes/validate", data=broken.encode()).get_json()
+    assert body["valid"] is False
+    assert any(p["element_id"] == "Timer_NoticePeriod" and reason in p["message"] for p in body["problems"]), body
+    fine = publicity.replace(">notice_ends_at</bpmn:timeDate>", ">'2026-12-01T09:00:00+08:00'</bpmn:timeDate>")
+    assert api("admin").post("/api/v1/processes/validate", data=fine.encode()).get_json()["valid"] is True
