@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
+from app.clock import china_today
+from app.extensions import db
 from app.models import Case, ReadyTask, Screening, User
 from app.roles import READ_ONLY_ROLES, ROLES
 
@@ -21,7 +24,7 @@ def _area_clause(user: User, village_col: Any, town_col: Any) -> ColumnElement[b
     return false()
 
 
-def inbox_clause(user: User) -> ColumnElement[bool]:
+def _own_tasks_clause(user: User) -> ColumnElement[bool]:
     """Ready tasks of the user's role within the user's area, or assigned to the user."""
     if user.role in READ_ONLY_ROLES:
         return false()
@@ -34,6 +37,22 @@ def inbox_clause(user: User) -> ColumnElement[bool]:
         _area_clause(user, ReadyTask.village_code, ReadyTask.town_code),
     )
     return or_(group, mine)
+
+
+def absent_colleagues(user: User, on: date | None = None) -> list[User]:
+    """The people the user stands in for today (their absence period covers the day)."""
+    from app.models import StandIn
+
+    day = on or china_today()
+    return list(db.session.scalars(
+        select(User).join(StandIn, StandIn.user_id == User.id)
+        .where(StandIn.stand_in_id == user.id, StandIn.starts_on <= day, StandIn.ends_on >= day)))
+
+
+def inbox_clause(user: User) -> ColumnElement[bool]:
+    """The user's own tasks and, during an absence they stand in for, the absent colleague's."""
+    clauses = [_own_tasks_clause(user)] + [_own_tasks_clause(absent) for absent in absent_colleagues(user)]
+    return or_(*clauses) if len(clauses) > 1 else clauses[0]
 
 
 def case_clause(user: User) -> ColumnElement[bool]:
@@ -80,12 +99,44 @@ def can_see_screening(user: User, screening: Screening) -> bool:
     return in_area(user, screening.village_code)
 
 
-def can_act_on(user: User, task: ReadyTask) -> bool:
-    if user.role in READ_ONLY_ROLES:
+def _eligible(user: User, task: ReadyTask) -> bool:
+    """The user's role and area fit the task (claims aside)."""
+    if user.role in READ_ONLY_ROLES or not user.active:
         return False
     if task.assignee_id is not None:
         return task.assignee_id == user.id
     return task.role == user.role and in_area(user, task.village_code)
+
+
+def acting_for(user: User, task: ReadyTask) -> User | None:
+    """Who the user would act as on this task: themselves, an absent colleague they stand in for, or None."""
+    candidates = [user, *absent_colleagues(user)]
+    for person in candidates:
+        if _eligible(person, task) and (task.claimed_by_id is None or task.claimed_by_id == person.id):
+            return person
+    return None
+
+
+def can_act_on(user: User, task: ReadyTask) -> bool:
+    """Eligible by role and area (or standing in for someone who is), and the task is unclaimed or theirs."""
+    return acting_for(user, task) is not None
+
+
+def can_claim(user: User, task: ReadyTask) -> bool:
+    return any(_eligible(person, task) for person in (user, *absent_colleagues(user)))
+
+
+def can_reassign(user: User, task: ReadyTask) -> bool:
+    """A town or county member of the task's group hands it over to a colleague of the group, in their area."""
+    scope = ROLES[user.role].scope if user.role in ROLES else None
+    return (task.assignee_id is None and user.role == task.role and user.active and scope in ("town", "county")
+            and in_area(user, task.village_code))
+
+
+def can_change_cadre(user: User, case: Case) -> bool:
+    """The town's certification group or leadership, or the county office, move a household to another cadre."""
+    return user.role in ("town_certifier", "town_leadership", "county_office") and user.active \
+        and in_area(user, case.village_code)
 
 
 def can_start_screening(user: User) -> bool:

@@ -23,3 +23,8 @@ CASES_PER_PAGE = 50
 # Uploads larger than this are cut off before any view runs (a 413 page); the import's own, finer limit is
 # HOUSEHOLD_IMPORT_MAX_BYTES (100 MB by default), which names itself in the message.
 MAX_CONTENT_LENGTH = 128 * 1024 * 1024
+
+# Attachments of cases (photos, scans): the largest file accepted, and where the files are kept (by checksum);
+# None keeps them in instance/attachments.
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+ATTACHMENTS_DIR = None

@@ -3,15 +3,27 @@
 from app.models.accounts import ApiToken, User
 from app.models.areas import Area
 from app.models.cases import Case, Measure
+from app.models.collab import Attachment, Comment
 from app.models.households import Household, Member
 from app.models.imports import ImportJob
 from app.models.screenings import RiskRegistration, Screening
-from app.models.workflow import ElementVisit, Event, ProcessDraft, ProcessVersion, ReadyTask, WorkflowInstance
+from app.models.workflow import (
+    ElementVisit,
+    Event,
+    ProcessDraft,
+    ProcessVersion,
+    ReadyTask,
+    StandIn,
+    TaskDraft,
+    WorkflowInstance,
+)
 
 __all__ = [
     "ApiToken",
     "Area",
+    "Attachment",
     "Case",
+    "Comment",
     "ElementVisit",
     "Event",
     "Household",
@@ -23,6 +35,8 @@ __all__ = [
     "ReadyTask",
     "RiskRegistration",
     "Screening",
+    "StandIn",
+    "TaskDraft",
     "User",
     "WorkflowInstance",
 ]

@@ -80,6 +80,11 @@ class ReadyTask(db.Model):
     # Set when the task becomes ready: the diagram's time limit capped by the rulebook's deadlines.
     due_on: Mapped[date | None] = mapped_column(index=True)
     from_bpmn_id: Mapped[str | None] = mapped_column(String(64))  # the flow it arrived by, for the diagram
+    # Claimed by one person of the group: colleagues see who is on it; only the holder completes it.
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    claimed_at: Mapped[datetime | None]
+
+    claimed_by = relationship("User", foreign_keys=[claimed_by_id])
 
     @property
     def title(self) -> str:
@@ -106,8 +111,10 @@ class Event(db.Model):
     opinion: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # a stand-in acted
 
-    actor = relationship("User", lazy="joined")
+    actor = relationship("User", lazy="joined", foreign_keys=[actor_id])
+    on_behalf_of = relationship("User", foreign_keys=[on_behalf_of_id])
 
 
 class ElementVisit(db.Model):
@@ -145,3 +152,33 @@ class ProcessDraft(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     deployed_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
+
+
+class StandIn(db.Model):
+    """While a user is away, a colleague of the same role and area sees and does their tasks."""
+
+    __tablename__ = "stand_in"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)  # the one away
+    stand_in_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user = relationship("User", foreign_keys=[user_id])
+    stand_in = relationship("User", foreign_keys=[stand_in_id])
+
+
+class TaskDraft(db.Model):
+    """A half-filled task form, kept per person until the task is done."""
+
+    __tablename__ = "task_draft"
+    __table_args__ = (UniqueConstraint("task_uuid", "user_id", name="uq_task_draft_task_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    fields: Mapped[list[list[str]]] = mapped_column(JSON)  # the form's (name, value) pairs
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,13 +13,30 @@ from app.extensions import db, login_manager
 
 
 def register_web(app: Flask) -> None:
-    from app.web import admin, api, auth, cases, errors, households, reports, scoreboard, screenings, supervision, tasks
+    from app.web import (
+        account,
+        admin,
+        api,
+        auth,
+        cases,
+        collab,
+        errors,
+        household_file,
+        households,
+        notices,
+        reports,
+        scoreboard,
+        screenings,
+        supervision,
+        tasks,
+    )
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "warning"
     app.register_blueprint(auth.bp)
     app.register_blueprint(tasks.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(screenings.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(reports.bp)
@@ -28,6 +45,9 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(scoreboard.bp)
+    app.register_blueprint(collab.bp)
+    app.register_blueprint(household_file.bp)
+    app.register_blueprint(notices.bp)
     errors.register(app)
     _register_template_helpers(app)
 

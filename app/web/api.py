@@ -11,11 +11,11 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from app.access import can_act_on, can_see_case, can_see_screening, inbox_clause, screening_clause
+from app.access import can_act_on, can_claim, can_see_case, can_see_screening, inbox_clause, screening_clause
 from app.accounts.operations import authenticate, issue_token, user_for_token
 from app.cases import operations as case_ops
 from app.cases.queries import list_cases, search_households
-from app.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from app.extensions import csrf, db
 from app.models import Case, Event, Household, ReadyTask, Screening, User, WorkflowInstance
 from app.roles import role_label
@@ -72,7 +72,9 @@ def task_json(task: ReadyTask) -> dict[str, Any]:
     return {"id": task.id, "name": task.name, "title": task.title, "bpmn_id": task.bpmn_id,
             "form": task.form_key, "role": task.role, "village_code": task.village_code,
             "town_code": task.town_code, "assignee_id": task.assignee_id, "case_id": task.case_id,
-            "screening_id": task.screening_id, "subject": task.subject, "ready_since": _iso(task.ready_since)}
+            "screening_id": task.screening_id, "subject": task.subject, "ready_since": _iso(task.ready_since),
+            "due_on": task.due_on.isoformat() if task.due_on else None, "claimed_by_id": task.claimed_by_id,
+            "claimed_at": _iso(task.claimed_at)}
 
 
 def case_json(case: Case, detail: bool = False) -> dict[str, Any]:
@@ -234,6 +236,8 @@ def _my_task(task_id: int) -> ReadyTask:
     if task is None:
         raise NotFound("该任务已办理或不存在")
     if not can_act_on(g.api_user, task):
+        if task.claimed_by_id is not None and can_claim(g.api_user, task):
+            raise Conflict("该任务已由他人认领，请联系其释放或由同组同事转办")
         raise PermissionDenied("您无权办理此任务")
     return task
 
@@ -268,6 +272,39 @@ def complete_task(task_id: int) -> Response:
     else:
         result["screening"] = screening_json(subject)
     return jsonify(result)
+
+
+@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@token_required
+def claim_task(task_id: int) -> Response:
+    from app.tasks import operations as task_ops
+
+    task = task_ops.claim(task_id, g.api_user)
+    db.session.commit()
+    return jsonify(task_json(task))
+
+
+@bp.route("/tasks/<int:task_id>/release", methods=["POST"])
+@token_required
+def release_task(task_id: int) -> Response:
+    from app.tasks import operations as task_ops
+
+    task = task_ops.release(task_id, g.api_user)
+    db.session.commit()
+    return jsonify(task_json(task))
+
+
+@bp.route("/tasks/<int:task_id>/reassign", methods=["POST"])
+@token_required
+def reassign_task(task_id: int) -> Response:
+    from app.tasks import operations as task_ops
+
+    target = _json_body().get("user_id")
+    if not isinstance(target, int):
+        raise InvalidInput("请给出接手人 user_id（整数）")
+    task = task_ops.reassign(task_id, g.api_user, target)
+    db.session.commit()
+    return jsonify(task_json(task))
 
 
 @bp.route("/cases")
@@ -385,3 +422,125 @@ def migrate_case(case_id: int) -> Response:
     db.session.commit()
     return jsonify({"case_id": case.id, "process_version_id": instance.process_version_id,
                     "current_tasks": [t.bpmn_id for t in case_ops.case_ready_tasks(case)]})
+
+
+# ---- the household file (户档案) -------------------------------------------------------------------------
+
+@bp.route("/households/<int:household_id>")
+@token_required
+def household_file(household_id: int) -> Response:
+    from app.households.file import household_file as build_file
+    from app.households.file import visible_household
+    from app.households.idnumber import masked_id
+
+    file = build_file(visible_household(g.api_user, household_id))
+    h = file.household
+    household = {k: v for k, v in household_json(h).items() if k != "head_id_number"}
+    household.update(head_id_number_masked=masked_id(h.head_id_number), town_name=file.town.name if file.town else None,
+                     lifted_year_label=h.lifted_year_label)
+    return jsonify({
+        "household": household,
+        "members": [{"name": m.name, "relation": m.relation, "id_number_masked": m.masked_id_number}
+                    for m in file.members],
+        "cases": [{"id": c.id, "status": c.status, "risk_type": c.risk_type, "risk_level": c.risk_level,
+                   "current_step": c.current_step, "cadre_id": c.cadre_id,
+                   "cadre_name": c.cadre.full_name if c.cadre else None, "opened_at": _iso(c.opened_at),
+                   "closed_at": _iso(c.closed_at)} for c in file.cases],
+        "measures": [{"id": m.id, "case_id": m.case_id, "content": m.content, "measure_type": m.measure_type,
+                      "responsible_unit": m.responsible_unit, "deadline": m.deadline.isoformat(), "status": m.status,
+                      "completed_on": m.completed_on.isoformat() if m.completed_on else None, "result": m.result}
+                     for m in file.measures],
+        "registrations": [{"screening_id": r.screening_id, "month": r.screening.month, "risk_type": r.risk_type,
+                           "reason": r.reason, "key_assistance": r.key_assistance, "case_id": r.case_id,
+                           "registered_at": _iso(r.registered_at)} for r in file.registrations],
+        "history": [{"at": _iso(e.at), "kind": e.kind, "task": e.title, "decision": e.decision, "opinion": e.opinion,
+                     "actor": e.actor.username if e.actor else None,
+                     "actor_name": e.actor.full_name if e.actor else None, "case_id": e.case_id,
+                     "screening_id": e.screening_id, "screening_month": e.screening_month} for e in file.history],
+    })
+
+
+# ---- comments and attachments of a case (issue 6) --------------------------------------------------------
+
+def comment_json(c: Any) -> dict[str, Any]:
+    return {"id": c.id, "case_id": c.case_id, "text": c.text, "task_uuid": c.task_uuid, "bpmn_id": c.bpmn_id,
+            "task_name": c.task_name, "author": c.author.username, "author_name": c.author.full_name,
+            "created_at": _iso(c.created_at)}
+
+
+def attachment_json(a: Any) -> dict[str, Any]:
+    from flask import url_for
+
+    return {"id": a.id, "case_id": a.case_id, "file_name": a.file_name, "content_type": a.content_type,
+            "size": a.size, "sha256": a.sha256, "task_uuid": a.task_uuid, "bpmn_id": a.bpmn_id,
+            "task_name": a.task_name, "uploaded_by": a.uploaded_by.username,
+            "uploaded_by_name": a.uploaded_by.full_name, "uploaded_at": _iso(a.uploaded_at),
+            "download_url": url_for("api.download_attachment", attachment_id=a.id)}
+
+
+@bp.route("/cases/<int:case_id>/comments")
+@token_required
+def case_comments(case_id: int) -> Response:
+    from app.collab import operations as collab
+
+    case = collab.visible_case(case_id, g.api_user)
+    return jsonify({"comments": [comment_json(c) for c in collab.comments_for(case)]})
+
+
+@bp.route("/cases/<int:case_id>/comments", methods=["POST"])
+@token_required
+def add_case_comment(case_id: int) -> tuple[Response, int]:
+    from app.collab import operations as collab
+
+    case = collab.visible_case(case_id, g.api_user)
+    body = _json_body()
+    text, task_id = body.get("text"), body.get("task_id")
+    if not isinstance(text, str):
+        raise InvalidInput("请给出评论内容 text（字符串）")
+    if task_id is not None and not isinstance(task_id, int):
+        raise InvalidInput("task_id 必须是整数")
+    comment = collab.add_comment(case, text, g.api_user, task_id, request.remote_addr)
+    db.session.commit()
+    return jsonify(comment_json(comment)), 201
+
+
+@bp.route("/cases/<int:case_id>/attachments")
+@token_required
+def case_attachments(case_id: int) -> Response:
+    from app.collab import operations as collab
+
+    case = collab.visible_case(case_id, g.api_user)
+    return jsonify({"attachments": [attachment_json(a) for a in collab.attachments_for(case)],
+                    "max_bytes": collab.max_bytes()})
+
+
+@bp.route("/cases/<int:case_id>/attachments", methods=["POST"])
+@token_required
+def upload_case_attachment(case_id: int) -> tuple[Response, int]:
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    from app.collab import operations as collab
+    from app.web.collab import FORM_OVERHEAD, too_large
+
+    case = collab.visible_case(case_id, g.api_user)
+    # A body far past the limit is refused before it is read (the stored copy is checked exactly as well).
+    request.max_content_length = collab.max_bytes() + FORM_OVERHEAD
+    try:
+        upload = request.files.get("file")
+        task_id = request.form.get("task_id")
+    except RequestEntityTooLarge as exc:
+        raise too_large() from exc
+    attachment, created = collab.store_attachment(
+        case, upload.stream if upload is not None else None, upload.filename if upload is not None else None,
+        g.api_user, task_id, request.remote_addr)
+    db.session.commit()
+    return jsonify(dict(attachment_json(attachment), created=created)), 201 if created else 200
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@token_required
+def download_attachment(attachment_id: int) -> Response:
+    from app.collab import operations as collab
+    from app.web.collab import attachment_response
+
+    return attachment_response(collab.get_attachment(attachment_id, g.api_user))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.access import can_see_case
+from app.access import can_change_cadre, can_see_case
 from app.cases import operations
 from app.clock import china_today, to_china
 from app.deadlines.calendar import uncovered_years
@@ -20,6 +20,7 @@ from app.households.idnumber import masked_id
 from app.models import Area
 from app.supervision.cases import SORTS, CaseFilters, all_case_rows, case_page, waiting_steps
 from app.supervision.paths import case_path
+from app.tasks import operations as task_ops
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -79,9 +80,21 @@ def show(case_id: int) -> str:
         abort(403)
     tasks = operations.case_ready_tasks(case)
     holders = {t.id: operations.holder_label(t, case) for t in tasks}
+    cadres = task_ops.cadres_for(case) if case.cadre_id and can_change_cadre(current_user, case) \
+        and case.status not in ("closed", "rejected") else []
     return render_template("cases/show.html", case=case, tasks=tasks, holders=holders,
-                           history=operations.case_history(case), path=case_path(case),
+                           history=operations.case_history(case), path=case_path(case), cadres=cadres,
                            diagram_url=url_for("cases.diagram", case_id=case.id))
+
+
+@bp.route("/<int:case_id>/cadre", methods=["POST"])
+@login_required
+def change_cadre(case_id: int) -> Response:
+    case = operations.get_case(case_id)
+    task_ops.change_cadre(case, current_user, request.form.get("user_id", type=int) or 0)
+    db.session.commit()
+    flash("已更换包抓干部，其待办已转给新干部", "success")
+    return redirect(url_for("cases.show", case_id=case.id))
 
 
 @bp.route("/<int:case_id>/diagram")

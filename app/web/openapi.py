@@ -72,6 +72,10 @@ def openapi_document() -> dict[str, Any]:
                             "properties": {"households": {"type": "array", "items": _ref("Household")}}})},
                 params=[_query("q", "姓名或证件号码（部分）"), _query("village", "村代码（12位）"),
                         _query("limit", "最多返回条数（≤200）", "integer")], tag="households")},
+            "/households/{household_id}": {"get": _op(
+                "户档案：成员（证件号码打码）、历次案件、全部帮扶措施、排查登记和全部办理记录", {
+                "200": _ok(_ref("HouseholdFile")), "404": {"$ref": "#/components/responses/NotFound"}},
+                params=[_path("household_id")], tag="households")},
             "/screenings": {
                 "post": _op("启动某月的月度排查（县办；每村一个，重复启动不新建）", {
                     "201": _ok(obj, "已新建"), "200": _ok(obj, "此前已启动，未新建"),
@@ -111,6 +115,16 @@ def openapi_document() -> dict[str, Any]:
                       "properties": {"decision": {"type": "string"}, "revision": {"type": "integer"}},
                       "additionalProperties": True},
                 params=[_path("task_id")], tag="tasks")},
+            "/tasks/{task_id}/claim": {"post": _op("认领任务：本组同事可见由谁办理；两人同时认领时只有一人成功", {
+                "200": _ok(_ref("Task")), "409": {"$ref": "#/components/responses/Conflict"}},
+                params=[_path("task_id")], tag="tasks")},
+            "/tasks/{task_id}/release": {"post": _op("释放已认领的任务（认领人或本组镇、县同事）", {
+                "200": _ok(_ref("Task")), "409": {"$ref": "#/components/responses/Conflict"}},
+                params=[_path("task_id")], tag="tasks")},
+            "/tasks/{task_id}/reassign": {"post": _op("转办给本辖区同一角色的在岗同事（镇、县工作组）", {
+                "200": _ok(_ref("Task")), "422": {"$ref": "#/components/responses/Invalid"}},
+                body={"type": "object", "required": ["user_id"], "properties": {"user_id": {"type": "integer"}}},
+                params=[_path("task_id")], tag="tasks")},
             "/cases": {"get": _op("本辖区的案件", {"200": _ok({"type": "object", "properties": {
                 "total": {"type": "integer"}, "cases": {"type": "array", "items": _ref("Case")}}})},
                 params=[_query("status", "状态"), _query("town", "镇代码"), _query("village", "村代码"),
@@ -119,6 +133,43 @@ def openapi_document() -> dict[str, Any]:
             "/cases/{case_id}": {"get": _op("一个案件：户、当前环节、办理人、帮扶措施和全部历史", {
                 "200": _ok(_ref("Case")), "404": {"$ref": "#/components/responses/NotFound"}},
                 params=[_path("case_id")], tag="cases")},
+            # ---- comments and attachments of a case --------------------------------------------------------
+            "/cases/{case_id}/comments": {
+                "get": _op("案件的评论（按时间先后；也记入案件的办理记录）", {
+                    "200": _ok({"type": "object", "properties": {
+                        "comments": {"type": "array", "items": _ref("Comment")}}}),
+                    "404": {"$ref": "#/components/responses/NotFound"}}, params=[_path("case_id")], tag="cases"),
+                "post": _op("对案件（或其某个当前环节）发表评论，不超过 2000 字", {
+                    "201": _ok(_ref("Comment"), "已发表"), "404": {"$ref": "#/components/responses/NotFound"},
+                    "422": {"$ref": "#/components/responses/Invalid"}},
+                    body={"type": "object", "required": ["text"], "properties": {
+                        "text": {"type": "string", "minLength": 1, "maxLength": 2000},
+                        "task_id": {"type": "integer", "description": "该案件当前待办任务的 id（可选）"}}},
+                    params=[_path("case_id")], tag="cases"),
+            },
+            "/cases/{case_id}/attachments": {
+                "get": _op("案件的附件（含下载地址）", {
+                    "200": _ok({"type": "object", "properties": {
+                        "attachments": {"type": "array", "items": _ref("Attachment")},
+                        "max_bytes": {"type": "integer", "description": "单个附件的大小上限（字节）"}}}),
+                    "404": {"$ref": "#/components/responses/NotFound"}}, params=[_path("case_id")], tag="cases"),
+                "post": {**_op("上传附件：JPEG、PNG、WebP、HEIC 图片或 PDF（按文件内容判断类型），大小受限；"
+                               "同一案件同一环节重复上传相同内容时返回已有附件（200）", {
+                    "201": _ok(_ref("Attachment"), "已保存"), "200": _ok(_ref("Attachment"), "相同内容此前已上传"),
+                    "404": {"$ref": "#/components/responses/NotFound"},
+                    "413": {"$ref": "#/components/responses/TooLarge"},
+                    "415": {"$ref": "#/components/responses/UnsupportedType"},
+                    "422": {"$ref": "#/components/responses/Invalid"}}, params=[_path("case_id")], tag="cases"),
+                    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                        "type": "object", "required": ["file"], "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "task_id": {"type": "integer", "description": "该案件当前待办任务的 id（可选）"}}}}}}},
+            },
+            "/attachments/{attachment_id}": {"get": _op("下载附件（原文件名，总是作为附件下载）", {
+                "200": {"description": "文件内容", "content": {
+                    t: {"schema": {"type": "string", "format": "binary"}}
+                    for t in ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "application/pdf")}},
+                "404": {"$ref": "#/components/responses/NotFound"}}, params=[_path("attachment_id")], tag="cases")},
             "/processes": {"get": _op("流程定义及其各版本（仅系统管理员）", {"200": _ok({
                 "type": "object", "properties": {"processes": {"type": "array", "items": obj}}})}, tag="processes")},
             "/processes/validate": {"post": {**_op("校验 BPMN 流程图：引擎解析并检查本系统规则（仅系统管理员）", {
@@ -146,7 +197,8 @@ def openapi_document() -> dict[str, Any]:
                 name: {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
                 for name, text in [("Unauthorized", "未登录或令牌无效"), ("Forbidden", "无权访问"),
                                    ("NotFound", "不存在"), ("Conflict", "已被他人更新或已办理"),
-                                   ("Invalid", "输入有误（errors 按字段给出原因）")]
+                                   ("Invalid", "输入有误（errors 按字段给出原因）"),
+                                   ("TooLarge", "文件超过大小上限"), ("UnsupportedType", "文件类型不被接受")]
             },
             "schemas": {
                 "Validation": {"type": "object", "required": ["valid", "problems"], "properties": {
@@ -165,6 +217,29 @@ def openapi_document() -> dict[str, Any]:
                     "head_id_number": {"type": "string"}, "size": {"type": "integer"},
                     "kind": {"type": "string", "enum": ["lifted", "non_poor"]},
                     "lifted_year": {"type": ["integer", "null"]}, "village_code": {"type": "string"}}},
+                "HouseholdFile": {"type": "object", "required": ["household", "members", "cases", "measures",
+                                                                  "registrations", "history"], "properties": {
+                    "household": {"type": "object", "description": "同 Household，但证件号码只给打码后的 "
+                                  "head_id_number_masked"},
+                    "members": {"type": "array", "items": {"type": "object", "properties": {
+                        "name": {"type": "string"}, "relation": {"type": "string"},
+                        "id_number_masked": {"type": "string"}}}},
+                    "cases": {"type": "array", "items": obj, "description": "全部案件（在办和已结案），最新在前"},
+                    "measures": {"type": "array", "items": obj},
+                    "registrations": {"type": "array", "items": obj, "description": "月度排查登记，最新在前"},
+                    "history": {"type": "array", "items": obj, "description": "各流程的办理记录，最新在前"}}},
+                "Comment": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "case_id": {"type": "integer"}, "text": {"type": "string"},
+                    "task_uuid": {"type": ["string", "null"]}, "bpmn_id": {"type": ["string", "null"]},
+                    "task_name": {"type": ["string", "null"]}, "author": {"type": "string"},
+                    "author_name": {"type": "string"}, "created_at": {"type": "string"}}},
+                "Attachment": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "case_id": {"type": "integer"}, "file_name": {"type": "string"},
+                    "content_type": {"type": "string"}, "size": {"type": "integer"},
+                    "sha256": {"type": "string"}, "task_uuid": {"type": ["string", "null"]},
+                    "task_name": {"type": ["string", "null"]}, "uploaded_by": {"type": "string"},
+                    "uploaded_by_name": {"type": "string"}, "uploaded_at": {"type": "string"},
+                    "download_url": {"type": "string"}, "created": {"type": "boolean"}}},
                 "Screening": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "month": {"type": "string"}, "status": {"type": "string"},
                     "registrations": {"type": "array", "items": obj}}},

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from app.access import can_act_on, inbox_clause
+from app.access import can_act_on, can_claim, can_reassign, inbox_clause
 from app.clock import china_today
 from app.deadlines.calendar import uncovered_years
 from app.errors import Conflict
 from app.extensions import db
 from app.models import ReadyTask, WorkflowInstance
+from app.tasks import operations as task_ops
 from app.workflow import runtime
 from app.workflow.runtime import TaskFormInvalid
 
@@ -22,16 +24,26 @@ bp = Blueprint("tasks", __name__)
 @bp.route("/")
 @login_required
 def inbox() -> str:
-    # Due soonest first; tasks without a time limit after them, oldest first.
-    tasks = db.session.scalars(
-        select(ReadyTask).where(inbox_clause(current_user))
-        .order_by(ReadyTask.due_on.is_(None), ReadyTask.due_on, ReadyTask.ready_since, ReadyTask.id).limit(500)
-    ).all()
-    return render_template("tasks/inbox.html", tasks=tasks, today=china_today(),
+    today = china_today()
+    mine = inbox_clause(current_user)
+    stmt = select(ReadyTask).where(mine)
+    step = request.args.get("step", "")
+    if step:
+        stmt = stmt.where(ReadyTask.bpmn_id == step)
+    if request.args.get("overdue"):
+        stmt = stmt.where(ReadyTask.due_on < today)
+    if request.args.get("sort") == "oldest":
+        stmt = stmt.order_by(ReadyTask.ready_since, ReadyTask.id)
+    else:  # due soonest first; tasks without a time limit after them, oldest first
+        stmt = stmt.order_by(ReadyTask.due_on.is_(None), ReadyTask.due_on, ReadyTask.ready_since, ReadyTask.id)
+    tasks = db.session.scalars(stmt.limit(500)).all()
+    steps = db.session.execute(select(ReadyTask.bpmn_id, func.min(ReadyTask.name)).where(mine)
+                               .group_by(ReadyTask.bpmn_id).order_by(ReadyTask.bpmn_id)).all()
+    return render_template("tasks/inbox.html", tasks=tasks, today=today, steps=steps, args=request.args,
                            uncovered=uncovered_years(*(t.due_on for t in tasks if t.due_on)))
 
 
-def _task_page(task: ReadyTask, form: object, status: int = 200) -> tuple[str, int]:
+def _task_page(task: ReadyTask, form: object, status: int = 200, draft: object = None) -> tuple[str, int]:
     subject = runtime.subject_of(task)
     instance = db.session.get(WorkflowInstance, task.instance_id)
     extra: dict[str, object] = {}
@@ -41,8 +53,10 @@ def _task_page(task: ReadyTask, form: object, status: int = 200) -> tuple[str, i
         query = request.args.get("q", "")
         extra["query"] = query
         extra["found"] = search_village_households(subject.village_code, query) if query else []
-    return render_template("tasks/task.html", task=task, form=form, subject=subject,
-                           revision=instance.revision if instance else 0, **extra), status
+    may_reassign = can_reassign(current_user, task)
+    return render_template("tasks/task.html", task=task, form=form, subject=subject, draft=draft,
+                           revision=instance.revision if instance else 0, may_reassign=may_reassign,
+                           people=task_ops.eligible_people(task) if may_reassign else [], **extra), status
 
 
 @bp.route("/tasks/<int:task_id>")
@@ -52,9 +66,61 @@ def show(task_id: int) -> Response | tuple[str, int]:
     if task is None:
         flash("该任务已办理或已不存在", "warning")
         return redirect(url_for("tasks.inbox"))
+    if not (can_act_on(current_user, task) or can_claim(current_user, task)):
+        abort(403)
+    draft = task_ops.draft_for(task, current_user)
+    formdata = MultiDict([tuple(pair) for pair in draft.fields]) if draft else None
+    return _task_page(task, runtime.build_form(task, formdata=formdata), draft=draft)
+
+
+def _back(task_id: int) -> Response:
+    return redirect(url_for("tasks.show", task_id=task_id) if db.session.get(ReadyTask, task_id)
+                    else url_for("tasks.inbox"), code=303)
+
+
+@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@login_required
+def claim(task_id: int) -> Response:
+    try:
+        task_ops.claim(task_id, current_user)
+    except Conflict as exc:
+        flash(exc.message, "warning")
+        return _back(task_id)
+    db.session.commit()
+    flash("已认领：同事将看到由您办理", "success")
+    return _back(task_id)
+
+
+@bp.route("/tasks/<int:task_id>/release", methods=["POST"])
+@login_required
+def release(task_id: int) -> Response:
+    task_ops.release(task_id, current_user)
+    db.session.commit()
+    flash("已释放：本组其他人可以认领办理", "info")
+    return _back(task_id)
+
+
+@bp.route("/tasks/<int:task_id>/reassign", methods=["POST"])
+@login_required
+def reassign(task_id: int) -> Response:
+    task_ops.reassign(task_id, current_user, request.form.get("user_id", type=int) or 0)
+    db.session.commit()
+    flash("已转办", "success")
+    return _back(task_id)
+
+
+@bp.route("/tasks/<int:task_id>/draft", methods=["POST"])
+@login_required
+def save_draft(task_id: int) -> Response | tuple[str, int]:
+    task = runtime.get_ready_task(task_id)
     if not can_act_on(current_user, task):
         abort(403)
-    return _task_page(task, runtime.build_form(task))
+    task_ops.save_draft(task, current_user, list(request.form.items(multi=True)))
+    db.session.commit()
+    if request.form.get("action") == "draft":
+        flash("草稿已保存，下次打开时会自动载入", "success")
+        return redirect(url_for("tasks.show", task_id=task_id), code=303)
+    return "", 204
 
 
 @bp.route("/tasks/<int:task_id>", methods=["POST"])

@@ -19,7 +19,7 @@ from app.clock import to_china, utcnow
 from app.deadlines.policy import due_on
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
-from app.models import ElementVisit, Event, ProcessVersion, ReadyTask, User, WorkflowInstance
+from app.models import ElementVisit, Event, ProcessVersion, ReadyTask, TaskDraft, User, WorkflowInstance
 from app.processes import bundle_for_version, current_version
 from app.roles import role_for_lane
 from forms import FormContext, TaskForm, form_class
@@ -106,10 +106,11 @@ def attach_subject(instance: WorkflowInstance, subject: Any, snapshot: engine.Wo
 def record_event(subject: Any, kind: str, actor: User | None, *, instance_id: int | None = None,
                  bpmn_id: str | None = None, task_name: str | None = None, decision: str | None = None,
                  opinion: str | None = None, data: dict[str, Any] | None = None,
-                 remote_addr: str | None = None, subject_kind: str | None = None) -> Event:
+                 remote_addr: str | None = None, subject_kind: str | None = None,
+                 on_behalf_of: User | None = None) -> Event:
     event = Event(kind=kind, actor_id=actor.id if actor else None, instance_id=instance_id, bpmn_id=bpmn_id,
                   task_name=task_name, decision=decision, opinion=opinion, data=data, remote_addr=remote_addr,
-                  at=utcnow())
+                  at=utcnow(), on_behalf_of_id=on_behalf_of.id if on_behalf_of else None)
     if subject is not None:
         HOOKS[subject_kind or _kind_of(subject)].link(event, subject)
     db.session.add(event)
@@ -154,6 +155,7 @@ def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine
     gone = [uuid for uuid in existing if uuid not in wanted]
     if gone:
         db.session.execute(delete(ReadyTask).where(ReadyTask.task_uuid.in_(gone)))
+        db.session.execute(delete(TaskDraft).where(TaskDraft.task_uuid.in_(gone)))
     label = hooks.label(subject)
     for task_id, info in wanted.items():
         if task_id in existing:
@@ -218,10 +220,14 @@ def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: U
                        remote_addr: str | None = None) -> tuple[TaskForm, Any]:
     """Validate the form and complete the task. Raises InvalidInput (with the bound form's errors),
     Conflict (stale or doubled submit) or PermissionDenied; on any of them nothing is changed."""
-    from app.access import can_act_on
+    from app.access import acting_for, can_claim
 
     task = get_ready_task(task_row_id)
-    if not can_act_on(actor, task):
+    acting = acting_for(actor, task)
+    if acting is None:
+        if task.claimed_by_id is not None and can_claim(actor, task):
+            holder = db.session.get(User, task.claimed_by_id)
+            raise Conflict(f"该任务已由{holder.full_name if holder else '他人'}认领，请联系其释放或由上级转办")
         raise PermissionDenied("您无权办理此任务")
     instance = db.session.get(WorkflowInstance, task.instance_id)
     if instance is None:
@@ -244,7 +250,7 @@ def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: U
         raise DomainError(f"流程执行出错：{exc}") from exc
     record_event(subject, "task_completed", actor, instance_id=instance.id, bpmn_id=task.bpmn_id,
                  task_name=task.title, decision=data.get("decision"), opinion=_opinion(data), data=data,
-                 remote_addr=remote_addr, subject_kind=kind)
+                 remote_addr=remote_addr, subject_kind=kind, on_behalf_of=acting if acting is not actor else None)
     hooks.after_task(subject, task, data, actor)
     _save(instance, snapshot)
     _flush_or_conflict()

@@ -132,3 +132,24 @@ def test_the_list_shows_open_cases_unless_asked_for_all(app, login_as):
     assert f"#{still_open}<" in default and f"#{rejected}<" not in default
     everything = county.get("/cases/?status=all").get_data(as_text=True)
     assert f"#{still_open}<" in everything and f"#{rejected}<" in everything
+
+
+def test_the_inbox_filters_by_step_and_overdue(app, login_as):
+    with travel_to(china_moment(date(2026, 9, 30))):
+        old = open_case(app, "610922100001")
+    with travel_to(china_moment(date(2026, 10, 20))):
+        new = open_case(app, "610922100002")
+        certifier = login_as("chengguan_certifier")
+        overdue = certifier.get("/?overdue=1").get_data(as_text=True)
+        everything = certifier.get("/?step=Task_TownCertify").get_data(as_text=True)
+        none = certifier.get("/?step=Task_CountyApprove").get_data(as_text=True)
+    with app.app_context():
+        from sqlalchemy import select
+
+        from app.extensions import db
+        from app.models import ReadyTask
+
+        old_task, new_task = (db.session.scalar(select(ReadyTask.id).where(ReadyTask.case_id == c)) for c in (old, new))
+    assert f"/tasks/{old_task}" in overdue and f"/tasks/{new_task}" not in overdue
+    assert f"/tasks/{old_task}" in everything and f"/tasks/{new_task}" in everything
+    assert f"/tasks/{old_task}" not in none
