@@ -5,7 +5,7 @@ Read path only: SQL over the query rows (cases, measures, registrations, events)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from app.access import household_clause
 from app.errors import NotFound, PermissionDenied
 from app.extensions import db
 from app.households.idnumber import masked_id
-from app.models import Area, Case, Event, Household, Measure, RiskRegistration, Screening, User
+from app.models import Area, Attachment, Case, Event, Household, Measure, RiskRegistration, Screening, User
 
 # Screening events that concern one household; they name it by its head (see app/screenings/operations.py).
 SCREENING_EVENT_KINDS = ("household_registered", "registration_removed")
@@ -50,6 +50,7 @@ class HouseholdFile:
     measures: list[Measure]  # of all cases, newest case first, in plan order
     registrations: list[RiskRegistration]  # newest screening first
     history: list[HistoryEntry]  # newest first
+    attachments: list[Attachment] = field(default_factory=list)  # of all its cases, newest first
 
     @property
     def open_cases(self) -> list[Case]:
@@ -86,6 +87,9 @@ def household_file(household: Household) -> HouseholdFile:
         members=[MemberRow(m.name, m.relation, masked_id(m.id_number)) for m in household.members],
         cases=cases, measures=measures, registrations=registrations,
         history=_history(household, case_ids),
+        attachments=list(db.session.scalars(select(Attachment).where(Attachment.case_id.in_(case_ids))
+                                            .order_by(Attachment.uploaded_at.desc(), Attachment.id.desc())))
+        if case_ids else [],
     )
 
 

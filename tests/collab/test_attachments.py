@@ -222,3 +222,19 @@ def test_the_cadre_assigned_to_the_case_uploads_from_the_field(app: Flask, login
     assert [e["actor"] for e in history if e["kind"] == "attachment_added"] == ["chengguan01_cadre1"] * 2
     # The other cadre of the village is not on this case.
     assert api_upload(api("chengguan01_cadre2"), case_id, PNG, "x.png").status_code == 403
+
+
+def test_the_household_file_lists_the_attachments_of_its_cases(app, login_as, attachments_dir):
+    from tests.collab.conftest import JPEG, upload
+    from tests.helpers import open_case
+
+    case_id = open_case(app)
+    team = login_as("chengguan01_team")
+    assert upload(team, case_id, JPEG, "公示照片.jpg").status_code in (302, 303)
+    with app.app_context():
+        from app.extensions import db
+        from app.models import Case
+
+        household_id = db.session.get(Case, case_id).household_id
+    page = team.get(f"/households/{household_id}").get_data(as_text=True)
+    assert "公示照片.jpg" in page and "/attachments/" in page
