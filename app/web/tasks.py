@@ -13,7 +13,7 @@ from app.clock import china_today
 from app.deadlines.calendar import uncovered_years
 from app.errors import Conflict
 from app.extensions import db
-from app.models import ReadyTask, WorkflowInstance
+from app.models import Area, ReadyTask, WorkflowInstance
 from app.tasks import operations as task_ops
 from app.workflow import runtime
 from app.workflow.runtime import TaskFormInvalid
@@ -39,7 +39,10 @@ def inbox() -> str:
     tasks = db.session.scalars(stmt.limit(500)).all()
     steps = db.session.execute(select(ReadyTask.bpmn_id, func.min(ReadyTask.name)).where(mine)
                                .group_by(ReadyTask.bpmn_id).order_by(ReadyTask.bpmn_id)).all()
+    codes = {t.village_code for t in tasks}
+    villages = dict(db.session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all()) if codes else {}
     return render_template("tasks/inbox.html", tasks=tasks, today=today, steps=steps, args=request.args,
+                           villages=villages,
                            uncovered=uncovered_years(*(t.due_on for t in tasks if t.due_on)))
 
 
