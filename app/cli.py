@@ -23,6 +23,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(households_cli)
     app.cli.add_command(roster)
     app.cli.add_command(ledger)
+    app.cli.add_command(backup)
 
 
 @click.command("init-db")
@@ -78,12 +79,11 @@ def timers() -> None:
 @click.option("--interval", default=30, show_default=True, help="seconds between polls")
 @click.option("--now", "now_text", default=None, help="pretend it is this time (ISO 8601; for drills and tests)")
 def timers_run(once: bool, interval: int, now_text: str | None) -> None:
-    from app.workflow.runtime import run_due_timers
+    from app.workflow.runtime import process_due_timers
 
     now = _parse_now(now_text)
     while True:
-        moved = run_due_timers(now)
-        db.session.commit()
+        moved = process_due_timers(now)
         if moved or once:
             click.echo(f"fired timers of {moved} instance(s)")
         if once:
@@ -188,3 +188,41 @@ def _export_command(kind: str) -> click.Command:
 
 roster.add_command(_export_command("roster"))
 ledger.add_command(_export_command("ledger"))
+
+
+@click.group(cls=AppGroup)
+def backup() -> None:
+    """Backups of the SQLite database (PostgreSQL: pg_dump / pg_restore)."""
+
+
+@backup.command("create")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="the backup file to write")
+def backup_create(output: str) -> None:
+    """A consistent copy of the live database, taken while the app runs."""
+    from pathlib import Path
+
+    from app.backup import BackupRefused, create_backup
+
+    try:
+        size = create_backup(Path(output))
+    except BackupRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backup written to {output} ({size} bytes, integrity ok)")
+
+
+@backup.command("restore")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="confirm: the current data is replaced")
+def backup_restore(backup_file: str, yes: bool) -> None:
+    """Replace the database with a backup (stop the server and the timer workers first)."""
+    from pathlib import Path
+
+    from app.backup import BackupRefused, restore_backup
+
+    if not yes:
+        raise click.ClickException("restoring replaces every record; run again with --yes to confirm")
+    try:
+        restore_backup(Path(backup_file))
+    except BackupRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"database restored from {backup_file}")

@@ -19,6 +19,7 @@ from app.engine.adapter import (
     fire_due_timers,
     migrate,
     parse_bundle,
+    read_state,
     start_workflow,
 )
 from app.engine.inspect import (
@@ -45,6 +46,7 @@ __all__ = [
     "fire_due_timers",
     "migrate",
     "parse_bundle",
+    "read_state",
     "process_dependencies",
     "start_workflow",
     "timer_literal_problem",

@@ -403,3 +403,8 @@ def migrate(old: ProcessBundle, new: ProcessBundle, state: str) -> WorkflowSnaps
     except SpiffWorkflowException as exc:
         raise MigrationRefused(f"迁移时流程引擎出错：{exc}") from exc
     return _snapshot(workflow, before=before)
+
+
+def read_state(bundle: ProcessBundle, state: str) -> WorkflowSnapshot:
+    """What a stored state holds (its ready tasks, timers, end), without running anything."""
+    return _snapshot(_deserialize(bundle, state))
