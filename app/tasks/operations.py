@@ -56,10 +56,22 @@ def release(task_id: int, actor: User) -> ReadyTask:
         raise Conflict("该任务尚未被认领")
     if task.claimed_by_id != actor.id and not can_reassign(actor, task):
         raise PermissionDenied("只有认领人或上级可以释放该任务")
-    task.claimed_by_id, task.claimed_at = None, None
+    _conditional_claim(task, task.claimed_by_id, None)
     _record(task, "task_released", actor, f"释放：{task.title}")
-    db.session.flush()
     return task
+
+
+def _conditional_claim(task: ReadyTask, expected: int | None, new: int | None) -> None:
+    """Change the claim only if nobody changed it (or completed the task) since it was read."""
+    holder = ReadyTask.claimed_by_id.is_(None) if expected is None else ReadyTask.claimed_by_id == expected
+    changed = db.session.execute(
+        update(ReadyTask).where(ReadyTask.id == task.id, holder)
+        .values(claimed_by_id=new, claimed_at=utcnow() if new else None)
+        .execution_options(synchronize_session=False))
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise Conflict("该任务刚被他人办理或改动，请刷新后重试")
+    db.session.refresh(task)
 
 
 def eligible_people(task: ReadyTask) -> list[User]:
@@ -79,9 +91,8 @@ def reassign(task_id: int, actor: User, target_id: int) -> ReadyTask:
     target = db.session.get(User, target_id)
     if target is None or target not in eligible_people(task) or not _eligible(target, task):
         raise InvalidInput("只能转给本辖区内同一角色的在岗人员")
-    task.claimed_by_id, task.claimed_at = target.id, utcnow()
+    _conditional_claim(task, task.claimed_by_id, target.id)
     _record(task, "task_reassigned", actor, f"转办：{task.title} → {target.full_name}")
-    db.session.flush()
     return task
 
 
