@@ -58,6 +58,8 @@ class ReadyTask(db.Model):
     __table_args__ = (
         Index("ix_ready_task_role_village", "role", "village_code"),
         Index("ix_ready_task_role_town", "role", "town_code"),
+        # Task ids are in links and forms: SQLite must never hand a finished task's id to a new task.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import InvalidRequestError
 
 from app.access import _eligible, can_change_cadre, can_claim, can_reassign, in_area
 from app.clock import china_today, utcnow
@@ -25,6 +26,11 @@ def _task(task_id: int) -> ReadyTask:
     task = db.session.get(ReadyTask, task_id)
     if task is None:
         raise Conflict("该任务已办理或已不存在，请回到待办列表")
+    runtime.lock_instance(task.instance_id)  # the same lock order as completing a task
+    try:
+        db.session.refresh(task)
+    except InvalidRequestError as exc:  # completed by someone else while we waited for the lock
+        raise Conflict("该任务已办理或已不存在，请回到待办列表") from exc
     return task
 
 

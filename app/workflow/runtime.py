@@ -193,6 +193,13 @@ def _flush_or_conflict() -> None:
         raise Conflict("该案件刚被其他人更新，您的提交未保存，请刷新后重试") from exc
 
 
+def lock_instance(instance_id: int) -> WorkflowInstance | None:
+    """Every write to an instance or its task rows takes the instance row first (PostgreSQL: FOR UPDATE), so
+    concurrent operations queue instead of deadlocking; the revision check still refuses stale submits."""
+    db.session.execute(select(WorkflowInstance.id).where(WorkflowInstance.id == instance_id).with_for_update())
+    return db.session.get(WorkflowInstance, instance_id, populate_existing=True)
+
+
 def get_ready_task(task_row_id: int) -> ReadyTask:
     task = db.session.get(ReadyTask, task_row_id)
     if task is None:
@@ -229,7 +236,7 @@ def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: U
             holder = db.session.get(User, task.claimed_by_id)
             raise Conflict(f"该任务已由{holder.full_name if holder else '他人'}认领，请联系其释放或由上级转办")
         raise PermissionDenied("您无权办理此任务")
-    instance = db.session.get(WorkflowInstance, task.instance_id)
+    instance = lock_instance(task.instance_id)
     if instance is None:
         raise NotFound("流程实例不存在")
     if expected_revision is not None and instance.revision != expected_revision:
