@@ -24,6 +24,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if os.environ.get(name):
             key = "SQLALCHEMY_DATABASE_URI" if name == "DATABASE_URL" else name
             app.config[key] = os.environ[name]
+    if os.environ.get("SESSION_COOKIE_SECURE"):
+        app.config["SESSION_COOKIE_SECURE"] = os.environ["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
@@ -44,7 +46,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_web(app)
     register_cli(app)
     _configure_sqlite(app)
+    _security_headers(app)
     return app
+
+
+def _security_headers(app: Flask) -> None:
+    """Headers on every answer (pages, API, downloads): no MIME sniffing, no framing, no foreign scripts."""
+    from flask import Response
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"])
+        return response
 
 
 def _normalise_db_url(url: str) -> str:

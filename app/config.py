@@ -9,9 +9,22 @@ SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 WTF_CSRF_TIME_LIMIT = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Set True in instance/config.py (or SESSION_COOKIE_SECURE=1 in the environment) when the app is served over
+# HTTPS; False by default so that http://127.0.0.1 works for a local try-out.
+SESSION_COOKIE_SECURE = False
 PERMANENT_SESSION_LIFETIME = 8 * 3600
+# A web session ends after this many minutes without a request (MLPS 2.0: session timeout).
+SESSION_IDLE_MINUTES = 30
 
-API_TOKEN_HOURS = 12
+# API bearer tokens expire after this many hours; POST /api/v1/auth/revoke ends one earlier.
+API_TOKEN_HOURS = 8
+
+# Security headers on every response. No inline scripts: page code lives in app/static/js/, and data for it
+# in <script type="application/json"> blocks, which are not executed.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 DEMO_PASSWORD = "Shiquan@2020"
 # National practice: publicity lasts at least five days.
 MIN_NOTICE_DAYS = 5

@@ -1,18 +1,45 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.clock import utcnow
+from app.errors import DomainError
 from app.extensions import db
-from app.models import ApiToken, User
+from app.models import ApiToken, Event, LoginAttempt, User
 
 # Checked against when the username is unknown, so that both paths cost the same.
 _DUMMY_HASH = generate_password_hash("not-a-password")
+
+# MLPS 2.0 practice: after MAX_FAILURES failed log-ins for a username within FAILURE_WINDOW, further
+# attempts for it are refused for LOCK_DURATION.
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCK_DURATION = timedelta(minutes=15)
+
+
+class LoginFailed(DomainError):
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("用户名或密码错误")
+
+
+class LoginLocked(DomainError):
+    """Too many failed log-ins for the username: refused, even with the right password, until `until`."""
+
+    status = 429
+
+    def __init__(self, until: datetime, now: datetime) -> None:
+        self.until = until
+        self.retry_after = max(1, math.ceil((until - now).total_seconds()))
+        self.minutes = max(1, math.ceil(self.retry_after / 60))
+        super().__init__(f"登录失败次数过多，请 {self.minutes} 分钟后再试")
 
 
 def hash_password(password: str) -> str:
@@ -20,12 +47,71 @@ def hash_password(password: str) -> str:
 
 
 def authenticate(username: str, password: str) -> User | None:
+    """Check a password, with no lock-out and no record: for callers that are not log-ins."""
     user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.active:
         return None
+    return user
+
+
+def _attempt_key(username: str) -> str:
+    # One lock per name however it is typed, so that "Admin " and "admin" share their failures.
+    return (username or "").strip().lower()[:64]
+
+
+def locked_until(username: str, now: datetime | None = None) -> datetime | None:
+    """When the lock on `username` ends, or None if it is not locked now."""
+    now = now or utcnow()
+    key = _attempt_key(username)
+    # A lock that is still on was started by a failure less than LOCK_DURATION ago, counted with the failures
+    # of the FAILURE_WINDOW before it.
+    rows = db.session.execute(
+        select(LoginAttempt.at, LoginAttempt.succeeded)
+        .where(LoginAttempt.username == key, LoginAttempt.at > now - LOCK_DURATION - FAILURE_WINDOW,
+               LoginAttempt.at <= now)
+        .order_by(LoginAttempt.at, LoginAttempt.id)).all()
+    streak: list[datetime] = []  # failures since the last success
+    until: datetime | None = None
+    for at, succeeded in rows:
+        if succeeded:
+            streak = []
+            continue
+        streak.append(at)
+        if len(streak) >= MAX_FAILURES and at - streak[-MAX_FAILURES] <= FAILURE_WINDOW:
+            until = at + LOCK_DURATION
+    return until if until is not None and until > now else None
+
+
+def log_in(username: str, password: str, remote_addr: str | None, via: str = "web") -> User:
+    """A log-in by the web form or the API: checks the lock-out, records the attempt and the audit event.
+    Raises LoginLocked or LoginFailed; the caller commits in every case, so that failures are kept."""
+    now = utcnow()
+    key = _attempt_key(username)
+    remote = (remote_addr or "")[:64] or None
+    until = locked_until(key, now)
+    if until is not None:
+        db.session.add(Event(kind="login_locked", at=now, remote_addr=remote,
+                             data={"username": key, "via": via, "until": until.isoformat() + "Z"}))
+        db.session.flush()
+        raise LoginLocked(until, now)
+    user = authenticate(username, password)
+    db.session.add(LoginAttempt(username=key, at=now, succeeded=user is not None, remote_addr=remote))
+    if user is None:
+        known = db.session.scalar(select(User.id).where(User.username == (username or "").strip()))
+        db.session.add(Event(kind="login_failed", at=now, actor_id=known, remote_addr=remote,
+                             data={"username": key, "via": via}))
+        db.session.flush()
+        until = locked_until(key, now)
+        if until is not None:  # this failure started the lock
+            db.session.add(Event(kind="login_locked", at=now, actor_id=known, remote_addr=remote,
+                                 data={"username": key, "via": via, "until": until.isoformat() + "Z"}))
+            db.session.flush()
+        raise LoginFailed()
+    db.session.add(Event(kind="login", at=now, actor_id=user.id, remote_addr=remote, data={"via": via}))
+    db.session.flush()
     return user
 
 
@@ -37,11 +123,29 @@ def issue_token(user: User, hours: int) -> tuple[str, ApiToken]:
     return raw, token
 
 
-def user_for_token(raw: str) -> User | None:
+def _live_token(raw: str) -> ApiToken | None:
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
-    if token is None or token.expires_at < utcnow() or not token.user.active:
+    if token is None or token.expires_at <= utcnow() or not token.user.active:
         return None
-    return token.user
+    return token
+
+
+def user_for_token(raw: str) -> User | None:
+    token = _live_token(raw)
+    return token.user if token is not None else None
+
+
+def revoke_token(raw: str, remote_addr: str | None = None) -> bool:
+    """End a token now (it is kept, expired, for the record). False if it was not a live token."""
+    token = _live_token(raw)
+    if token is None:
+        return False
+    now = utcnow()
+    token.expires_at = now
+    db.session.add(Event(kind="api_token_revoked", at=now, actor_id=token.user_id,
+                         remote_addr=(remote_addr or "")[:64] or None, data={"token_id": token.id}))
+    db.session.flush()
+    return True
 
 
 def _digest(raw: str) -> str:

@@ -7,6 +7,7 @@ from app.models.collab import Attachment, Comment
 from app.models.households import Household, Member
 from app.models.imports import ImportJob
 from app.models.screenings import RiskRegistration, Screening
+from app.models.security import LoginAttempt
 from app.models.workflow import (
     ElementVisit,
     Event,
@@ -28,6 +29,7 @@ __all__ = [
     "Event",
     "Household",
     "ImportJob",
+    "LoginAttempt",
     "Measure",
     "Member",
     "ProcessDraft",

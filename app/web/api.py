@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from app.access import can_act_on, can_claim, can_see_case, can_see_screening, inbox_clause, screening_clause
-from app.accounts.operations import authenticate, issue_token, user_for_token
+from app.accounts.operations import LoginFailed, LoginLocked, issue_token, log_in, revoke_token, user_for_token
 from app.cases import operations as case_ops
 from app.cases.queries import list_cases, search_households
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
@@ -147,13 +147,25 @@ def openapi() -> Response:
 @bp.route("/auth/token", methods=["POST"])
 def token() -> tuple[Response, int]:
     body = _json_body()
-    user = authenticate(str(body.get("username", "")), str(body.get("password", "")))
-    if user is None:
-        raise Unauthorized("用户名或密码错误")
+    try:
+        user = log_in(str(body.get("username", "")), str(body.get("password", "")), request.remote_addr,
+                      via="api")
+    except (LoginFailed, LoginLocked):
+        db.session.commit()  # keep the attempt and its audit event; the error handler answers 401 or 429
+        raise
     raw, record = issue_token(user, hours=int(current_app.config["API_TOKEN_HOURS"]))
     db.session.commit()
     return jsonify({"token": raw, "token_type": "Bearer", "expires_at": _iso(record.expires_at),
                     "user": user_json(user)}), 201
+
+
+@bp.route("/auth/revoke", methods=["POST"])
+@token_required
+def revoke() -> Response:
+    """End the presented token now; later requests with it get 401."""
+    revoke_token(request.headers["Authorization"].partition(" ")[2].strip(), request.remote_addr)
+    db.session.commit()
+    return jsonify({"revoked": True})
 
 
 @bp.route("/me")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -18,6 +18,7 @@ MESSAGES = {
     409: "数据已被更新，请刷新后重试",
     413: "上传的内容过大",
     422: "提交的内容有误",
+    429: "请求过于频繁，请稍后再试",
     500: "系统内部错误，请稍后重试或联系管理员",
 }
 
@@ -36,7 +37,13 @@ def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> tuple[Response | str, int]:
         db.session.rollback()
-        return _answer(exc.status, exc.message, exc.errors if isinstance(exc, InvalidInput) else None)
+        body, status = _answer(exc.status, exc.message, exc.errors if isinstance(exc, InvalidInput) else None)
+        retry_after = getattr(exc, "retry_after", None)  # a lock-out says when to come back (429)
+        if retry_after is not None:
+            response = make_response(body, status)
+            response.headers["Retry-After"] = str(retry_after)
+            return response, status
+        return body, status
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> tuple[Response | str, int]:

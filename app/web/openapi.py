@@ -49,7 +49,8 @@ def openapi_document() -> dict[str, Any]:
             "title": "返贫监测认定和帮扶 API",
             "version": "1",
             "description": "石泉县返贫监测认定和帮扶办法的案件流程接口。先用 /auth/token 换取令牌，"
-                           "之后在请求头中携带 Authorization: Bearer <token>。用户只能看到和办理本辖区的数据。",
+                           "之后在请求头中携带 Authorization: Bearer <token>。令牌默认 8 小时后失效，"
+                           "可用 /auth/revoke 提前吊销。用户只能看到和办理本辖区的数据。",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
@@ -60,9 +61,14 @@ def openapi_document() -> dict[str, Any]:
                                                              "expires_at": {"type": "string"},
                                                              "user": _ref("User")}}),
                 "401": {"$ref": "#/components/responses/Unauthorized"},
+                "429": {"description": "同一用户名 15 分钟内登录失败 5 次，锁定 15 分钟（Retry-After 给出秒数）",
+                        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                        "content": {"application/json": {"schema": _ref("Error")}}},
             }, body={"type": "object", "required": ["username", "password"],
                      "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
                 secured=False, tag="auth")},
+            "/auth/revoke": {"post": _op("吊销当前使用的访问令牌（之后使用它的请求得到 401）", {
+                "200": _ok({"type": "object", "properties": {"revoked": {"type": "boolean"}}})}, tag="auth")},
             "/me": {"get": _op("当前用户", {"200": _ok(_ref("User"))}, tag="auth")},
             "/users": {"get": _op("用户列表（仅系统管理员）", {
                 "200": _ok({"type": "object", "properties": {"users": {"type": "array", "items": _ref("User")}}})},

@@ -29,7 +29,7 @@ def test_a_reference_diagram_uploads_renders_and_validates_or_is_refused_with_re
     assert uploaded.status_code == 302, uploaded.get_data(as_text=True)[:500]
     draft_id = int(re.search(r"draft=(\d+)", uploaded.location).group(1))
     page = admin.get(uploaded.location)
-    assert page.status_code == 200 and "MODELER_CONFIG" in page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="modeler-config"' in page.get_data(as_text=True)
     served = admin.get(f"/admin/processes/drafts/{draft_id}.bpmn")
     assert served.status_code == 200 and served.get_data(as_text=True) == xml  # the modeler gets it unchanged
 

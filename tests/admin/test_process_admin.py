@@ -32,7 +32,7 @@ class Modeler:
         page = browser.get(f"/admin/processes/modeler?version={version_id}")
         assert page.status_code == 200
         html = page.get_data(as_text=True)
-        assert "MODELER_CONFIG" in html
+        assert 'id="modeler-config"' in html
         self.token = csrf(html)
 
     def post(self, url: str, body: dict | None = None):
@@ -223,7 +223,8 @@ def test_the_modeler_page_carries_its_configuration_and_gets_json_errors(app, lo
     v1 = current(app)
     admin = login_as("admin")
     html = admin.get(f"/admin/processes/modeler?version={v1.id}").get_data(as_text=True)
-    config = json.loads(re.search(r"window\.MODELER_CONFIG = (\{.*?\});", html, re.S).group(1))
+    config = json.loads(re.search(r'<script type="application/json" id="modeler-config">(.*?)</script>', html,
+                                  re.S).group(1))
     assert config["xml_url"] == f"/admin/processes/versions/{v1.id}.bpmn"
     assert {"key": "town_certification", "title": "镇认定工作组认定"} in config["forms"]
     assert {"code": "village_team", "label": "驻村工作队"} in config["roles"]

@@ -37,6 +37,7 @@ def test_overdue_flags_move_with_time(app, login_as):
         assert "class=\"overdue\"" not in supervisor.get("/cases/").get_data(as_text=True)
         assert "没有符合条件的案件" in supervisor.get("/cases/?overdue=1").get_data(as_text=True)
     with travel_to(china_moment(date(2026, 10, 20))):
+        supervisor = login_as("supervisor")  # a week later: the old session ended after 30 idle minutes
         html = supervisor.get("/cases/?overdue=1").get_data(as_text=True)
     assert "逾期 7 天" in html
     for case_id in ids.values():

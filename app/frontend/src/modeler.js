@@ -31,7 +31,9 @@ export function createModeler({ canvas, properties, forms = [], roles = [] }) {
 }
 
 function start() {
-  const config = window.MODELER_CONFIG;
+  // The page hands over its settings as a JSON block (not an inline script, which the CSP forbids).
+  const block = document.getElementById("modeler-config");
+  const config = block ? JSON.parse(block.textContent) : null;
   const root = document.querySelector("[data-modeler]");
   if (!config || !root) return;
   const modeler = createModeler({
