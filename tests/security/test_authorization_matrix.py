@@ -1,0 +1,523 @@
+"""The authorisation matrix (issue 7): every route of the app × every role × own area / other area.
+
+The routes come from `app.url_map`, so a new route without a line in ROUTES below fails
+`test_every_route_has_an_expectation`. Each line says who may use the route — nobody needs to log in (PUBLIC),
+any logged-in user (LOGGED_IN), a set of users whatever the area, or per area ("cg" = 城关镇, "rf" = 饶峰镇) the
+users allowed on that area's object — and how to call it with real ids. The expectations are written out by
+hand, never computed from app.access, so a loosened check shows up as a refused user let in.
+
+Allowed users must get the page (200, or the status named on the line); refused users must get 403 or 404;
+anonymous users are sent to the log-in page (web) or get 401 (API). POST routes are called with a request that
+an allowed user would get through where that is cheap and changes nothing (an idempotent call or one that
+fails validation after the access check); lines marked `probe=False` would change state, so only refused users
+send them — and a snapshot of the rows such calls would touch must be unchanged afterwards."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from app.extensions import db
+from tests.collab.conftest import JPEG
+from tests.conftest import CSRF_RE, DEMO_PASSWORD, DEMO_SIZE, _clear, today
+from tests.helpers import approve_case, open_case, plan_measures, user
+
+# ---- who ------------------------------------------------------------------------------------------------
+
+PERSONAS = (
+    None,  # anonymous
+    "admin", "county_office", "supervisor", "department_yibao",
+    "chengguan_certifier", "chengguan_leader", "chengguan01_team", "chengguan02_team",
+    "chengguan01_cadre1", "chengguan01_cadre2",
+    "raofeng_certifier", "raofeng01_team",
+)
+USERS = frozenset(p for p in PERSONAS if p)
+COUNTY = frozenset({"admin", "county_office", "supervisor", "department_yibao"})
+CG_TOWN = frozenset({"chengguan_certifier", "chengguan_leader"})
+RF_TOWN = frozenset({"raofeng_certifier"})
+
+PUBLIC = "public"  # no log-in needed, by design
+LOGGED_IN = "logged_in"  # any logged-in user (lists and pages scope their rows to the user's area)
+
+# The subjects: "cg" objects lie in 城关镇 village 610922100001 (case A, cadre chengguan01_cadre1), "rf" objects in
+# 饶峰镇 village 610922101001 (case B). Screening registrations are in each town's village 002.
+CASE = {"cg": COUNTY | CG_TOWN | {"chengguan01_team", "chengguan01_cadre1"},
+        "rf": COUNTY | RF_TOWN | {"raofeng01_team"}}
+VILLAGE_WORK = {"cg": COUNTY | CG_TOWN | {"chengguan01_team"}, "rf": COUNTY | RF_TOWN | {"raofeng01_team"}}
+TOWN_WORK = {"cg": COUNTY | CG_TOWN, "rf": COUNTY | RF_TOWN}
+SCREENING = {"cg": COUNTY | CG_TOWN | {"chengguan01_team"}, "rf": COUNTY | RF_TOWN | {"raofeng01_team"}}
+SCREENING_TEAM = {"cg": frozenset({"chengguan02_team"}), "rf": frozenset()}  # raofeng02_team is no persona
+TASK_DOER = {"cg": frozenset({"chengguan01_cadre1"}), "rf": frozenset({"raofeng_certifier"})}
+TASK_CLAIMER = {"rf": frozenset({"raofeng_certifier"})}  # release needs a claimed task: task rf is claimed
+TASK_REASSIGNER = {"cg": frozenset(), "rf": frozenset({"raofeng_certifier"})}  # cadre tasks are not handed over
+CADRE_CHANGER = {"cg": frozenset({"county_office"}) | CG_TOWN, "rf": frozenset({"county_office"}) | RF_TOWN}
+ADMIN = frozenset({"admin"})
+IMPORTERS = frozenset({"admin", "county_office"})
+COUNTY_OFFICE = frozenset({"county_office"})
+NOT_CADRES = USERS - {"chengguan01_cadre1", "chengguan01_cadre2"}
+STAND_IN_OWNER = frozenset({"chengguan01_cadre1"})
+
+
+# ---- the world the requests are about, built once for the module ------------------------------------------
+
+@dataclass
+class World:
+    app: Flask
+    ids: dict[str, Any] = field(default_factory=dict)
+    web: dict[str | None, FlaskClient] = field(default_factory=dict)
+    csrf: dict[str | None, str] = field(default_factory=dict)
+    tokens: dict[str | None, dict[str, str]] = field(default_factory=dict)
+
+    def id(self, name: str, subject: str | None = None) -> Any:
+        return self.ids[f"{name}_{subject}" if subject else name]
+
+
+@pytest.fixture(scope="module")
+def world(_migrated: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    from app.demo import load_demo
+    from app.households import operations as household_ops
+    from app.models import (
+        Attachment,
+        Case,
+        ImportJob,
+        ProcessVersion,
+        ReadyTask,
+        RiskRegistration,
+        Screening,
+        StandIn,
+    )
+    from app.processes import admin as process_admin
+    from app.screenings.operations import register_household
+    from app.tasks.operations import claim
+
+    app = _migrated
+    folder = tmp_path_factory.mktemp("matrix")
+    saved = {key: app.config.get(key) for key in ("ATTACHMENTS_DIR", "IMPORTS_FOLDER")}
+    app.config.update(ATTACHMENTS_DIR=str(folder / "attachments"), IMPORTS_FOLDER=str(folder / "imports"))
+    _clear(app)
+    with app.app_context():
+        load_demo(DEMO_PASSWORD, **DEMO_SIZE)
+        db.session.commit()
+    case_cg = open_case(app, "610922100001")
+    case_rf = open_case(app, "610922101001")
+    world = World(app)
+    with app.app_context():
+        from app.collab.operations import store_attachment
+
+        approve_case(case_cg)
+        plan_measures(case_cg, [{"content": "协助办理慢病卡", "measure_type": "health",
+                                 "responsible_unit": "县医保局", "deadline": "2027-01-31"}])
+        ids = world.ids
+        ids.update(case_cg=case_cg, case_rf=case_rf)
+        for subject, case_id in (("cg", case_cg), ("rf", case_rf)):
+            case = db.session.get(Case, case_id)
+            assert case is not None
+            ids[f"household_{subject}"] = case.household_id
+            attachment, _ = store_attachment(case, io.BytesIO(JPEG), "现场照片.jpg", user("county_office"))
+            ids[f"attachment_{subject}"] = attachment.id
+            db.session.commit()
+        ids["task_cg"] = db.session.scalar(select(ReadyTask.id).where(
+            ReadyTask.case_id == case_cg, ReadyTask.bpmn_id == "Task_CarryOutMeasures"))
+        ids["task_rf"] = db.session.scalar(select(ReadyTask.id).where(
+            ReadyTask.case_id == case_rf, ReadyTask.bpmn_id == "Task_TownCertify"))
+        assert ids["task_cg"] and ids["task_rf"]
+        claim(ids["task_rf"], user("raofeng_certifier"))  # a claimed task, so that release means something
+        month = today().strftime("%Y-%m")
+        for subject, town in (("cg", "610922100"), ("rf", "610922101")):
+            seen = db.session.scalar(select(Screening).where(Screening.month == month,
+                                                             Screening.village_code == f"{town}001"))
+            open_one = db.session.scalar(select(Screening).where(Screening.month == month,
+                                                                 Screening.village_code == f"{town}002"))
+            assert seen is not None and open_one is not None
+            ids[f"screening_{subject}"], ids[f"open_screening_{subject}"] = seen.id, open_one.id
+            team = f"{'chengguan' if subject == 'cg' else 'raofeng'}02_team"
+            from app.models import Household
+
+            household = db.session.scalars(select(Household).where(Household.village_code == f"{town}002")
+                                           .order_by(Household.id)).first()
+            assert household is not None
+            registration = register_household(open_one, household.id, "accident", "慢性病支出大", user(team))
+            db.session.flush()
+            ids[f"registration_{subject}"] = registration.id
+            ids[f"village_{subject}"], ids[f"town_{subject}"] = f"{town}001", town
+        stand_in = StandIn(user_id=user("chengguan01_cadre1").id, stand_in_id=user("chengguan01_cadre2").id,
+                           starts_on=today() + timedelta(days=30), ends_on=today() + timedelta(days=40))
+        db.session.add(stand_in)
+        db.session.flush()
+        ids["stand_in"] = stand_in.id
+        version = db.session.scalar(select(ProcessVersion).where(ProcessVersion.process_key == "household_case",
+                                                                ProcessVersion.is_current))
+        assert version is not None
+        ids["version"], ids["process_key"] = version.id, version.process_key
+        ids["draft"] = process_admin.save_draft(version.bpmn_xml, user("admin"), process_key=version.process_key).id
+        data = (Path(__file__).resolve().parent.parent / "data" / "template_errors.xlsx").read_bytes()
+        job = household_ops.create_import_job(io.BytesIO(data), "农户.xlsx", False, user("county_office"))
+        db.session.commit()
+        ids["job"] = job.id
+        household_ops.run_import_job(job.id)
+        db.session.expire_all()
+        job = db.session.get(ImportJob, ids["job"])
+        assert job is not None and job.has_error_workbook, job.status if job else None
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(RiskRegistration)) == 4
+        assert db.session.scalar(select(func.count()).select_from(Attachment)) == 2
+
+    for persona in PERSONAS:
+        client = app.test_client()
+        page = client.get("/login")
+        token = CSRF_RE.search(page.get_data(as_text=True))
+        assert token, "the log-in page has no CSRF token"
+        if persona:
+            response = client.post("/login", data={"username": persona, "password": DEMO_PASSWORD,
+                                                   "csrf_token": token.group(1)})
+            assert response.status_code == 302, f"log-in failed for {persona}"
+            token = CSRF_RE.search(client.get("/account/stand-ins").get_data(as_text=True))
+            assert token
+            api = client.post("/api/v1/auth/token", json={"username": persona, "password": DEMO_PASSWORD})
+            assert api.status_code == 201, api.get_json()
+            world.tokens[persona] = {"Authorization": "Bearer " + api.get_json()["token"]}
+        else:
+            world.tokens[persona] = {}
+        world.web[persona], world.csrf[persona] = client, token.group(1)
+    yield world
+    app.config.update(saved)
+    with app.app_context():
+        db.session.remove()
+
+
+# ---- what each route is and how to call it ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    url: str
+    data: dict[str, Any] | None = None  # a form (web) — the CSRF token is added
+    json: Any = None
+    body: bytes | None = None
+    files: bool = False  # multipart form
+
+
+Who = str | frozenset[str] | dict[str, frozenset[str]]
+Make = Callable[[World, str], Call]
+
+
+@dataclass(frozen=True)
+class Route:
+    who: Who
+    call: Make | None = None  # None: listed, not exercised (log-out, token)
+    ok: int = 200  # what an allowed user gets
+    probe: bool = True  # False: allowed users are not sent the request (it would change state)
+
+
+def get(url: str) -> Make:
+    return lambda w, s: Call("GET", url.format(**{k: w.id(k, s) if k in _PER_SUBJECT else w.id(k)
+                                                  for k in _fields(url)}))
+
+
+def post(url: str, **kwargs: Any) -> Make:
+    def make(w: World, s: str) -> Call:
+        base = get(url)(w, s)
+        extra = {k: v(w, s) if callable(v) else v for k, v in kwargs.items()}
+        return Call("POST", base.url, **extra)
+
+    return make
+
+
+_PER_SUBJECT = {"case", "household", "attachment", "task", "screening", "open_screening", "registration", "village",
+                "town"}
+
+
+def _fields(url: str) -> list[str]:
+    import string
+
+    return [name for _, name, _, _ in string.Formatter().parse(url) if name]
+
+
+def _upload() -> dict[str, Any]:
+    return {"file": (io.BytesIO(b"not a workbook"), "x.xlsx")}
+
+
+ROUTES: dict[str, Route] = {
+    # public by design
+    "static": Route(PUBLIC, get("/static/app.css")),
+    "auth.login": Route(PUBLIC, get("/login")),
+    "auth.logout": Route(PUBLIC),
+    "api.openapi": Route(PUBLIC, get("/api/v1/openapi.json")),
+    "api.token": Route(PUBLIC),
+    # every logged-in user; the rows shown are scoped (see test_lists_show_only_the_users_own_rows)
+    "tasks.inbox": Route(LOGGED_IN, get("/")),
+    "cases.index": Route(LOGGED_IN, get("/cases/")),
+    "cases.export": Route(LOGGED_IN, get("/cases/export.xlsx")),
+    "screenings.index": Route(LOGGED_IN, get("/screenings/")),
+    "account.stand_ins": Route(LOGGED_IN, get("/account/stand-ins")),
+    "account.add_stand_in": Route(LOGGED_IN, post("/account/stand-ins", data={"stand_in_id": "0"}), ok=422),
+    "account.end_stand_in": Route(STAND_IN_OWNER, post("/account/stand-ins/{stand_in}/end", data={}),
+                                  probe=False),
+    "supervision.diagram_xml": Route(LOGGED_IN, get("/supervision/diagrams/{version}.bpmn")),
+    "api.me": Route(LOGGED_IN, get("/api/v1/me")),
+    "api.revoke": Route(LOGGED_IN, post("/api/v1/auth/revoke", json={}), probe=False),  # ends one's own token
+    "api.tasks": Route(LOGGED_IN, get("/api/v1/tasks")),
+    "api.cases": Route(LOGGED_IN, get("/api/v1/cases")),
+    "api.households": Route(LOGGED_IN, get("/api/v1/households")),
+    "api.list_screenings": Route(LOGGED_IN, get("/api/v1/screenings")),
+    # cases, their files and comments, the household file: the case's area, or its cadre
+    "cases.show": Route(CASE, get("/cases/{case}")),
+    "cases.diagram": Route(CASE, get("/cases/{case}/diagram")),
+    "cases.change_cadre": Route(CADRE_CHANGER, post("/cases/{case}/cadre", data={"user_id": "0"}), ok=422),
+    "collab.attachments": Route(CASE, get("/cases/{case}/attachments")),
+    "collab.download": Route(CASE, get("/attachments/{attachment}")),
+    "collab.add_comment": Route(CASE, post("/cases/{case}/comments", data={"text": ""}), ok=422),
+    "collab.upload": Route(CASE, post("/cases/{case}/attachments", data={}, files=True), ok=422),
+    "household_file.show": Route(CASE, get("/households/{household}")),
+    "api.show_case": Route(CASE, get("/api/v1/cases/{case}")),
+    "api.case_comments": Route(CASE, get("/api/v1/cases/{case}/comments")),
+    "api.add_case_comment": Route(CASE, post("/api/v1/cases/{case}/comments", json={"text": 1}), ok=422),
+    "api.case_attachments": Route(CASE, get("/api/v1/cases/{case}/attachments")),
+    "api.upload_case_attachment": Route(CASE, post("/api/v1/cases/{case}/attachments", data={}, files=True),
+                                        ok=422),
+    "api.download_attachment": Route(CASE, get("/api/v1/attachments/{attachment}")),
+    "api.household_file": Route(CASE, get("/api/v1/households/{household}")),
+    # village work: notices and the monthly annexes of a village
+    "notices.show": Route(VILLAGE_WORK, get("/notices/{village}")),
+    "notices.pdf": Route(VILLAGE_WORK, get("/notices/{village}.pdf")),
+    "reports.show": Route(VILLAGE_WORK, get("/reports/roster?area={village}")),
+    "reports.download": Route(VILLAGE_WORK, get("/reports/ledger.xlsx?area={village}")),
+    # supervision of a town
+    "scoreboard.scoreboard": Route(TOWN_WORK, get("/supervision/scoreboard?town={town}")),
+    "scoreboard.annual_review": Route(TOWN_WORK, get("/supervision/annual-review?town={town}")),
+    "scoreboard.annual_review_export": Route(TOWN_WORK, get("/supervision/annual-review.xlsx?town={town}")),
+    "supervision.heatmap_page": Route(NOT_CADRES, get("/supervision/heatmap")),
+    # screenings: seen by the village's area; registrations only by the village's team while it screens
+    "screenings.show": Route(SCREENING, get("/screenings/{screening}")),
+    "api.show_screening": Route(SCREENING, get("/api/v1/screenings/{screening}")),
+    "screenings.start": Route(COUNTY_OFFICE, post("/screenings/start", data=lambda w, s: {"month": _month()}),
+                              ok=302),
+    "api.start_screening": Route(COUNTY_OFFICE, post("/api/v1/screenings", json=lambda w, s: {"month": _month()})),
+    "screenings.register": Route(SCREENING_TEAM, post("/screenings/{open_screening}/registrations",
+                                                      data={"household_id": "0", "risk_type": "accident",
+                                                            "reason": "x"}), ok=422),
+    "api.register_household": Route(SCREENING_TEAM, post("/api/v1/screenings/{open_screening}/registrations",
+                                                         json={"household_id": 0, "risk_type": "accident",
+                                                               "reason": "x"}), ok=422),
+    "screenings.unregister": Route(SCREENING_TEAM, post(
+        "/screenings/{open_screening}/registrations/{registration}/delete", data={}), probe=False),
+    "screenings.upload_roster": Route(SCREENING_TEAM, post("/screenings/{open_screening}/roster",
+                                                           data=lambda w, s: _upload(), files=True), ok=422),
+    # tasks: the user the task waits for (its role in its area, or its cadre); hand-over within the group
+    "tasks.show": Route(TASK_DOER, get("/tasks/{task}")),
+    "tasks.complete": Route(TASK_DOER, post("/tasks/{task}", data={}), ok=422),
+    "tasks.save_draft": Route(TASK_DOER, post("/tasks/{task}/draft", data={"x": "y"}), probe=False),
+    "tasks.claim": Route(TASK_DOER, post("/tasks/{task}/claim", data={}), probe=False),
+    "tasks.release": Route(TASK_CLAIMER, post("/tasks/{task}/release", data={}), probe=False),
+    "tasks.reassign": Route(TASK_REASSIGNER, post("/tasks/{task}/reassign", data={"user_id": "0"}), ok=422),
+    "api.show_task": Route(TASK_DOER, get("/api/v1/tasks/{task}")),
+    "api.complete_task": Route(TASK_DOER, post("/api/v1/tasks/{task}/complete", json={}), ok=422),
+    "api.claim_task": Route(TASK_DOER, post("/api/v1/tasks/{task}/claim", json={}), probe=False),
+    "api.release_task": Route(TASK_CLAIMER, post("/api/v1/tasks/{task}/release", json={}), probe=False),
+    "api.reassign_task": Route(TASK_REASSIGNER, post("/api/v1/tasks/{task}/reassign", json={"user_id": 0}),
+                               ok=422),
+    # household registry import: county office and administrators
+    "households.import_page": Route(IMPORTERS, get("/households/import")),
+    "households.template": Route(IMPORTERS, get("/households/import/template.xlsx")),
+    "households.job": Route(IMPORTERS, get("/households/import/jobs/{job}")),
+    "households.error_workbook": Route(IMPORTERS, get("/households/import/jobs/{job}/errors.xlsx")),
+    "households.upload": Route(IMPORTERS, post("/households/import", data={}, files=True), ok=422),
+    # process administration: administrators only
+    "admin.index": Route(ADMIN, get("/admin/processes/")),
+    "admin.version": Route(ADMIN, get("/admin/processes/versions/{version}")),
+    "admin.version_xml": Route(ADMIN, get("/admin/processes/versions/{version}.bpmn")),
+    "admin.diff": Route(ADMIN, get("/admin/processes/diff?from={version}&to={version}")),
+    "admin.modeler": Route(ADMIN, get("/admin/processes/modeler?version={version}")),
+    "admin.draft_xml": Route(ADMIN, get("/admin/processes/drafts/{draft}.bpmn")),
+    "admin.rollback": Route(ADMIN, post("/admin/processes/versions/{version}/rollback", data={}), probe=False),
+    "admin.migrate": Route(ADMIN, post("/admin/processes/versions/{version}/migrate",
+                                       data=lambda w, s: {"target": str(w.id("version"))})),
+    "admin.upload": Route(ADMIN, post("/admin/processes/upload", data={}, files=True), ok=302),
+    "admin.save_draft": Route(ADMIN, post("/admin/processes/drafts", json={"xml": 1}), ok=422),
+    "admin.validate_draft": Route(ADMIN, post("/admin/processes/drafts/{draft}/validate", json={})),
+    "admin.deploy_draft": Route(ADMIN, post("/admin/processes/drafts/{draft}/deploy", json={}), probe=False),
+    "api.users": Route(ADMIN, get("/api/v1/users")),
+    "api.list_processes": Route(ADMIN, get("/api/v1/processes")),
+    "api.validate_process": Route(ADMIN, post("/api/v1/processes/validate", body=b""), ok=422),
+    "api.deploy_process": Route(ADMIN, post("/api/v1/processes/{process_key}/versions", body=b""), ok=422),
+    "api.rollback_process": Route(ADMIN, post("/api/v1/processes/versions/{version}/rollback", json={}),
+                                  probe=False),
+    "api.migrate_case": Route(ADMIN, post("/api/v1/cases/{case}/migrate", json={}), ok=422),
+}
+
+
+def _month() -> str:
+    return today().strftime("%Y-%m")  # already started: starting it again creates nothing
+
+
+def test_every_route_has_an_expectation(_migrated: Flask) -> None:
+    endpoints = {rule.endpoint for rule in _migrated.url_map.iter_rules()}
+    missing = sorted(endpoints - ROUTES.keys())
+    assert not missing, f"routes without a line in the authorisation matrix: {missing}"
+    stale = sorted(ROUTES.keys() - endpoints)
+    assert not stale, f"matrix lines for routes that no longer exist: {stale}"
+
+
+# ---- running the matrix --------------------------------------------------------------------------------
+
+def _send(world: World, persona: str | None, call: Call, api: bool) -> Any:
+    client = world.web[persona]
+    headers = dict(world.tokens[persona]) if api else {"X-CSRFToken": world.csrf[persona]}
+    if call.method == "GET":
+        response = client.get(call.url, headers=headers)
+    elif call.json is not None or (call.data is None and call.body is None):
+        response = client.post(call.url, headers=headers, json=call.json if call.json is not None else {})
+    elif call.body is not None:
+        response = client.post(call.url, headers=headers, data=call.body, content_type="application/xml")
+    else:
+        data = dict(call.data or {})
+        if not api:
+            data["csrf_token"] = world.csrf[persona]
+        response = client.post(call.url, headers=headers, data=data,
+                               content_type="multipart/form-data" if call.files else None)
+    response.get_data()
+    response.close()
+    return response
+
+
+def _allowed(who: Who, persona: str | None, subject: str) -> bool:
+    if who == PUBLIC:
+        return True
+    if persona is None:
+        return False
+    if who == LOGGED_IN:
+        return True
+    if isinstance(who, dict):
+        return persona in who[subject]
+    assert isinstance(who, frozenset)
+    return persona in who
+
+
+def _subjects(who: Who) -> tuple[str, ...]:
+    return tuple(who) if isinstance(who, dict) else ("cg",)
+
+
+CHECKS = {"count": 0, "skipped_allowed": 0}  # tallies, for a look with a debugger or print
+
+
+def check_route(world: World, endpoint: str) -> list[str]:
+    route = ROUTES[endpoint]
+    if route.call is None:
+        return []
+    api = endpoint.startswith("api.")
+    problems = []
+    for subject in _subjects(route.who):
+        for persona in PERSONAS:
+            call = route.call(world, subject)  # afresh: an upload's file is read once
+            allowed = _allowed(route.who, persona, subject)
+            if allowed and not route.probe:
+                CHECKS["skipped_allowed"] += 1
+                continue
+            response = _send(world, persona, call, api)
+            CHECKS["count"] += 1
+            status, where = response.status_code, response.headers.get("Location", "")
+            label = f"{endpoint} {call.method} {call.url} as {persona or 'anonymous'} ({subject}): {status}"
+            if allowed:
+                if status != route.ok:
+                    problems.append(f"{label}, expected {route.ok}")
+            elif persona is None and route.who != PUBLIC:
+                expected = "401" if api else "redirect to /login"
+                if (api and status != 401) or (not api and not (status == 302 and "/login" in where)):
+                    problems.append(f"{label} {where}, expected {expected}")
+            elif status not in (403, 404):
+                problems.append(f"{label}, expected 403 or 404")
+    return problems
+
+
+def _snapshot(app: Flask) -> dict[str, Any]:
+    """The rows the exercised POST routes could touch."""
+    from app.models import (
+        Attachment,
+        Case,
+        Comment,
+        Event,
+        ProcessDraft,
+        ProcessVersion,
+        ReadyTask,
+        RiskRegistration,
+        Screening,
+        StandIn,
+        TaskDraft,
+    )
+
+    with app.app_context():
+        counts = {model.__name__: db.session.scalar(select(func.count()).select_from(model))
+                  for model in (Attachment, Comment, ProcessDraft, ProcessVersion, RiskRegistration, Screening,
+                                StandIn, TaskDraft, ReadyTask)}
+        counts["events"] = db.session.scalar(select(func.count()).select_from(Event).where(
+            Event.kind.notin_(("annex_exported", "annual_review_exported"))))
+        counts["claims"] = sorted(db.session.execute(select(ReadyTask.id, ReadyTask.claimed_by_id)
+                                                     .where(ReadyTask.claimed_by_id.isnot(None))).all())
+        counts["cadres"] = sorted(db.session.execute(select(Case.id, Case.cadre_id)).all())
+        counts["current"] = sorted(db.session.scalars(select(ProcessVersion.id).where(ProcessVersion.is_current)))
+        counts["revisions"] = sorted(db.session.execute(select(Case.id, Case.status, Case.current_step)).all())
+        db.session.remove()
+        return counts
+
+
+GETS = sorted(e for e, r in ROUTES.items() if r.call is not None and r.call.__qualname__.startswith("get"))
+POSTS = sorted(e for e, r in ROUTES.items() if r.call is not None and e not in GETS)
+
+
+@pytest.mark.parametrize("endpoint", GETS)
+def test_get_routes(world: World, endpoint: str) -> None:
+    problems = check_route(world, endpoint)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("endpoint", POSTS)
+def test_post_routes_change_nothing_when_refused(world: World, endpoint: str) -> None:
+    before = _snapshot(world.app)
+    problems = check_route(world, endpoint)
+    assert not problems, "\n".join(problems)
+    assert _snapshot(world.app) == before, f"{endpoint}: a refused or probing request changed stored data"
+
+
+def test_lists_show_only_the_users_own_rows(world: World) -> None:
+    """The routes open to every user scope their rows: a case, household or task of another area never shows."""
+    ids = world.ids
+    problems = []
+    for persona in USERS:
+        headers = world.tokens[persona]
+        client = world.web[persona]
+        cases = {c["id"] for c in client.get("/api/v1/cases?per_page=200", headers=headers).get_json()["cases"]}
+        households = {h["id"] for h in client.get("/api/v1/households?limit=200",
+                                                  headers=headers).get_json()["households"]}
+        tasks = {t["id"] for t in client.get("/api/v1/tasks", headers=headers).get_json()["tasks"]}
+        page = client.get("/cases/").get_data(as_text=True)
+        exported = _exported_case_ids(client.get("/cases/export.xlsx").get_data())
+        for subject in ("cg", "rf"):
+            sees = persona in CASE[subject]
+            if (ids[f"case_{subject}"] in cases) != sees:
+                problems.append(f"{persona}: case {subject} in the case list: {not sees}")
+            if (f'href="/cases/{ids[f"case_{subject}"]}"' in page) != sees:
+                problems.append(f"{persona}: case {subject} on the case list page: {not sees}")
+            if (ids[f"case_{subject}"] in exported) != sees:
+                problems.append(f"{persona}: case {subject} in the case list export: {not sees}")
+            if (ids[f"household_{subject}"] in households) != sees:
+                problems.append(f"{persona}: household {subject} in the household search: {not sees}")
+            if (ids[f"task_{subject}"] in tasks) != (persona in TASK_DOER[subject]):
+                problems.append(f"{persona}: task {subject} in the inbox: {persona not in TASK_DOER[subject]}")
+    assert not problems, "\n".join(problems)
+
+
+def _exported_case_ids(content: bytes) -> set[int]:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(content), read_only=True).active
+    assert sheet is not None
+    return {row[0] for row in sheet.iter_rows(values_only=True) if isinstance(row[0], int)}
