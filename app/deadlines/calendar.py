@@ -14,21 +14,19 @@ import chinese_calendar
 MAX_WORKING_DAYS = 366
 
 
-@lru_cache(maxsize=4096)
-def _official_workday(day: date) -> bool | None:
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return None
+# The years the installed package has State Council notices for (its holiday table is per year).
+COVERED_YEARS = frozenset(day.year for day in chinese_calendar.holidays)
 
 
 def is_covered(year: int) -> bool:
-    return _official_workday(date(year, 6, 1)) is not None
+    return year in COVERED_YEARS
 
 
+@lru_cache(maxsize=4096)
 def is_workday(day: date) -> bool:
-    official = _official_workday(day)
-    return day.weekday() < 5 if official is None else official
+    if not is_covered(day.year):
+        return day.weekday() < 5
+    return bool(chinese_calendar.is_workday(day))
 
 
 def add_working_days(start: date, days: int) -> date:

@@ -18,8 +18,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
-from openpyxl.worksheet.page import PageMargins
 
+from app.excel.tables import set_up_print
 from app.reports.annexes import LedgerRow, RosterRow
 
 NOTES = (
@@ -110,19 +110,7 @@ class _AnnexSheet:
         return get_column_letter(len(self.columns))
 
     def _set_up_page(self) -> None:
-        ws = self.sheet
-        for index, column in enumerate(self.columns, start=1):
-            ws.column_dimensions[get_column_letter(index)].width = column.width
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = "9"  # A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3, footer=0.3)
-        ws.print_options.horizontalCentered = True
-        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-        ws.freeze_panes = f"A{HEADER_ROW + 1}"
-        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        set_up_print(self.sheet, self.columns, HEADER_ROW)
 
     def _cell(self, value: Any, font: str = "body", alignment: Alignment | None = None,
               border: bool = False, number_format: str | None = None) -> WriteOnlyCell:

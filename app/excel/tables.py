@@ -33,6 +33,22 @@ class TableColumn:
     wrap: bool = False
 
 
+def set_up_print(ws: Any, columns: Sequence[Any], header_row: int) -> None:
+    """A4 landscape fitted to the page width, the header row repeated on every page and frozen, page numbers."""
+    for index, column in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = column.width
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3, footer=0.3)
+    ws.print_options.horizontalCentered = True
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.freeze_panes = f"A{header_row + 1}"
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
 class ListWorkbook:
     """A workbook of lists, one sheet each, written in openpyxl's write-only mode."""
 
@@ -59,18 +75,7 @@ class ListWorkbook:
         """Append a sheet; returns how many rows it holds."""
         ws = self.book.create_sheet(name[:31])
         last = get_column_letter(len(columns))
-        for index, column in enumerate(columns, start=1):
-            ws.column_dimensions[get_column_letter(index)].width = column.width
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = "9"  # A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3, footer=0.3)
-        ws.print_options.horizontalCentered = True
-        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-        ws.freeze_panes = f"A{HEADER_ROW + 1}"
-        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        set_up_print(ws, columns, HEADER_ROW)
         ws.row_dimensions[1].height = 30
         ws.append([self._cell(ws, title, "title", Alignment(horizontal="center", vertical="center"))])
         ws.append([self._cell(ws, subtitle, "line", Alignment(horizontal="left"))])

@@ -58,6 +58,8 @@ def claim(task_id: int, actor: User) -> ReadyTask:
 
 def release(task_id: int, actor: User) -> ReadyTask:
     task = _task(task_id)
+    if task.claimed_by_id != actor.id and not can_reassign(actor, task) and not can_claim(actor, task):
+        raise PermissionDenied("只有认领人或本组同事可以释放该任务")
     if task.claimed_by_id is None:
         raise Conflict("该任务尚未被认领")
     if task.claimed_by_id != actor.id and not can_reassign(actor, task):

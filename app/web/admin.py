@@ -36,17 +36,16 @@ def index() -> str:
 def _instances(version: ProcessVersion, limit: int = 200) -> list[tuple[WorkflowInstance, str, str]]:
     """Running instances of a version with a label and a link for each."""
     rows = db.session.execute(
-        select(WorkflowInstance, Case.id, Screening.id)
+        select(WorkflowInstance, Case, Screening.id)
         .outerjoin(Case, Case.instance_id == WorkflowInstance.id)
         .outerjoin(Screening, Screening.instance_id == WorkflowInstance.id)
         .where(WorkflowInstance.process_version_id == version.id, WorkflowInstance.completed.is_(False))
         .order_by(WorkflowInstance.id).limit(limit)).all()
     result = []
-    for instance, case_id, screening_id in rows:
-        if case_id:
-            case = db.session.get(Case, case_id)
-            result.append((instance, f"案件 #{case_id} {case.household.head_name if case else ''}户 · "
-                                     f"{case.current_step if case else ''}", url_for("cases.show", case_id=case_id)))
+    for instance, case, screening_id in rows:
+        if case is not None:  # the household comes with the case (joined eagerly)
+            result.append((instance, f"案件 #{case.id} {case.household.head_name}户 · {case.current_step}",
+                           url_for("cases.show", case_id=case.id)))
         elif screening_id:
             result.append((instance, f"月度排查 #{screening_id}", url_for("screenings.index")))
     return result

@@ -119,3 +119,12 @@ def test_a_household_moves_to_another_cadre_with_its_tasks(app, login_as):
         assert change is not None and "→" in change.task_name
     outsider = login_as("raofeng_certifier")
     assert outsider.post(f"/cases/{case_id}/cadre", {"user_id": new_cadre}).status_code == 403
+
+
+def test_releasing_is_refused_to_outsiders_before_anything_else(app, api):
+    case_id = open_case(app)
+    task_id = certify_task(app, case_id)
+    outsider = api("raofeng_certifier").post(f"/api/v1/tasks/{task_id}/release")
+    assert outsider.status_code == 403
+    unclaimed = api("chengguan_certifier").post(f"/api/v1/tasks/{task_id}/release")
+    assert unclaimed.status_code == 409 and "尚未被认领" in unclaimed.get_json()["error"]
