@@ -38,16 +38,29 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
 
     from app import models  # noqa: F401  (register the tables)
+    from app.audit.log import guard_append_only
     from app.cases import operations as _cases  # noqa: F401  (register the workflow subjects)
     from app.cli import register_cli
     from app.screenings import operations as _screenings  # noqa: F401
     from app.web import register_web
 
+    guard_append_only()
     register_web(app)
     register_cli(app)
+    _behind_proxies(app)
     _configure_sqlite(app)
     _security_headers(app)
     return app
+
+
+def _behind_proxies(app: Flask) -> None:
+    """Behind N trusted reverse proxies (nginx in production), the client's address and scheme come from their
+    X-Forwarded-* headers: the audit log records where an action came from, not the proxy's address."""
+    hops = int(os.environ.get("TRUSTED_PROXIES") or app.config.get("TRUSTED_PROXIES", 0))
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def _security_headers(app: Flask) -> None:

@@ -24,6 +24,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(roster)
     app.cli.add_command(ledger)
     app.cli.add_command(backup)
+    app.cli.add_command(audit)
 
 
 @click.command("init-db")
@@ -181,9 +182,63 @@ def _export_command(kind: str) -> click.Command:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+        _log_cli_export("annex_exported", target.name,
+                        {"annex": kind, "month": report_month.key, "area": scope.code, "households": count})
         click.echo(f"wrote {target} ({count} household(s), {scope.unit_label}, {report_month.label})")
 
     return export
+
+
+def _log_cli_export(kind: str, filename: str, data: dict[str, object]) -> None:
+    """Exports from the command line are audited like downloads; "from where" is the operating-system account."""
+    import getpass
+    import socket
+
+    from app.audit.log import record
+    from app.extensions import db
+
+    entry = record(kind, None, filename, {**data, "via": "cli"})
+    entry.remote_addr = f"cli:{getpass.getuser()}@{socket.gethostname()}"[:64]
+    db.session.commit()
+
+
+@click.group()
+def audit() -> None:
+    """The audit log (append-only)."""
+
+
+@audit.command("export")
+@with_appcontext
+@click.option("--from", "start", default=None, help="first day, YYYY-MM-DD (China time); default: 30 days ago")
+@click.option("--to", "end", default=None, help="last day, YYYY-MM-DD, included; default: today")
+@click.option("--kind", default=None, help="only this event kind, e.g. login, task_completed, id_number_revealed")
+@click.option("--user", "username", default=None, help="only this user name")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="the .xlsx file to write")
+def audit_export(start: str | None, end: str | None, kind: str | None, username: str | None, output: str) -> None:
+    """Write the audit log of a period as a print-ready Excel list."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from app.audit.log import AuditQuery, write_audit_workbook
+    from app.clock import china_today
+
+    try:
+        query = AuditQuery.parse(start, end, kind, username, today=china_today())
+    except ValueError as exc:
+        raise click.UsageError(f"{exc} (dates are YYYY-MM-DD, --from not after --to)") from exc
+    target = Path(output)
+    handle, temporary = tempfile.mkstemp(suffix=".xlsx", dir=target.parent.resolve())
+    try:
+        with os.fdopen(handle, "wb") as out:
+            count = write_audit_workbook(query, current_app.config["COUNTY_NAME"], out)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _log_cli_export("audit_exported", target.name, {"start": query.start.isoformat(), "end": query.end.isoformat(),
+                                                     "kind": query.kind, "user": query.username, "events": count})
+    click.echo(f"wrote {target} ({count} event(s), {query.start} to {query.end})")
 
 
 roster.add_command(_export_command("roster"))

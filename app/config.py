@@ -16,6 +16,10 @@ PERMANENT_SESSION_LIFETIME = 8 * 3600
 # A web session ends after this many minutes without a request (MLPS 2.0: session timeout).
 SESSION_IDLE_MINUTES = 30
 
+# How many reverse proxies in front of the app to trust for X-Forwarded-For/-Proto (0: none, the default; set 1
+# behind one nginx). Anything else lets a client write any address into the audit log.
+TRUSTED_PROXIES = 0
+
 # API bearer tokens expire after this many hours; POST /api/v1/auth/revoke ends one earlier.
 API_TOKEN_HOURS = 8
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,19 +46,43 @@ def _migrated(database_url: str) -> Iterator[Flask]:
 
 def _clear(app: Flask) -> None:
     """Empty every table, children first, but keep the diagrams as init-db deployed them (version 1 current;
-    versions a test deployed are removed)."""
+    versions a test deployed are removed). The audit log is append-only for the app and in the database, so
+    its rows go with the database's own guard switched off for this one transaction (as the tables' owner)."""
     from sqlalchemy import update
 
     from app.models import ProcessVersion
 
     with app.app_context():
-        for table in reversed(db.metadata.sorted_tables):
-            if table.name == "process_version":
-                db.session.execute(delete(ProcessVersion).where(ProcessVersion.version > 1))
-                db.session.execute(update(ProcessVersion).values(is_current=True, deployed_by_id=None))
-            elif table.name != "alembic_version":
-                db.session.execute(delete(table))
+        connection = db.session.connection()  # Core, below the ORM's append-only guard
+        with audit_guard_off(connection):
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name == "process_version":
+                    connection.execute(delete(ProcessVersion.__table__).where(ProcessVersion.version > 1))
+                    connection.execute(update(ProcessVersion.__table__).values(is_current=True,
+                                                                               deployed_by_id=None))
+                elif table.name != "alembic_version":
+                    connection.execute(delete(table))
         db.session.commit()
+
+
+@contextmanager
+def audit_guard_off(connection: Any) -> Iterator[None]:
+    """Inside the caller's transaction: PostgreSQL disables the event triggers (owner only); SQLite drops them
+    and creates them again from their own stored definition."""
+    from sqlalchemy import text
+
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("ALTER TABLE event DISABLE TRIGGER USER"))
+        yield
+        connection.execute(text("ALTER TABLE event ENABLE TRIGGER USER"))
+        return
+    triggers = connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                       "AND tbl_name = 'event'")).all()
+    for name, _sql in triggers:
+        connection.execute(text(f'DROP TRIGGER "{name}"'))
+    yield
+    for _name, sql in triggers:
+        connection.execute(text(sql))
 
 
 @pytest.fixture()

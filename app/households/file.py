@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.access import household_clause
+from app.audit.log import ID_REVEALERS, record
 from app.errors import NotFound, PermissionDenied
 from app.extensions import db
 from app.households.idnumber import masked_id
@@ -25,6 +26,7 @@ class MemberRow:
     name: str
     relation: str
     masked_id_number: str
+    id_number: str  # shown only after a logged reveal (reveal_id_numbers)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,20 @@ def visible_household(user: User, household_id: int) -> Household:
     return household
 
 
+def can_reveal_id_numbers(user: User) -> bool:
+    return user.role in ID_REVEALERS
+
+
+def reveal_id_numbers(user: User, household: Household) -> None:
+    """A full ID number is shown only on request, to the roles that register, certify and approve, and each
+    time it is written to the audit log (who, when, from where, which household); the caller commits."""
+    if not can_reveal_id_numbers(user):
+        raise PermissionDenied("您的角色无权查看完整证件号码")
+    record("id_number_revealed", user, f"查看完整证件号码：{household.head_name}户（{household.household_no}）",
+           {"household_id": household.id, "household_no": household.household_no,
+            "persons": len(household.members)})
+
+
 def household_file(household: Household) -> HouseholdFile:
     cases = list(db.session.scalars(select(Case).where(Case.household_id == household.id)
                                     .order_by(Case.opened_at.desc(), Case.id.desc())))
@@ -84,7 +100,7 @@ def household_file(household: Household) -> HouseholdFile:
     return HouseholdFile(
         household=household,
         town=db.session.get(Area, household.town_code),
-        members=[MemberRow(m.name, m.relation, masked_id(m.id_number)) for m in household.members],
+        members=[MemberRow(m.name, m.relation, masked_id(m.id_number), m.id_number or "") for m in household.members],
         cases=cases, measures=measures, registrations=registrations,
         history=_history(household, case_ids),
         attachments=list(db.session.scalars(select(Attachment).where(Attachment.case_id.in_(case_ids))

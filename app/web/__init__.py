@@ -17,6 +17,7 @@ def register_web(app: Flask) -> None:
         account,
         admin,
         api,
+        audit,
         auth,
         cases,
         collab,
@@ -48,6 +49,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(collab.bp)
     app.register_blueprint(household_file.bp)
     app.register_blueprint(notices.bp)
+    app.register_blueprint(audit.bp)
     errors.register(app)
     _register_template_helpers(app)
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from app.accounts.operations import LoginFailed, LoginLocked, log_in
+from app.audit import log as audit
 from app.clock import utcnow
 from app.extensions import db
 
@@ -49,6 +50,8 @@ def login() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str]
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
+    audit.record("logout", current_user, "退出登录", {"via": "web"})
+    db.session.commit()
     logout_user()
     session.pop(LAST_SEEN, None)
     flash("已退出登录", "info")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.access import can_change_cadre, can_see_case
+from app.audit import log as audit
 from app.cases import operations
 from app.clock import china_today, to_china
 from app.deadlines.calendar import uncovered_years
@@ -65,11 +66,14 @@ def export() -> Response:
              r.days_overdue or None] for r in all_case_rows(current_user, filters))
     out = io.BytesIO()
     title = f"{current_app.config['COUNTY_NAME']}返贫监测帮扶案件清单"
-    write_table(title, f"单位：{current_user.area.name}　导出日期：{today.isoformat()}", EXPORT_COLUMNS, rows, out,
-                sheet_name="案件清单")
+    count = write_table(title, f"单位：{current_user.area.name}　导出日期：{today.isoformat()}", EXPORT_COLUMNS, rows,
+                        out, sheet_name="案件清单")
     out.seek(0)
-    return send_file(out, mimetype=XLSX, as_attachment=True, max_age=0,
-                     download_name=f"案件清单_{current_user.area.name}_{today.isoformat()}.xlsx")
+    filename = f"案件清单_{current_user.area.name}_{today.isoformat()}.xlsx"
+    audit.record("case_list_exported", current_user, filename,
+                 {"filters": {k: v for k, v in request.args.items() if v}, "cases": count})
+    db.session.commit()
+    return send_file(out, mimetype=XLSX, as_attachment=True, max_age=0, download_name=filename)
 
 
 @bp.route("/<int:case_id>")

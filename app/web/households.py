@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.audit import log as audit
 from app.excel.reading import SpreadsheetRefused
 from app.extensions import db
 from app.households import operations
@@ -67,6 +68,8 @@ def error_workbook(job_id: int) -> Response:
     if not found.has_error_workbook or not path.exists():
         abort(404)
     stem = found.file_name.rsplit(".", 1)[0]
+    audit.record("import_errors_exported", current_user, f"{stem}-错误说明.xlsx", {"import_job_id": found.id})
+    db.session.commit()
     return send_file(path, mimetype=XLSX, as_attachment=True, download_name=f"{stem}-错误说明.xlsx")
 
 
