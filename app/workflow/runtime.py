@@ -349,6 +349,10 @@ def version_label(version: ProcessVersion) -> str:
 def migrate_instance(instance: WorkflowInstance, target: ProcessVersion, actor: User | None) -> Any:
     """Move a running instance to `target` where the engine finds it safe; its query rows follow. Raises
     Conflict with the reason when it is not safe. Returns the subject."""
+    locked = lock_instance(instance.id)  # queue behind a completion or another migration of the same case
+    if locked is None:
+        raise NotFound("流程实例不存在")
+    instance = locked
     hooks = HOOKS[instance.kind]
     subject = _subject_for_instance(instance)
     source = instance.process_version

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.errors import Conflict, DomainError
 from app.extensions import db
-from app.models import Case, Event, Measure, ReadyTask, User, WorkflowInstance
+from app.models import Case, Event, Measure, ProcessVersion, ReadyTask, User, WorkflowInstance
 from tests.conftest import today
 from tests.households import screen_village
 
@@ -130,3 +130,97 @@ def test_thousands_of_concurrent_operations_leave_every_case_consistent(app):
         visits = db.session.scalar(select(func.count()).select_from(ElementVisit)
                                    .where(ElementVisit.ready_at.is_not(None)))
         assert completions == visits
+
+
+def test_migrating_and_completing_the_same_case_at_once_each_take_effect_once(app):
+    """Administrators move running cases to a new diagram version while staff complete their tasks: of the
+    racing migrations of one case at most one takes effect and the others are told the case moved or changed;
+    a completion either lands (before or after the move) or is refused as stale; something always lands, and
+    every case's state, rows and history agree."""
+    from app.processes import admin as process_admin
+    from app.workflow.runtime import consistency_problems
+    from tests.helpers import user
+
+    cases = screen_village(app, "610922100001", [0, 1])  # 12 threads: within the connection pool
+    with app.app_context():
+        v1 = db.session.scalar(select(ProcessVersion).where(ProcessVersion.process_key == "household_case",
+                                                            ProcessVersion.is_current))
+        xml = v1.bpmn_xml.replace('name="time_limit_days" value="5"', 'name="time_limit_days" value="7"', 1)
+        assert xml != v1.bpmn_xml
+        v2_id = process_admin.deploy(xml, user("admin"), "household_case").id
+        db.session.commit()
+
+    migrators, completers = 4, 2
+    barrier = threading.Barrier(len(cases) * (migrators + completers), timeout=30)
+    outcomes: Counter[tuple[int, str, str]] = Counter()
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def migrate(case_id: int) -> None:
+        with app.app_context():
+            try:
+                case = db.session.get(Case, case_id)
+                instance = db.session.get(WorkflowInstance, case.instance_id)
+                target = db.session.get(ProcessVersion, v2_id)
+                barrier.wait()
+                try:
+                    process_admin.migrate_case_instance(instance, target, user("admin"))
+                    db.session.commit()
+                    result = "moved"
+                except Conflict as exc:
+                    db.session.rollback()
+                    result = exc.message
+                with lock:
+                    outcomes[(case_id, "migrate", result)] += 1
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    def complete(case_id: int) -> None:
+        with app.app_context():
+            try:
+                task = db.session.scalar(select(ReadyTask).where(ReadyTask.case_id == case_id))
+                revision = db.session.get(WorkflowInstance, task.instance_id).revision
+                actor = user("chengguan_certifier")
+                data = MultiDict({"decision": "certify", "risk_level": "at_risk", "opinion": "符合"})
+                barrier.wait()
+                try:
+                    complete_user_task(task.id, data, actor, revision)
+                    db.session.commit()
+                    result = "completed"
+                except Conflict:
+                    db.session.rollback()
+                    result = "conflict"
+                with lock:
+                    outcomes[(case_id, "complete", result)] += 1
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    from app.workflow.runtime import complete_user_task
+
+    threads = [threading.Thread(target=migrate, args=(c,)) for c in cases for _ in range(migrators)]
+    threads += [threading.Thread(target=complete, args=(c,)) for c in cases for _ in range(completers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [], errors[:3]
+    stale = {"案件已在该版本上运行", "该案件刚被其他人更新，您的提交未保存，请刷新后重试"}
+    with app.app_context():
+        for case_id in cases:
+            mine = {(op, result): n for (c, op, result), n in outcomes.items() if c == case_id}
+            moved, completed = mine.get(("migrate", "moved"), 0), mine.get(("complete", "completed"), 0)
+            # at most one of each lands, at least one thing lands, and every refusal says why
+            assert moved <= 1 and completed <= 1 and moved + completed >= 1, mine
+            assert {result for (op, result) in mine if op == "migrate"} <= stale | {"moved"}, mine
+            assert sum(n for (op, _), n in mine.items() if op == "migrate") == migrators
+            assert sum(n for (op, _), n in mine.items() if op == "complete") == completers
+            case = db.session.get(Case, case_id)
+            instance = db.session.get(WorkflowInstance, case.instance_id)
+            assert (instance.process_version_id == v2_id) == bool(moved)
+            assert consistency_problems(instance) == []
+            kinds = Counter(db.session.scalars(select(Event.kind).where(Event.case_id == case_id)))
+            assert kinds["instance_migrated"] == moved and kinds["task_completed"] == completed
