@@ -1,0 +1,220 @@
+"""Journey 1: the rulebook's people take one household from the monthly screening to 销号, each on their own
+pages — the village team, the town certification group (which returns the case once), the town leadership,
+the county office and the household's cadre — with the 公示 and 公告 periods passed by the timers command."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from playwright.sync_api import Locator, expect
+
+from app.clock import china_today
+from tests.browser.journey import Journey
+from tests.browser.live_server import HOUSEHOLDS_PER_VILLAGE
+
+TEAM, CERTIFIER, LEADER, COUNTY = "chengguan01_team", "chengguan_certifier", "chengguan_leader", "county_office"
+CADRE = "chengguan01_cadre1"
+ID_NUMBER = re.compile(r"\b\d{17}[\dX]\b")
+
+
+def _found(journey: Journey) -> Locator:
+    """The households the search found, each a small form to register it."""
+    return journey.main().locator("form").filter(has=journey.page.get_by_role("button", name="登记为风险户"))
+
+
+def _search(journey: Journey, text: str) -> Locator:
+    journey.page.get_by_label("户主姓名或证件号码").fill(text)
+    journey.page.get_by_role("button", name="查找").click()
+    return _found(journey)
+
+
+def _register(household: Locator, risk_type: str, reason: str) -> None:
+    household.get_by_label("风险类型").select_option(label=risk_type)
+    household.get_by_label("详细原因").fill(reason)
+    household.get_by_role("button", name="登记为风险户").click()
+
+
+def _post_notice(journey: Journey, phase: str, head_name: str, days: int = 5) -> None:
+    """Post the 公示 (phase 村内公示) or the 公告 (phase 销号公告) in the village."""
+    journey.open_task(f"{phase} · 张贴公示公告", head_name)
+    journey.page.get_by_label("张贴日期").fill(china_today().isoformat())
+    expect(journey.page.get_by_label("公示天数")).to_have_value(str(days))  # the rulebook's default
+    journey.page.get_by_label("张贴地点").fill("村委会公示栏")
+    journey.submit()
+
+
+def _period_passes(journey: Journey, phase: str, head_name: str) -> None:
+    """Not yet: the objections wait for the period; six days on (the timers command) they are due."""
+    journey.nav("待办")
+    expect(journey.inbox_row(f"{phase} · 登记异议情况", head_name)).to_have_count(0)
+    output = journey.server.move_time(days=6)
+    assert re.search(r"fired timers of [1-9]\d* instance", output), output
+    journey.nav("待办")
+    journey.open_task(f"{phase} · 登记异议情况", head_name)
+    journey.choose("公示期内无异议")
+    journey.submit()
+
+
+def test_a_household_goes_from_screening_to_closure(journey: Journey) -> None:
+    page, today = journey.page, china_today()
+    month = today.strftime("%Y-%m")
+
+    # 县办 starts this month's screening (once: a second start creates nothing).
+    journey.log_in(COUNTY)
+    journey.nav("月度排查")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"{month} 月度排查")
+    page.get_by_role("button", name=re.compile("启动本月排查")).click()
+    expect(journey.status(re.compile(f"已启动 {month} 月度排查|{month} 月度排查此前已启动"))).to_be_visible()
+    expect(journey.main().get_by_role("row").filter(has_text="排查中").first).to_be_visible()
+    journey.shoot("screening-started")
+
+    # 一月一精准排查: the team finds households by ID number and by name and registers two.
+    journey.log_in(TEAM)
+    journey.open_task("逐户排查并登记风险户", f"{month} 月度排查")
+    everyone = _search(journey, "610922")  # the county's code begins every ID number
+    expect(everyone).to_have_count(HOUSEHOLDS_PER_VILLAGE)
+    heads = []
+    for index in range(2):
+        line = everyone.nth(index).get_by_role("paragraph").inner_text()
+        heads.append((everyone.nth(index).locator("strong").inner_text(), ID_NUMBER.findall(line)[0]))
+    (target, target_id), (other, other_id) = heads
+
+    by_id = _search(journey, target_id)
+    expect(by_id).to_have_count(1)
+    expect(by_id).to_contain_text(target)
+    _register(by_id, "因重大疾病", "户主患尿毒症，自付医疗费用高")
+    expect(journey.status("已登记为风险户")).to_be_visible()
+    by_name = _search(journey, other).filter(has_text=other_id)
+    expect(by_name).to_have_count(1)
+    _register(by_name, "因自然灾害", "暴雨致房屋受损")
+    registered = journey.main().get_by_role("table").filter(has_text="详细原因")
+    expect(registered.get_by_role("row")).to_have_count(3)
+    expect(registered).to_contain_text(target)
+    expect(registered).to_contain_text(other)
+    page.get_by_label("本月已排查户数").fill(str(HOUSEHOLDS_PER_VILLAGE))
+    page.get_by_label("排查情况说明").fill("逐户走访完毕")
+    journey.shoot("screening-registered")
+    journey.submit()
+
+    # 一月一精准评估: the meeting reports both households for key assistance.
+    journey.open_task("召开评估会议确定重点帮扶户", f"{month} 月度排查")
+    page.get_by_label("会议日期").fill(today.isoformat())
+    page.get_by_label("参会人员").fill("工作队全体、村两委")
+    page.get_by_label("会议研判情况（纪要）").fill("研判后确定两户为重点帮扶户")
+    for name in (target, other):
+        page.get_by_role("checkbox", name=re.compile(re.escape(name))).check()
+    journey.shoot("assessment-meeting")
+    journey.submit()
+    expect(journey.main()).to_contain_text("暂无待办任务")
+
+    # 一月一精准认定: the town group asks for more, the team supplies it, then the town certifies.
+    journey.log_in(CERTIFIER)
+    expect(journey.inbox_row("镇认定工作组认定", other)).to_have_count(1)
+    journey.open_task("镇认定工作组认定", target)
+    journey.choose("退回驻村工作队补充材料")
+    page.get_by_label("认定意见说明").fill("请补充近三个月的医疗费用票据")
+    journey.shoot("certifier-returns")
+    journey.submit()
+
+    journey.log_in(TEAM)
+    journey.open_task("补充核实材料", target)
+    page.get_by_label("补充核实情况").fill("已补充医院诊断证明和费用清单")
+    journey.submit()
+
+    journey.log_in(CERTIFIER)
+    journey.open_task("镇认定工作组认定", target)
+    journey.choose("认定为监测对象，报镇领导小组审议")
+    journey.choose("返贫（致贫）风险户")
+    page.get_by_label("认定意见说明").fill("经入户核实，符合认定条件")
+    journey.submit()
+
+    journey.log_in(LEADER)
+    journey.open_task("镇领导小组会议审议", target)
+    journey.choose("会议通过，报县审批")
+    page.get_by_label("会议日期").fill(today.isoformat())
+    page.get_by_label("会议意见").fill("会议研究通过")
+    journey.submit()
+
+    journey.log_in(COUNTY)
+    journey.open_task("县办审批", target)
+    journey.choose("批准，组织村内公示")
+    page.get_by_label("审批意见说明").fill("同意")
+    journey.submit()
+
+    # 村内公示, its period, no objection.
+    journey.log_in(TEAM)
+    _post_notice(journey, "村内公示", target)
+    _period_passes(journey, "村内公示", target)
+
+    # 一户一套精准措施, 一户一人精准包抓.
+    journey.open_task("制定帮扶措施并确定包抓干部", target)
+    deadline = (today + timedelta(days=60)).isoformat()
+    for index, (content, kind, unit) in enumerate([("落实医疗救助，协助办理慢病卡", "健康帮扶（医疗保障）", "县医保局"),
+                                                   ("安排公益岗位一个", "公益岗位", "城关镇人民政府")]):
+        page.get_by_label("措施内容").nth(index).fill(content)
+        page.get_by_label("措施类型").nth(index).select_option(label=kind)
+        page.get_by_label("责任单位").nth(index).fill(unit)
+        page.get_by_label("完成时限").nth(index).fill(deadline)
+    cadre = page.get_by_label("包抓干部")
+    cadre.select_option(index=1)  # the village's cadres by user name: chengguan01_cadre1 first
+    cadre_name = cadre.locator("option:checked").inner_text().split("（")[0]
+    journey.shoot("measure-plan")
+    journey.submit()
+
+    journey.log_in(COUNTY)
+    journey.open_task("县办备案", target)
+    journey.choose("予以备案")
+    page.get_by_label("备案意见说明").fill("予以备案")
+    journey.submit()
+
+    journey.log_in(CADRE)
+    expect(page.get_by_role("banner")).to_contain_text(cadre_name)
+    journey.open_task("落实帮扶措施", target)
+    for index, result in enumerate(["已办理慢病卡，报销比例提高", "配偶已上岗护林员"]):
+        page.get_by_label("落实日期").nth(index).fill(today.isoformat())
+        page.get_by_label("落实情况").nth(index).fill(result)
+    journey.shoot("cadre-carries-out")
+    journey.submit()
+
+    # 一户一验收精准销号: applied for, accepted, re-checked, announced, period passed.
+    journey.log_in(TEAM)
+    journey.open_task("申报验收销号", target)
+    page.get_by_label("申报日期").fill(today.isoformat())
+    page.get_by_label("家庭年人均纯收入（元）").fill("8600")
+    page.get_by_label("风险消除情况（两不愁三保障）").fill("两不愁三保障均已达标")
+    journey.submit()
+
+    journey.log_in(CERTIFIER)
+    journey.open_task("镇初步验收", target)
+    journey.choose("验收合格，报县复核")
+    page.get_by_label("验收意见说明").fill("验收合格")
+    journey.submit()
+
+    journey.log_in(COUNTY)
+    journey.open_task("县办复核确认", target)
+    journey.choose("复核达标，组织公告销号")
+    page.get_by_label("复核意见说明").fill("复核达标")
+    journey.submit()
+
+    journey.log_in(TEAM)
+    _post_notice(journey, "销号公告", target)
+    _period_passes(journey, "销号公告", target)
+
+    # The case and the household file say 销号.
+    journey.nav("案件")
+    page.get_by_label("状态").select_option(label="已销号")
+    page.get_by_role("button", name="筛选").click()
+    journey.main().get_by_role("link", name=target, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("已销号")
+    history = journey.main().locator("section").filter(has=page.get_by_role("heading", name="办理记录"))
+    for step in ["镇认定工作组认定", "补充核实材料", "镇领导小组会议审议", "县办审批", "公示期满", "落实帮扶措施",
+                 "镇初步验收", "县办复核确认", "请补充近三个月的医疗费用票据"]:
+        expect(history).to_contain_text(step)
+    journey.shoot("case-closed")
+    page.get_by_role("link", name=re.compile("户档案")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(target)
+    cases = journey.main().get_by_role("row").filter(has_text="已销号")
+    expect(cases).to_have_count(1)
+    expect(journey.main().get_by_role("row").filter(has_text="已落实")).to_have_count(2)
+    journey.shoot("household-file")
