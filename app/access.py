@@ -24,19 +24,26 @@ def _area_clause(user: User, village_col: Any, town_col: Any) -> ColumnElement[b
     return false()
 
 
-def _own_tasks_clause(user: User) -> ColumnElement[bool]:
-    """Ready tasks of the user's role within the user's area, or assigned to the user."""
+def _own_task_branches(user: User) -> list[ColumnElement[bool]]:
+    """Ready tasks of the user's role within the user's area, and those assigned to the user: each branch is an
+    equality prefix of one of ready_task's inbox indexes, then ordered by due date (see app/tasks/inbox.py)."""
     if user.role in READ_ONLY_ROLES:
-        return false()
+        return []
     mine = ReadyTask.assignee_id == user.id
     if ROLES.get(user.role) is None or ROLES[user.role].scope == "assigned":
-        return mine
+        return [mine]
     group = and_(
         ReadyTask.role == user.role,
         ReadyTask.assignee_id.is_(None),
         _area_clause(user, ReadyTask.village_code, ReadyTask.town_code),
     )
-    return or_(group, mine)
+    return [group, mine]
+
+
+def _own_tasks_clause(user: User) -> ColumnElement[bool]:
+    """Ready tasks of the user's role within the user's area, or assigned to the user."""
+    branches = _own_task_branches(user)
+    return or_(*branches) if branches else false()
 
 
 def absent_colleagues(user: User, on: date | None = None) -> list[User]:
@@ -49,10 +56,15 @@ def absent_colleagues(user: User, on: date | None = None) -> list[User]:
         .where(StandIn.stand_in_id == user.id, StandIn.starts_on <= day, StandIn.ends_on >= day)))
 
 
+def inbox_branches(user: User) -> list[ColumnElement[bool]]:
+    """The user's own task branches and, during an absence they stand in for, the absent colleague's."""
+    return [branch for person in (user, *absent_colleagues(user)) for branch in _own_task_branches(person)]
+
+
 def inbox_clause(user: User) -> ColumnElement[bool]:
     """The user's own tasks and, during an absence they stand in for, the absent colleague's."""
-    clauses = [_own_tasks_clause(user)] + [_own_tasks_clause(absent) for absent in absent_colleagues(user)]
-    return or_(*clauses) if len(clauses) > 1 else clauses[0]
+    branches = inbox_branches(user)
+    return or_(*branches) if branches else false()
 
 
 def case_clause(user: User) -> ColumnElement[bool]:

@@ -1,4 +1,4 @@
-"""Supervision pages at 1x and 10x the length of history, served by the production WSGI server.
+"""Supervision pages at 1x and 10x the length of history, served as in production (gunicorn).
 
 Two databases share the same county (60,000 households), the same open cases spread over every step, and
 closed cases with full history: one year of it, then ten. Read paths are SQL over query rows, so a page
@@ -10,29 +10,22 @@ should cost the same whatever lies in the past; the ratio column says whether it
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import math
-import os
 import random
-import re
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import func, insert, select
 
+from bench.server import PASSWORD, Server, WebClient
 from bench.stats import Timing
 
 ROOT = Path(__file__).resolve().parent.parent
 VILLAGES = 161
-PASSWORD = "Bench-2026"
 
 
 def make_app(database: Path) -> Any:
@@ -43,38 +36,67 @@ def make_app(database: Path) -> Any:
 
 
 def build(database: Path, households: int, closed_per_year: int, years: int, seed: int = 7) -> dict[str, int]:
+    """The county with its open cases, then `years` years of closed history."""
+    counts = build_base(database, households, seed=seed)
+    counts.update(add_history(database, closed_per_year * years, 200, 365 * years, seed=seed))
+    return counts
+
+
+def build_base(database: Path, households: int, open_per_village: int = 2, idle_per_village: int = 0,
+               seed: int = 7) -> dict[str, int]:
+    """Migrate, deploy, load the county with `households` households; open cases through the real services,
+    `open_per_village` per village spread over every step of the case diagram and `idle_per_village` left at
+    its first step (town certification); one case taken all the way to 销号, the template of the history."""
     from flask_migrate import upgrade
 
-    from app.clock import china_today, utcnow
+    from app.clock import china_today
     from app.demo import load_demo
     from app.extensions import db
-    from app.models import Case, ElementVisit, Event, Household, Measure, WorkflowInstance
+    from app.models import Case
     from app.processes import deploy_directory
-    from bench.scenario import ALL_STEPS, advance, as_dicts, open_cases
+    from bench.scenario import ALL_STEPS, advance, open_cases
 
     app = make_app(database)
-    rng = random.Random(seed)
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         deploy_directory(app.config["PROCESSES_DIR"])
-        load_demo(PASSWORD, households_per_village=math.ceil(households / VILLAGES))
+        load_demo(PASSWORD, households_per_village=math.ceil(households / VILLAGES), seed=610922 + seed - 7)
         db.session.commit()
-        # Open cases, two per village, spread over every step of the case diagram.
-        case_ids = open_cases(china_today().strftime("%Y-%m"), per_village=2)
-        template_id = case_ids.pop()
+        per_village = open_per_village + idle_per_village
+        case_ids = open_cases(china_today().strftime("%Y-%m"), per_village=per_village)
+        spread = [c for i, c in enumerate(case_ids) if i % per_village < open_per_village]
+        template_id = spread.pop()
         advance(template_id, len(ALL_STEPS))
         template = db.session.get(Case, template_id)
         assert template is not None and template.status == "closed", "the template case did not close"
-        for index, case_id in enumerate(case_ids):
+        for index, case_id in enumerate(spread):
             advance(case_id, index % len(ALL_STEPS))
-        # Closed history: copies of the template's rows, spread over `years` years before today.
+        db.engine.dispose()
+    return {"open_cases": len(case_ids) - 1}
+
+
+def add_history(database: Path, total: int, min_days: int, max_days: int, seed: int = 7) -> dict[str, int]:
+    """`total` closed cases with full history (copies of the template case's rows: instance, visits, events,
+    measures), opened between `min_days` and `max_days` days ago."""
+    from app.clock import utcnow
+    from app.extensions import db
+    from app.models import Case, ElementVisit, Event, Household, Measure, WorkflowInstance
+    from bench.scenario import as_dicts
+
+    app = make_app(database)
+    rng = random.Random(seed * 1000 + max_days)
+    with app.app_context():
+        template = db.session.scalar(select(Case).where(Case.status == "closed").order_by(Case.id).limit(1))
+        assert template is not None, "no template case: run build_base first"
+        template_id = template.id
         instance = db.session.get(WorkflowInstance, template.instance_id)
+        assert instance is not None
         visits = as_dicts(list(db.session.scalars(select(ElementVisit).where(ElementVisit.case_id == template_id))))
         events = as_dicts(list(db.session.scalars(select(Event).where(Event.case_id == template_id))))
         measures = as_dicts(list(db.session.scalars(select(Measure).where(Measure.case_id == template_id))))
         base = template.opened_at
-        household_ids = db.session.scalars(select(Household.id)).all()
-        total = closed_per_year * years
+        household_rows = db.session.execute(select(Household.id, Household.village_code,
+                                                   Household.town_code)).all()
         now = utcnow()
         for start in range(0, total, 2000):
             batch = range(start, min(start + 2000, total))
@@ -85,12 +107,11 @@ def build(database: Path, households: int, closed_per_year: int, years: int, see
             first_case = (db.session.scalar(select(func.max(Case.id))) or 0) + 1
             shifts, rows = [], []
             for offset, _ in enumerate(batch):
-                household = db.session.get(Household, rng.choice(household_ids))
-                assert household is not None
-                opened = now - timedelta(days=rng.uniform(200, 365 * years))
+                household_id, village_code, town_code = rng.choice(household_rows)
+                opened = now - timedelta(days=rng.uniform(min_days, max_days))
                 shifts.append(opened - base)
-                rows.append({"household_id": household.id, "village_code": household.village_code,
-                             "town_code": household.town_code, "instance_id": first_instance + offset,
+                rows.append({"household_id": household_id, "village_code": village_code,
+                             "town_code": town_code, "instance_id": first_instance + offset,
                              "risk_type": rng.choice(["major_illness", "accident", "unstable_employment"]),
                              "reason": "患重大疾病", "status": "closed", "current_step": "已销号",
                              "risk_level": rng.choice(["at_risk", "at_risk", "returned"]),
@@ -113,48 +134,12 @@ def build(database: Path, households: int, closed_per_year: int, years: int, see
                         copies.append(copy)
                 db.session.execute(insert(table), copies)
             db.session.commit()
-        counts = {"open_cases": len(case_ids), "closed_cases": total + 1,
+        counts = {"closed_cases": db.session.scalar(select(func.count()).select_from(Case)
+                                                    .where(Case.status == "closed")) or 0,
                   "element_visits": db.session.scalar(select(func.count()).select_from(ElementVisit)) or 0,
                   "events": db.session.scalar(select(func.count()).select_from(Event)) or 0}
         db.engine.dispose()
     return counts
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Client:
-    """A keep-alive HTTP client holding one logged-in session."""
-
-    def __init__(self, port: int, username: str) -> None:
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        self.cookies: dict[str, str] = {}
-        page = self.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-        status, _ = self.request("POST", "/login", urlencode({"username": username, "password": PASSWORD,
-                                                              "csrf_token": token}))
-        assert status == 302, f"login failed for {username}"
-
-    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str]:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        self.connection.request(method, path, body=body, headers=headers)
-        response = self.connection.getresponse()
-        text = response.read().decode("utf-8", "replace")
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name] = rest.split(";")[0]
-        return response.status, text
-
-    def get(self, path: str) -> str:
-        status, text = self.request("GET", path)
-        if status != 200:
-            raise SystemExit(f"GET {path} answered {status}")
-        return text
 
 
 PAGES = [
@@ -168,36 +153,20 @@ PAGES = [
 ]
 
 
-def measure_pages(database: Path, repeat: int) -> dict[str, Timing]:
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DEMO_PASSWORD": PASSWORD, "SECRET_KEY": "bench"}
-    log = database.with_suffix(".server.log")
-    with log.open("wb") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "--threads=4",
-                                   "--call", "app:create_app"], cwd=ROOT, env=env, stdout=sink, stderr=sink)
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        clients = {name: Client(port, name) for name in {user for user, _, _ in PAGES}}
-        timings = {}
-        for user, label, path in PAGES:
-            clients[user].get(path)  # warm caches
-            seconds = []
-            for _ in range(repeat):
-                started = time.perf_counter()
-                clients[user].get(path)
-                seconds.append(time.perf_counter() - started)
-            timings[label] = Timing(label, seconds)
-        return timings
-    except (OSError, http.client.HTTPException) as exc:
-        raise SystemExit(f"the server failed: {exc}\n{log.read_text(errors='replace')[-4000:]}") from exc
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+def measure_pages(port: int, repeat: int) -> dict[str, Timing]:
+    """Each page `repeat` times after one warm-up, by a logged-in keep-alive session of its user."""
+    clients = {name: WebClient(port, name) for name in sorted({user for user, _, _ in PAGES})}
+    timings = {}
+    for user, label, path in PAGES:
+        for _ in range(4):  # warm every worker's caches
+            clients[user].get(path)
+        seconds = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            clients[user].get(path)
+            seconds.append(time.perf_counter() - started)
+        timings[label] = Timing(label, seconds)
+    return timings
 
 
 def main() -> None:
@@ -216,7 +185,8 @@ def main() -> None:
             counts = build(database, args.households, args.closed_per_year, years)
             print(f"{years:>2} year(s) of history: {counts} (built in {time.perf_counter() - started:.0f} s)",
                   flush=True)
-            runs[years] = measure_pages(database, args.repeat)
+            with Server(database, timers=False) as server:
+                runs[years] = measure_pages(server.port, args.repeat)
             results[f"{years}y"] = {"counts": counts, "pages": [t.as_dict() for t in runs[years].values()]}
     print(f"\n{'page (ms)':34} {'1x median':>10} {'p95':>8} {'max':>8}   {'10x median':>10} {'p95':>8} {'max':>8}"
           f" {'10x/1x':>7}")

@@ -56,8 +56,12 @@ class ReadyTask(db.Model):
 
     __tablename__ = "ready_task"
     __table_args__ = (
-        Index("ix_ready_task_role_village", "role", "village_code"),
-        Index("ix_ready_task_role_town", "role", "town_code"),
+        # The inbox: each branch (a group's tasks in a village, a town or the county; one person's) reads its page
+        # off one of these, already in due-date order (app/tasks/inbox.py).
+        Index("ix_ready_task_inbox_village", "role", "village_code", "assignee_id", "due_on", "ready_since"),
+        Index("ix_ready_task_inbox_town", "role", "town_code", "assignee_id", "due_on", "ready_since"),
+        Index("ix_ready_task_inbox_county", "role", "assignee_id", "due_on", "ready_since"),
+        Index("ix_ready_task_inbox_assignee", "assignee_id", "due_on", "ready_since"),
         # Task ids are in links and forms: SQLite must never hand a finished task's id to a new task.
         {"sqlite_autoincrement": True},
     )
@@ -72,7 +76,7 @@ class ReadyTask(db.Model):
     role: Mapped[str] = mapped_column(String(32))
     village_code: Mapped[str] = mapped_column(String(12))
     town_code: Mapped[str] = mapped_column(String(9))
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("household_case.id"), index=True)
     screening_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id"), index=True)
     subject: Mapped[str] = mapped_column(String(128))

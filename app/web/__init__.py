@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask_login import current_user
-from sqlalchemy import func, select
+from werkzeug.routing import IntegerConverter
 
 from app.extensions import db, login_manager
 
@@ -32,6 +32,9 @@ def register_web(app: Flask) -> None:
         tasks,
     )
 
+    # Every <int:…> in a URL is a row id: one past a 32-bit integer column (PostgreSQL int4) must answer 404, not
+    # reach the database as a number it cannot hold (a server error).
+    app.url_map.converters["int"] = RowId
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "warning"
@@ -52,6 +55,15 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(audit.bp)
     errors.register(app)
     _register_template_helpers(app)
+
+
+class RowId(IntegerConverter):
+    """An id past 2**31 - 1 becomes 0, which names no row: the view answers "not found" as for any unknown id
+    (refusing the match instead would make Werkzeug answer 405 to a POST, from the GET rule of the same path)."""
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if number <= 2**31 - 1 else 0
 
 
 @login_manager.user_loader
@@ -85,11 +97,9 @@ def _register_template_helpers(app: Flask) -> None:
     def _helpers() -> dict[str, Any]:
         inbox_count = 0
         if current_user.is_authenticated and not request.path.startswith("/api/"):
-            from app.access import inbox_clause
-            from app.models import ReadyTask
+            from app.tasks.inbox import count_open
 
-            inbox_count = db.session.scalar(
-                select(func.count()).select_from(ReadyTask).where(inbox_clause(current_user))) or 0
+            inbox_count = count_open(current_user)  # counted up to 1001: the badge reads "1000+" beyond
         return {
             "role_label": role_label,
             "RISK_TYPES": RISK_TYPES,

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from app.access import can_act_on, can_claim, can_reassign, inbox_clause
+from app.access import can_act_on, can_claim, can_reassign
 from app.clock import china_today
 from app.deadlines.calendar import uncovered_years
 from app.errors import Conflict
 from app.extensions import db
 from app.models import Area, ReadyTask, WorkflowInstance
 from app.tasks import operations as task_ops
+from app.tasks.inbox import inbox_page, inbox_steps
 from app.workflow import runtime
 from app.workflow.runtime import TaskFormInvalid
 
@@ -25,24 +26,15 @@ bp = Blueprint("tasks", __name__)
 @login_required
 def inbox() -> str:
     today = china_today()
-    mine = inbox_clause(current_user)
-    stmt = select(ReadyTask).where(mine)
     step = request.args.get("step", "")
-    if step:
-        stmt = stmt.where(ReadyTask.bpmn_id == step)
-    if request.args.get("overdue"):
-        stmt = stmt.where(ReadyTask.due_on < today)
-    if request.args.get("sort") == "oldest":
-        stmt = stmt.order_by(ReadyTask.ready_since, ReadyTask.id)
-    else:  # due soonest first; tasks without a time limit after them, oldest first
-        stmt = stmt.order_by(ReadyTask.due_on.is_(None), ReadyTask.due_on, ReadyTask.ready_since, ReadyTask.id)
-    tasks = db.session.scalars(stmt.limit(500)).all()
-    steps = db.session.execute(select(ReadyTask.bpmn_id, func.min(ReadyTask.name)).where(mine)
-                               .group_by(ReadyTask.bpmn_id).order_by(ReadyTask.bpmn_id)).all()
+    page = inbox_page(current_user, step=step or None, overdue_before=today if request.args.get("overdue") else None,
+                      oldest_first=request.args.get("sort") == "oldest",
+                      page=max(request.args.get("page", 1, type=int) or 1, 1))
+    tasks = page.tasks
     codes = {t.village_code for t in tasks}
     villages = dict(db.session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all()) if codes else {}
-    return render_template("tasks/inbox.html", tasks=tasks, today=today, steps=steps, args=request.args,
-                           villages=villages,
+    return render_template("tasks/inbox.html", tasks=tasks, page=page, today=today, steps=inbox_steps(current_user),
+                           args=request.args, villages=villages,
                            uncovered=uncovered_years(*(t.due_on for t in tasks if t.due_on)))
 
 
