@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from wtforms import Form, RadioField, SelectChoice, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
 
 
 @dataclass
@@ -51,6 +51,12 @@ def not_after_today(form: TaskForm, field: Any) -> None:
 def not_before_today(form: TaskForm, field: Any) -> None:
     if field.data and field.data < form.context.today:
         raise ValidationError("日期不能早于今天")
+
+
+def finite_number(form: TaskForm, field: Any) -> None:
+    """Refuse NaN, sNaN and Infinity, which a DecimalField parses as numbers (and sNaN breaks NumberRange)."""
+    if isinstance(field.data, Decimal) and not field.data.is_finite():
+        raise StopValidation("请填写有效的数字")
 
 
 def _plain(value: Any) -> Any:

@@ -3,7 +3,7 @@
 from wtforms import DateField, DecimalField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
-from forms.base import TaskForm, decision_field, not_after_today, opinion_field, required
+from forms.base import TaskForm, decision_field, finite_number, not_after_today, opinion_field, required
 
 
 class ClosureApplicationForm(TaskForm):
@@ -11,7 +11,8 @@ class ClosureApplicationForm(TaskForm):
 
     applied_on = DateField("申报日期", validators=[required("请填写申报日期"), not_after_today])
     income_per_capita = DecimalField(
-        "家庭年人均纯收入（元）", places=2, validators=[Optional(), NumberRange(min=0, message="收入不能为负数")]
+        "家庭年人均纯收入（元）", places=2,
+        validators=[Optional(), finite_number, NumberRange(min=0, message="收入不能为负数")],
     )
     summary = TextAreaField(
         "风险消除情况（两不愁三保障）",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import DomainError, InvalidInput
@@ -53,6 +54,15 @@ def register(app: Flask) -> None:
     def _http(exc: HTTPException) -> tuple[Response | str, int]:
         status = exc.code or 500
         return _answer(status, MESSAGES.get(status, exc.description or "请求失败"))
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def _out_of_range(exc: Exception) -> tuple[Response | str, int]:
+        # Input the database cannot hold or compare: a number past the column (an id of 19 digits in a form
+        # field: OverflowError in SQLite, "integer out of range" in PostgreSQL) or a NUL character, which
+        # PostgreSQL text refuses (SQLSTATE class 22, "data exception"). The input is wrong, not the server.
+        db.session.rollback()
+        return _answer(422, "输入的数值超出范围或含有不允许的字符，请检查后重新提交")
 
     @app.errorhandler(500)
     def _server(exc: Exception) -> tuple[Response | str, int]:

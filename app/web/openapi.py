@@ -22,6 +22,13 @@ ERRORS = {
 def _op(summary: str, responses: dict[str, Any], *, body: dict[str, Any] | None = None,
         params: list[dict[str, Any]] | None = None, secured: bool = True, tag: str = "") -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "responses": dict(responses, **(ERRORS if secured else {}))}
+    # Answers every such operation can give: an id in the path that names no row (or no number at all) is 404.
+    if any(p["in"] == "path" for p in params or []):
+        op["responses"].setdefault("404", {"$ref": "#/components/responses/NotFound"})
+    # A body that is not the JSON object described, or a query value the database cannot hold or search (a
+    # NUL character, a number past the column), is 422.
+    if body is not None or any(p["in"] == "query" for p in params or []):
+        op["responses"].setdefault("422", {"$ref": "#/components/responses/Invalid"})
     if tag:
         op["tags"] = [tag]
     if body is not None:
@@ -128,7 +135,8 @@ def openapi_document() -> dict[str, Any]:
                 "200": _ok(_ref("Task")), "409": {"$ref": "#/components/responses/Conflict"}},
                 params=[_path("task_id")], tag="tasks")},
             "/tasks/{task_id}/reassign": {"post": _op("转办给本辖区同一角色的在岗同事（镇、县工作组）", {
-                "200": _ok(_ref("Task")), "422": {"$ref": "#/components/responses/Invalid"}},
+                "200": _ok(_ref("Task")), "409": {"$ref": "#/components/responses/Conflict"},
+                "422": {"$ref": "#/components/responses/Invalid"}},
                 body={"type": "object", "required": ["user_id"], "properties": {"user_id": {"type": "integer"}}},
                 params=[_path("task_id")], tag="tasks")},
             "/cases": {"get": _op("本辖区的案件", {"200": _ok({"type": "object", "properties": {
