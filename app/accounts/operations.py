@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.clock import utcnow
@@ -124,7 +125,9 @@ def issue_token(user: User, hours: int) -> tuple[str, ApiToken]:
 
 
 def _live_token(raw: str) -> ApiToken | None:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
+    # Every API request comes here: the token and its user in one query.
+    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                              .where(ApiToken.token_hash == _digest(raw)))
     if token is None or token.expires_at <= utcnow() or not token.user.active:
         return None
     return token

@@ -52,6 +52,17 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
+MAX_ROW_ID = 2**31 - 1  # ids are 32-bit integer columns (PostgreSQL int4); larger numbers name no row
+
+
+def _row_id(value: Any) -> int | None:
+    """A row id given in a JSON body: None unless an integer (not a boolean); one outside the id columns' range
+    becomes 0, which names no row (the operation refuses it after its own permission checks)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return value if 0 < value <= MAX_ROW_ID else 0
+
+
 def _iso(value: Any) -> str | None:
     return value.isoformat() + "Z" if value is not None else None
 
@@ -227,8 +238,9 @@ def register_household(screening_id: int) -> tuple[Response, int]:
     screening = screening_ops.get_screening(screening_id)
     try:
         household_id = int(body.get("household_id") or 0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         household_id = 0
+    household_id = household_id if 0 < household_id <= MAX_ROW_ID else 0
     registration = screening_ops.register_household(screening, household_id, str(body.get("risk_type", "")),
                                                     str(body.get("reason", "")), g.api_user)
     db.session.commit()
@@ -274,15 +286,18 @@ def complete_task(task_id: int) -> Response:
     revision = body.get("revision")
     if revision is not None and not isinstance(revision, int):
         raise InvalidInput("revision 必须是整数")
-    _my_task(task_id)
+    task = db.session.get(ReadyTask, task_id)  # held, so the runtime finds it in the session, not the database
+    if task is None:
+        raise NotFound("该任务已办理或不存在")
+    # complete_user_task checks who may act (role, area, stand-in, claim) with the same refusals as _my_task.
     _form, subject = runtime.complete_user_task(task_id, to_formdata(body), g.api_user, revision,
                                                 request.remote_addr)
-    db.session.commit()
     result: dict[str, Any] = {"completed": True}
     if isinstance(subject, Case):
-        result["case"] = case_json(subject)
+        result["case"] = case_json(subject)  # before the commit expires what the step just loaded
     else:
         result["screening"] = screening_json(subject)
+    db.session.commit()
     return jsonify(result)
 
 
@@ -311,8 +326,8 @@ def release_task(task_id: int) -> Response:
 def reassign_task(task_id: int) -> Response:
     from app.tasks import operations as task_ops
 
-    target = _json_body().get("user_id")
-    if not isinstance(target, int):
+    target = _row_id(_json_body().get("user_id"))
+    if target is None:
         raise InvalidInput("请给出接手人 user_id（整数）")
     task = task_ops.reassign(task_id, g.api_user, target)
     db.session.commit()
@@ -425,8 +440,8 @@ def migrate_case(case_id: int) -> Response:
 
     actor = _administrator()
     case = case_ops.get_case(case_id)
-    target_id = _json_body().get("version_id")
-    if not isinstance(target_id, int):
+    target_id = _row_id(_json_body().get("version_id"))
+    if target_id is None:
         raise InvalidInput("请给出目标版本 version_id（整数）")
     instance = db.session.get(WorkflowInstance, case.instance_id)
     assert instance is not None
@@ -509,8 +524,9 @@ def add_case_comment(case_id: int) -> tuple[Response, int]:
     text, task_id = body.get("text"), body.get("task_id")
     if not isinstance(text, str):
         raise InvalidInput("请给出评论内容 text（字符串）")
-    if task_id is not None and not isinstance(task_id, int):
+    if task_id is not None and _row_id(task_id) is None:
         raise InvalidInput("task_id 必须是整数")
+    task_id = _row_id(task_id)
     comment = collab.add_comment(case, text, g.api_user, task_id, request.remote_addr)
     db.session.commit()
     return jsonify(comment_json(comment)), 201

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
@@ -133,9 +133,10 @@ def _record_trail(instance: WorkflowInstance, subject: Any, snapshot: engine.Wor
                   actor: User | None, completed_task: ReadyTask | None = None) -> None:
     """One row per element the engine finished in this step, so the diagram view and the heatmap are SQL."""
     now = utcnow()
+    rows = []
     for step in snapshot.trail:
         is_completed_task = completed_task is not None and step.bpmn_id == completed_task.bpmn_id
-        db.session.add(ElementVisit(
+        rows.append(dict(
             instance_id=instance.id,
             case_id=subject.id if instance.kind == "case" else None,
             screening_id=subject.id if instance.kind == "screening" else None,
@@ -145,13 +146,14 @@ def _record_trail(instance: WorkflowInstance, subject: Any, snapshot: engine.Wor
             ready_at=completed_task.ready_since if is_completed_task and completed_task else None,
             completed_at=now, actor_id=actor.id if actor and is_completed_task else None,
         ))
+    if rows:  # one multi-row INSERT; nothing reads these objects back in the step
+        db.session.execute(insert(ElementVisit), rows)
 
 
 def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine.WorkflowSnapshot,
                       hooks: SubjectHooks) -> None:
     wanted = {t.task_id: t for t in snapshot.ready_tasks}
-    existing = {r.task_uuid: r for r in db.session.scalars(
-        select(ReadyTask).where(ReadyTask.instance_id == instance.id))}
+    existing = set(db.session.scalars(select(ReadyTask.task_uuid).where(ReadyTask.instance_id == instance.id)))
     gone = [uuid for uuid in existing if uuid not in wanted]
     if gone:
         db.session.execute(delete(ReadyTask).where(ReadyTask.task_uuid.in_(gone)))
@@ -216,8 +218,8 @@ def subject_of(task: ReadyTask) -> Any:
 
 
 def build_form(task: ReadyTask, formdata: MultiDict[str, Any] | None = None,
-               data: dict[str, Any] | None = None) -> TaskForm:
-    subject = subject_of(task)
+               data: dict[str, Any] | None = None, subject: Any = None) -> TaskForm:
+    subject = subject if subject is not None else subject_of(task)
     hooks = HOOKS["case" if task.case_id is not None else "screening"]
     context = hooks.form_context(subject, task)
     return form_class(task.form_key)(formdata=formdata, data=data, context=context)
@@ -241,13 +243,13 @@ def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: U
         raise NotFound("流程实例不存在")
     if expected_revision is not None and instance.revision != expected_revision:
         raise Conflict("该案件在您打开表单后已被更新，请刷新后重试")
-    form = build_form(task, formdata=formdata)
+    subject = subject_of(task)
+    form = build_form(task, formdata=formdata, subject=subject)
     if not form.validate():
         raise TaskFormInvalid(form)
     data = form.task_data()
     kind = instance.kind
     hooks = HOOKS[kind]
-    subject = subject_of(task)
     bundle = bundle_for_version(instance.process_version)
     try:
         snapshot = engine.complete_task(bundle, instance.state, task.task_uuid, data)
