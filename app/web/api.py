@@ -17,6 +17,7 @@ from app.cases import operations as case_ops
 from app.cases.queries import list_cases, search_households
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from app.extensions import csrf, db
+from app.households.idnumber import masked_id
 from app.models import Case, Event, Household, ReadyTask, Screening, User, WorkflowInstance
 from app.roles import role_label
 from app.screenings import operations as screening_ops
@@ -74,8 +75,10 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 def household_json(h: Household) -> dict[str, Any]:
+    """ID numbers masked, as in every list (POST /households/{id}/id-numbers reveals them, logged)."""
     return {"id": h.id, "household_no": h.household_no, "head_name": h.head_name,
-            "head_id_number": h.head_id_number, "size": h.size, "kind": h.kind, "lifted_year": h.lifted_year,
+            "head_id_number_masked": masked_id(h.head_id_number), "size": h.size, "kind": h.kind,
+            "lifted_year": h.lifted_year,
             "village_code": h.village_code, "village_name": h.village.name, "town_code": h.town_code}
 
 
@@ -458,13 +461,11 @@ def migrate_case(case_id: int) -> Response:
 def household_file(household_id: int) -> Response:
     from app.households.file import household_file as build_file
     from app.households.file import visible_household
-    from app.households.idnumber import masked_id
 
     file = build_file(visible_household(g.api_user, household_id))
     h = file.household
-    household = {k: v for k, v in household_json(h).items() if k != "head_id_number"}
-    household.update(head_id_number_masked=masked_id(h.head_id_number), town_name=file.town.name if file.town else None,
-                     lifted_year_label=h.lifted_year_label)
+    household = household_json(h)
+    household.update(town_name=file.town.name if file.town else None, lifted_year_label=h.lifted_year_label)
     return jsonify({
         "household": household,
         "members": [{"name": m.name, "relation": m.relation, "id_number_masked": m.masked_id_number}
@@ -485,6 +486,23 @@ def household_file(household_id: int) -> Response:
                      "actor_name": e.actor.full_name if e.actor else None, "case_id": e.case_id,
                      "screening_id": e.screening_id, "screening_month": e.screening_month} for e in file.history],
     })
+
+
+@bp.route("/households/<int:household_id>/id-numbers", methods=["POST"])
+@token_required
+def reveal_id_numbers(household_id: int) -> Response:
+    """The household's full ID numbers, for the roles that need them; each call is in the audit log."""
+    from app.households.file import reveal_id_numbers as reveal
+    from app.households.file import visible_household
+
+    household = visible_household(g.api_user, household_id)
+    reveal(g.api_user, household)
+    db.session.commit()
+    response = jsonify({"household_id": household.id, "head_id_number": household.head_id_number,
+                        "members": [{"name": m.name, "relation": m.relation, "id_number": m.id_number}
+                                    for m in household.members]})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # ---- comments and attachments of a case (issue 6) --------------------------------------------------------

@@ -89,6 +89,13 @@ def openapi_document() -> dict[str, Any]:
                 "户档案：成员（证件号码打码）、历次案件、全部帮扶措施、排查登记和全部办理记录", {
                 "200": _ok(_ref("HouseholdFile")), "404": {"$ref": "#/components/responses/NotFound"}},
                 params=[_path("household_id")], tag="households")},
+            "/households/{household_id}/id-numbers": {"post": _op(
+                "查看户主和家庭成员的完整证件号码（村工作队、镇认定工作组、镇领导小组、县办；每次查看记入审计日志）", {
+                    "200": _ok({"type": "object", "required": ["household_id", "head_id_number", "members"],
+                                "properties": {"household_id": {"type": "integer"},
+                                               "head_id_number": {"type": "string"},
+                                               "members": {"type": "array", "items": {"type": "object"}}}})},
+                params=[_path("household_id")], tag="households")},
             "/screenings": {
                 "post": _op("启动某月的月度排查（县办；每村一个，重复启动不新建）", {
                     "201": _ok(obj, "已新建"), "200": _ok(obj, "此前已启动，未新建"),
@@ -228,7 +235,8 @@ def openapi_document() -> dict[str, Any]:
                     "username", "full_name", "role", "role_label", "area_code", "area_name", "unit")}},
                 "Household": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "household_no": {"type": "string"}, "head_name": {"type": "string"},
-                    "head_id_number": {"type": "string"}, "size": {"type": "integer"},
+                    "head_id_number_masked": {"type": "string", "description": "打码：前6位和后4位"},
+                    "size": {"type": "integer"},
                     "kind": {"type": "string", "enum": ["lifted", "non_poor"]},
                     "lifted_year": {"type": ["integer", "null"]}, "village_code": {"type": "string"}}},
                 "HouseholdFile": {"type": "object", "required": ["household", "members", "cases", "measures",

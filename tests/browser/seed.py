@@ -98,5 +98,6 @@ def seed_case(server: LiveServer) -> SeededCase:
     waiting = [t for t in case["current_tasks"] if t["bpmn_id"] == "Task_CarryOutMeasures"]
     assert case["status"] == "assistance" and len(waiting) == 1, case
     return SeededCase(case_id=case_id, task_id=waiting[0]["id"], head_name=household["head_name"],
-                      head_id_number=household["head_id_number"], village_name=household["village_name"],
+                      head_id_number=county.call("POST", f"/households/{household['id']}/id-numbers", {})
+                      ["head_id_number"], village_name=household["village_name"],
                       measure=MEASURE)

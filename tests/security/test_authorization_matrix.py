@@ -283,6 +283,7 @@ ROUTES: dict[str, Route] = {
     "collab.upload": Route(CASE, post("/cases/{case}/attachments", data={}, files=True), ok=422),
     "household_file.show": Route(CASE, get("/households/{household}")),
     "household_file.reveal": Route(ID_REVEALERS, post("/households/{household}/reveal-id-numbers", data={})),
+    "api.reveal_id_numbers": Route(ID_REVEALERS, post("/api/v1/households/{household}/id-numbers", json={})),
     "api.show_case": Route(CASE, get("/api/v1/cases/{case}")),
     "api.case_comments": Route(CASE, get("/api/v1/cases/{case}/comments")),
     "api.add_case_comment": Route(CASE, post("/api/v1/cases/{case}/comments", json={"text": 1}), ok=422),

@@ -161,6 +161,21 @@ def test_a_full_id_number_is_shown_only_on_request_and_each_reveal_is_logged(app
     assert id_number not in team.get(f"/households/{household_id}").get_data(as_text=True)
 
 
+def test_the_api_masks_id_numbers_in_lists_and_reveals_them_logged(app, api):
+    household_id, id_number = _household(app)
+    team = api("chengguan01_team")
+    listed = team.get("/api/v1/households").get_data(as_text=True)
+    assert id_number not in listed and id_number[-4:] in listed
+    assert id_number not in team.get(f"/api/v1/households/{household_id}").get_data(as_text=True)
+    revealed = team.post(f"/api/v1/households/{household_id}/id-numbers", json={})
+    assert revealed.status_code == 200 and revealed.get_json()["head_id_number"] == id_number
+    assert revealed.headers["Cache-Control"] == "no-store"
+    assert [e.actor.username for e in events(app, "id_number_revealed")] == ["chengguan01_team"]
+    refused = api("supervisor").post(f"/api/v1/households/{household_id}/id-numbers", json={})
+    assert refused.status_code == 403 and id_number not in refused.get_data(as_text=True)
+    assert count(app, "id_number_revealed") == 1
+
+
 @pytest.mark.parametrize("username", ["chengguan01_cadre1", "supervisor", "admin", "raofeng01_team",
                                       "chengguan02_team"])
 def test_other_roles_and_other_areas_cannot_reveal_and_leave_no_trace(app, login_as, username):
