@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Iterable
-from copy import copy
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import IO, Any
 
 from openpyxl import Workbook
@@ -18,7 +18,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
+from openpyxl.worksheet.dimensions import RowDimension
 
+from app.excel.rows import StyledRows
 from app.excel.tables import set_up_print
 from app.reports.annexes import LedgerRow, RosterRow
 
@@ -62,9 +64,12 @@ LINE_HEIGHT = 13.5  # points per line of 10-point 宋体
 
 def display_width(text: str) -> int:
     """Width in Excel's character units: Chinese characters take two."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
+@lru_cache(maxsize=4096)  # village names and common reasons recur down a county-wide list
 def wrapped_lines(text: str, column_width: float) -> int:
     usable = max(column_width - 1.5, 1)
     return sum(max(1, math.ceil(display_width(part) / usable)) for part in text.split("\n"))
@@ -88,6 +93,17 @@ def ledger_title(county_name: str, month_label: str) -> str:
     return f"{county_name}返贫风险对象帮扶措施台账（{month_label}）"
 
 
+class _SharedHeight(RowDimension):
+    """A row height many rows share; its XML attributes are worked out once, not for every row written."""
+
+    def __init__(self, worksheet: Any, ht: float) -> None:
+        super().__init__(worksheet, ht=ht)
+        self._attributes = tuple(super().__iter__())
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._attributes)
+
+
 class _AnnexSheet:
     def __init__(self, heading: AnnexHeading, columns: tuple[Column, ...]) -> None:
         self.workbook = Workbook(write_only=True)
@@ -97,13 +113,15 @@ class _AnnexSheet:
         self.merged: list[str] = []
         self._fonts = {"body": Font(name=FONT_NAME, size=10), "head": Font(name=FONT_NAME, size=11, bold=True),
                        "title": Font(name=FONT_NAME, size=18, bold=True), "line": Font(name=FONT_NAME, size=11)}
-        # Setting a style on a cell costs a lookup in the workbook's style tables; a county-wide file has
-        # tens of thousands of cells, so each column's style is resolved once and copied onto its cells.
-        self._data_styles = [self._cell(None, alignment=Alignment(horizontal=c.align, vertical="center",
-                                                                  wrap_text=c.wrap or None),
-                                        border=True, number_format=c.number_format)._style for c in columns]
+        # A county-wide file has tens of thousands of cells: each column's style is resolved once.
+        data_styles = [self._cell(None, alignment=Alignment(horizontal=c.align, vertical="center",
+                                                            wrap_text=c.wrap or None),
+                                  border=True, number_format=c.number_format)._style for c in columns]
         self._set_up_page()
         self._write_heading(heading)
+        self._body = StyledRows(self.sheet, data_styles)
+        self._wrapped = [(index, column.width) for index, column in enumerate(columns) if column.wrap]
+        self._heights: dict[float, _SharedHeight] = {}
 
     @property
     def last_column(self) -> str:
@@ -159,16 +177,18 @@ class _AnnexSheet:
     def append(self, values: list[Any]) -> None:
         self.rows += 1
         # Spreadsheet programs do not grow rows for wrapped text on opening, so size them here.
-        lines = max((wrapped_lines(str(value), column.width) for value, column in zip(values, self.columns, strict=True)
-                     if column.wrap and value), default=1)
+        lines = max((wrapped_lines(str(values[index]), width) for index, width in self._wrapped if values[index]),
+                    default=1)
         if lines > 1:
-            self.sheet.row_dimensions[self.rows].height = lines * LINE_HEIGHT + 4
-        cells = []
-        for value, style in zip(values, self._data_styles, strict=True):
-            cell = WriteOnlyCell(self.sheet, value=value)
-            cell._style = copy(style)
-            cells.append(cell)
-        self.sheet.append(cells)
+            self._set_height(lines * LINE_HEIGHT + 4)
+        self._body.append(values)
+
+    def _set_height(self, height: float) -> None:
+        """Rows of the same height share one row dimension (it carries no row number): made once, not per row."""
+        shared = self._heights.get(height)
+        if shared is None:
+            shared = self._heights[height] = _SharedHeight(self.sheet, ht=height)
+        self.sheet.row_dimensions[self.rows] = shared
 
     def finish(self, out: IO[bytes]) -> None:
         for note in NOTES:

@@ -5,7 +5,6 @@ are not official annexes (the supervisors' case list, the annual review and its 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from copy import copy
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -15,6 +14,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.page import PageMargins
+
+from app.excel.rows import StyledRows
 
 FONT_NAME = "宋体"
 THIN = Side(style="thin", color="000000")
@@ -86,18 +87,13 @@ class ListWorkbook:
             cell.fill = self.fill
             heads.append(cell)
         ws.append(heads)
-        # Setting a style costs a lookup in the workbook's style tables: resolve each column's once and copy it.
-        styles = [self._cell(ws, None, "body", Alignment(vertical="center", wrap_text=c.wrap or None),
-                             border=True, number_format=c.number_format)._style for c in columns]
+        # Each column's style is resolved once (see app/excel/rows.py).
+        body = StyledRows(ws, [self._cell(ws, None, "body", Alignment(vertical="center", wrap_text=c.wrap or None),
+                                          border=True, number_format=c.number_format)._style for c in columns])
         count = 0
         for row in rows:
             count += 1
-            cells = []
-            for value, style in zip(row, styles, strict=True):
-                cell = WriteOnlyCell(ws, value=value)
-                cell._style = copy(style)
-                cells.append(cell)
-            ws.append(cells)
+            body.append(row)
         ws.merged_cells = MultiCellRange([f"A1:{last}1", f"A2:{last}2"])
         ws.print_area = f"A1:{last}{HEADER_ROW + count}"
         return count

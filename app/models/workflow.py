@@ -101,15 +101,17 @@ class Event(db.Model):
     """Append-only history: who did what, when, with which opinion."""
 
     __tablename__ = "event"
-    # Supervision reads the events of one step over a period (e.g. county approvals in a month).
-    __table_args__ = (Index("ix_event_bpmn_id_at", "bpmn_id", "at"),)
+    # Supervision reads the events of one step over a period (e.g. county approvals in a month) off the first
+    # index alone (it carries kind, decision and case), and a case's events of one step off the second.
+    __table_args__ = (Index("ix_event_step_at", "bpmn_id", "at", "kind", "decision", "case_id"),
+                      Index("ix_event_case_step", "case_id", "bpmn_id", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     kind: Mapped[str] = mapped_column(String(32))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_instance.id"), index=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("household_case.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("household_case.id"))  # ix_event_case_step
     screening_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id"), index=True)
     bpmn_id: Mapped[str | None] = mapped_column(String(64))
     task_name: Mapped[str | None] = mapped_column(String(160))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import IO, Any
+from typing import IO
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal, null, select, union_all
 from sqlalchemy.orm import aliased
 
 from app.deadlines.policy import month_end
@@ -130,10 +130,11 @@ def build_annual_review(scope: SupervisionScope, year: int, today: date, county_
     names = {code: name for code, name in db.session.execute(
         select(Area.code, Area.name).where(Area.code.startswith(scope.code[:9])))}
     late_screenings, judged = _late_screenings(scope, year, today, names)
+    certified = _certified_in_year(scope, first, last)
     return AnnualReview(
         year=year, scope=scope, today=today,
-        towns=_towns(scope, first, last),
-        departments=_departments(scope, first, last, today),
+        towns=_towns(scope, certified),
+        departments=_departments(scope, first, last, today, certified),
         overdue_tasks=_overdue_tasks(scope, last, today, names, county_office_name),
         late_screenings=late_screenings, judged_months=judged,
         overdue_measures=_overdue_measures(scope, last, today),
@@ -146,20 +147,46 @@ def _review_units(scope: SupervisionScope) -> list[Area]:
     return [scope.area]
 
 
-def _certified_in_year(first: date, last: date) -> Any:
-    return first_approvals(utc_midnight(first), utc_midnight(last + timedelta(days=1)))
+@dataclass
+class _Certified:
+    """The year's certifications, counted in households: by unit, risk level and household kind (the towns'
+    verdicts), and by the responsible unit of the measures of households certified as returned (the departments)."""
+
+    by_unit: dict[tuple[str, str | None, str], int] = field(default_factory=dict)
+    returned_by_department: dict[str, int] = field(default_factory=dict)
 
 
-def _towns(scope: SupervisionScope, first: date, last: date) -> list[TownReview]:
-    rows = {a.code: TownReview(a.code, a.name, a.level) for a in _review_units(scope)}
-    approvals = _certified_in_year(first, last)
+def _certified_in_year(scope: SupervisionScope, first: date, last: date) -> _Certified:
+    """Both counts in one statement over one set of the year's first approvals (a CTE read twice, so the
+    approvals, the expensive part, are worked out once), grouped in the database."""
+    approvals = first_approvals(utc_midnight(first), utc_midnight(last + timedelta(days=1)))
     unit = Case.village_code if scope.level == "village" else Case.town_code
-    stmt = (select(unit, Case.risk_level, Household.kind, func.count(Case.household_id.distinct()))
-            .join(approvals, approvals.c.case_id == Case.id)
-            .join(Household, Household.id == Case.household_id)
-            .where(Case.status != "rejected", scope.where(Case.village_code, Case.town_code))
-            .group_by(unit, Case.risk_level, Household.kind))
-    for code, level, kind, households in db.session.execute(stmt):
+    certified = (select(approvals.c.case_id, unit.label("unit"), Case.risk_level, Case.household_id,
+                        Household.kind)
+                 .join(Case, Case.id == approvals.c.case_id)
+                 .join(Household, Household.id == Case.household_id)
+                 .where(Case.status != "rejected", scope.where(Case.village_code, Case.town_code))
+                 .cte("certified"))
+    c = certified.c
+    towns = (select(literal("town"), c.unit, c.risk_level, c.kind, func.count(c.household_id.distinct()))
+             .group_by(c.unit, c.risk_level, c.kind))
+    departments = (select(literal("department"), Measure.responsible_unit, null(), null(),
+                          func.count(c.household_id.distinct()))
+                   .join(Measure, Measure.case_id == c.case_id)
+                   .where(c.risk_level == "returned")
+                   .group_by(Measure.responsible_unit))
+    result = _Certified()
+    for part, key, level, kind, households in db.session.execute(union_all(towns, departments)):
+        if part == "town":
+            result.by_unit[(key, level, kind)] = int(households)
+        else:
+            result.returned_by_department[key] = int(households)
+    return result
+
+
+def _towns(scope: SupervisionScope, certified: _Certified) -> list[TownReview]:
+    rows = {a.code: TownReview(a.code, a.name, a.level) for a in _review_units(scope)}
+    for (code, level, kind), households in certified.by_unit.items():
         row = rows.get(code)
         if row is None:
             continue
@@ -172,7 +199,8 @@ def _towns(scope: SupervisionScope, first: date, last: date) -> list[TownReview]
     return list(rows.values())
 
 
-def _departments(scope: SupervisionScope, first: date, last: date, today: date) -> list[DepartmentReview]:
+def _departments(scope: SupervisionScope, first: date, last: date, today: date,
+                 certified: _Certified) -> list[DepartmentReview]:
     done = Measure.status == "done"
     stmt = (select(Measure.responsible_unit,
                    func.sum(case((and_(done, Measure.completed_on <= Measure.deadline), 1), else_=0)),
@@ -185,15 +213,8 @@ def _departments(scope: SupervisionScope, first: date, last: date, today: date) 
             .group_by(Measure.responsible_unit))
     rows = {unit: DepartmentReview(unit, int(a or 0), int(b or 0), int(c or 0))
             for unit, a, b, c in db.session.execute(stmt)}
-    approvals = _certified_in_year(first, last)
-    returned_stmt = (select(Measure.responsible_unit, func.count(Case.household_id.distinct()))
-                     .join(Case, Case.id == Measure.case_id)
-                     .join(approvals, approvals.c.case_id == Case.id)
-                     .where(Case.risk_level == "returned", Case.status != "rejected",
-                            scope.where(Case.village_code, Case.town_code))
-                     .group_by(Measure.responsible_unit))
-    for unit, households in db.session.execute(returned_stmt):
-        rows.setdefault(unit, DepartmentReview(unit)).returned_households = int(households)
+    for unit, households in certified.returned_by_department.items():
+        rows.setdefault(unit, DepartmentReview(unit)).returned_households = households
     return sorted(rows.values(), key=lambda d: (-(d.overdue_undone + d.late), -d.returned_households, d.unit))
 
 
@@ -208,13 +229,16 @@ def _overdue_tasks(scope: SupervisionScope, last: date, today: date, names: dict
             .group_by(ReadyTask.role, ReadyTask.town_code, ReadyTask.village_code, ReadyTask.assignee_id,
                       ReadyTask.name))
     raw = db.session.execute(stmt).all()
-    assignees = {u.id: u for u in db.session.scalars(
-        select(User).where(User.id.in_({r[3] for r in raw if r[3] is not None})))} if raw else {}
+    # Plain columns, not User objects: the holders are every village and town team member of the area.
+    assignees = {row.id: row for row in db.session.execute(
+        select(User.id, User.full_name, User.unit).where(User.id.in_({r[3] for r in raw if r[3] is not None})))
+    } if raw else {}
     holders: dict[tuple[str, str], list[str]] = {}
-    for user in db.session.scalars(select(User).where(
-            User.active, User.role.in_(("village_team", *TOWN_ROLES)), User.area_code.startswith(scope.code[:9]))
+    for role, area_code, full_name in db.session.execute(
+            select(User.role, User.area_code, User.full_name).where(
+                User.active, User.role.in_(("village_team", *TOWN_ROLES)), User.area_code.startswith(scope.code[:9]))
             .order_by(User.username)):
-        holders.setdefault((user.role, user.area_code), []).append(user.full_name)
+        holders.setdefault((role, area_code), []).append(full_name)
 
     groups: dict[tuple[str, str, int | None, str], OverdueTaskGroup] = {}
     for role, town_code, village_code, assignee_id, step, count, earliest in raw:

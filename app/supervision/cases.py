@@ -1,7 +1,8 @@
 """The supervisors' case list: where each case is, since when, whose move it is, when it is due.
 
-One query over the case rows and an aggregate of their ready tasks (never the workflow state); the page's
-tasks come in a second query, so the cost is the page size, not the history."""
+SQL over the case rows and an aggregate of their ready tasks (never the workflow state): the page's ids are
+picked from the narrow case table first, then only those cases are joined to their household, areas and tasks;
+the total is counted up to a cap. So a page costs the page size, not the length of history."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import aliased
 
 from app.access import case_clause
@@ -18,6 +19,7 @@ from app.clock import china_today
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Area, Case, Household, ReadyTask, User
+from app.paging import CappedTotal
 from app.roles import role_label
 from app.vocab import CASE_STATUSES, OPEN_CASE_STATUSES, RISK_TYPES
 
@@ -114,14 +116,84 @@ def holder_text(role: str, assignee: str | None, village: str, town: str) -> str
     return role_label(role)
 
 
-def _task_aggregate() -> Any:
-    return (select(ReadyTask.case_id.label("case_id"), func.min(ReadyTask.ready_since).label("waiting_since"),
-                   func.min(ReadyTask.due_on).label("due_on"))
-            .where(ReadyTask.case_id.is_not(None)).group_by(ReadyTask.case_id).subquery())
+def _task_aggregate(case_ids: list[int] | None = None) -> Any:
+    """Each case's earliest waiting task and due date: for every case with open work, or for `case_ids`."""
+    stmt = select(ReadyTask.case_id.label("case_id"), func.min(ReadyTask.ready_since).label("waiting_since"),
+                  func.min(ReadyTask.due_on).label("due_on"))
+    stmt = stmt.where(ReadyTask.case_id.in_(case_ids) if case_ids is not None else ReadyTask.case_id.is_not(None))
+    return stmt.group_by(ReadyTask.case_id).subquery()
 
 
-def _query(user: User, filters: CaseFilters, today: date) -> tuple[Select[Any], Any]:
-    tasks = _task_aggregate()
+@dataclass(frozen=True)
+class _Matching:
+    """The cases a filter selects, as conditions on the narrow case table (and the household, for a search)."""
+
+    where: list[Any]
+    needs_household: bool
+
+    def select(self, *columns: Any) -> Select[Any]:
+        stmt = select(*columns).select_from(Case)
+        if self.needs_household:
+            stmt = stmt.join(Household, Case.household_id == Household.id)
+        return stmt.where(*self.where)
+
+
+def _matching(user: User, filters: CaseFilters, today: date) -> _Matching:
+    where: list[Any] = [case_clause(user)]
+    if filters.town:
+        where.append(Case.town_code == filters.town)
+    if filters.village:
+        where.append(Case.village_code == filters.village)
+    if filters.step:
+        where.append(Case.id.in_(select(ReadyTask.case_id).where(ReadyTask.bpmn_id == filters.step)))
+    if filters.risk_type:
+        where.append(Case.risk_type == filters.risk_type)
+    if filters.status == "open":
+        where.append(Case.status.in_(OPEN_CASE_STATUSES))
+    elif filters.status and filters.status != "all":
+        where.append(Case.status == filters.status)
+    if filters.overdue:
+        # From the (few) overdue tasks to their cases, on the due-date index.
+        where.append(Case.id.in_(select(ReadyTask.case_id).where(ReadyTask.due_on < today)))
+    if filters.q:
+        q = filters.q.upper()
+        where.append(Household.head_name.contains(q) | Household.head_id_number.contains(q))
+    return _Matching(where, bool(filters.q))
+
+
+def _page_ids(matching: _Matching, sort: str, offset: int, limit: int) -> list[int]:
+    """The ids of one page, in the list's order, read from the narrow case table before anything is joined.
+
+    By due date or waiting time, cases holding a dated (or any) task come first in that order; they are open
+    work, so there are few of them. All the others follow by id, which the case indexes (status, town, village,
+    cadre: all of them end with the id) yield in order, so a page of history costs the page, not the history."""
+    if sort in ("due", "waiting"):
+        tasks = _task_aggregate()
+        key = tasks.c.due_on if sort == "due" else tasks.c.waiting_since
+        task_key = ReadyTask.due_on if sort == "due" else ReadyTask.ready_since
+        first = list(db.session.scalars(matching.select(Case.id).join(tasks, tasks.c.case_id == Case.id)
+                                        .where(key.is_not(None)).order_by(key, Case.id).limit(offset + limit)))
+        ids = first[offset:]
+        if len(ids) < limit:
+            keyed = exists().where(ReadyTask.case_id == Case.id, task_key.is_not(None))
+            ids += db.session.scalars(matching.select(Case.id).where(~keyed).order_by(Case.id)
+                                      .offset(max(offset - len(first), 0)).limit(limit - len(ids)))
+        return ids
+    if sort == "household":
+        stmt = matching.select(Case.id)
+        if not matching.needs_household:
+            stmt = stmt.join(Household, Case.household_id == Household.id)
+        stmt = stmt.order_by(Household.head_name, Case.id)
+    else:
+        stmt = matching.select(Case.id).order_by(Case.updated_at.desc(), Case.id.desc())
+    return list(db.session.scalars(stmt.offset(offset).limit(limit)))
+
+
+def _rows(ids: list[int], today: date) -> list[CaseRow]:
+    """The page's cases with their household, area names and task aggregate, in the order of `ids`."""
+    if not ids:
+        return []
+    tasks = _task_aggregate(ids)
     village, town = aliased(Area), aliased(Area)
     stmt = (select(Case.id, Household.head_name, Household.head_id_number, town.name, village.name,
                    Case.risk_type, Case.status, Case.current_step, tasks.c.waiting_since, tasks.c.due_on)
@@ -129,42 +201,12 @@ def _query(user: User, filters: CaseFilters, today: date) -> tuple[Select[Any], 
             .join(village, village.code == Case.village_code)
             .join(town, town.code == Case.town_code)
             .outerjoin(tasks, tasks.c.case_id == Case.id)
-            .where(case_clause(user)))
-    if filters.town:
-        stmt = stmt.where(Case.town_code == filters.town)
-    if filters.village:
-        stmt = stmt.where(Case.village_code == filters.village)
-    if filters.step:
-        stmt = stmt.where(Case.id.in_(select(ReadyTask.case_id).where(ReadyTask.bpmn_id == filters.step)))
-    if filters.risk_type:
-        stmt = stmt.where(Case.risk_type == filters.risk_type)
-    if filters.status == "open":
-        stmt = stmt.where(Case.status.in_(OPEN_CASE_STATUSES))
-    elif filters.status and filters.status != "all":
-        stmt = stmt.where(Case.status == filters.status)
-    if filters.overdue:
-        # From the (few) overdue tasks to their cases, on the due-date index.
-        stmt = stmt.where(Case.id.in_(select(ReadyTask.case_id).where(ReadyTask.due_on < today)))
-    if filters.q:
-        q = filters.q.upper()
-        stmt = stmt.where(Household.head_name.contains(q) | Household.head_id_number.contains(q))
-    return stmt, tasks
-
-
-def _ordered(stmt: Select[Any], tasks: Any, sort: str) -> Select[Any]:
-    if sort == "due":
-        return stmt.order_by(tasks.c.due_on.is_(None), tasks.c.due_on, Case.id)
-    if sort == "waiting":
-        return stmt.order_by(tasks.c.waiting_since.is_(None), tasks.c.waiting_since, Case.id)
-    if sort == "household":
-        return stmt.order_by(Household.head_name, Case.id)
-    return stmt.order_by(Case.updated_at.desc(), Case.id.desc())
-
-
-def _rows(result: Any, today: date) -> list[CaseRow]:
+            .where(Case.id.in_(ids)))
+    found = {r[0]: r for r in db.session.execute(stmt)}
     rows = [CaseRow(id=r[0], head_name=r[1], head_id_number=r[2], town=r[3], village=r[4], risk_type=r[5],
                     status=r[6], current_step=r[7], waiting_since=r[8], due_on=r[9],
-                    days_overdue=max((today - r[9]).days, 0) if r[9] else 0) for r in result]
+                    days_overdue=max((today - r[9]).days, 0) if r[9] else 0)
+            for r in (found.get(i) for i in ids) if r is not None]
     _attach_tasks(rows)
     return rows
 
@@ -186,24 +228,34 @@ def _attach_tasks(rows: list[CaseRow]) -> None:
                                      task.ready_since, task.due_on))
 
 
-def case_page(user: User, filters: CaseFilters, page: int = 1, per_page: int = 50) -> tuple[int, list[CaseRow]]:
+@dataclass(frozen=True)
+class CasePage(CappedTotal):
+    COUNT_CAP = 10_000  # the list says "10000+" beyond it
+    rows: list[CaseRow]
+    total: int  # at most COUNT_CAP + 1
+    page: int
+    per_page: int
+
+
+def case_page(user: User, filters: CaseFilters, page: int = 1, per_page: int = 50) -> CasePage:
     today = china_today()
-    stmt, tasks = _query(user, filters, today)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    result = db.session.execute(_ordered(stmt, tasks, filters.sort).offset((max(page, 1) - 1) * per_page)
-                                .limit(per_page))
-    return total, _rows(result, today)
+    page = max(page, 1)
+    matching = _matching(user, filters, today)
+    # Counted up to the cap, so the count costs the same whatever the length of history.
+    capped = matching.select(Case.id).limit(CasePage.COUNT_CAP + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    return CasePage(_rows(_page_ids(matching, filters.sort, (page - 1) * per_page, per_page), today),
+                    total, page, per_page)
 
 
 def all_case_rows(user: User, filters: CaseFilters, batch: int = 500) -> Iterator[CaseRow]:
     """Every matching case, for the Excel export, in pages so memory stays bounded."""
     today = china_today()
-    stmt, tasks = _query(user, filters, today)
-    ordered = _ordered(stmt, tasks, filters.sort)
+    matching = _matching(user, filters, today)
     for offset in range(0, EXPORT_LIMIT, batch):
-        rows = _rows(db.session.execute(ordered.offset(offset).limit(batch)), today)
-        yield from rows
-        if len(rows) < batch:
+        ids = _page_ids(matching, filters.sort, offset, batch)
+        yield from _rows(ids, today)
+        if len(ids) < batch:
             return
 
 

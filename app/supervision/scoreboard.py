@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time
 from statistics import median
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from app.clock import CHINA_TZ, to_china
@@ -120,21 +120,21 @@ def months_back(month: ReportMonth, count: int) -> list[ReportMonth]:
 # ---- approvals: discovery to county approval ---------------------------------------------------------------
 
 def first_approvals(start: datetime, end: datetime) -> Any:
-    """(case id, approved at) of cases whose first county approval falls in [start, end). The cases approved
-    in the period come from the step-and-time index; their earliest approval from the case index, so the cost
-    follows the period, not the length of history."""
-    approval = and_(Event.kind == "task_completed", Event.bpmn_id == COUNTY_APPROVAL_TASK,
-                    Event.decision == "approve")
-    in_period = (select(Event.case_id).where(approval, Event.at >= start, Event.at < end,
-                                             Event.case_id.is_not(None)).distinct().subquery())
-    every = aliased(Event)
-    return (select(in_period.c.case_id.label("case_id"), func.min(every.at).label("approved_at"))
-            .select_from(in_period)
-            .join(every, every.case_id == in_period.c.case_id)
-            .where(every.kind == "task_completed", every.bpmn_id == COUNTY_APPROVAL_TASK,
-                   every.decision == "approve")
-            .group_by(in_period.c.case_id)
-            .having(func.min(every.at) >= start)
+    """(case id, approved at) of cases whose first county approval falls in [start, end): the approvals of the
+    period, read off the step-and-time index without touching the event rows, less the cases approved before
+    the period too. Only a case opened before the period can have been (a case is approved after it opens), so
+    only those are probed, one probe each on the case-and-step index. The cost follows the period, not the
+    length of history."""
+    earlier = aliased(Event)
+    approved_before = exists().where(earlier.case_id == Event.case_id, earlier.bpmn_id == COUNTY_APPROVAL_TASK,
+                                     earlier.at < start, earlier.kind == "task_completed",
+                                     earlier.decision == "approve")
+    return (select(Event.case_id.label("case_id"), func.min(Event.at).label("approved_at"))
+            .join(Case, Case.id == Event.case_id)
+            .where(Event.bpmn_id == COUNTY_APPROVAL_TASK, Event.at >= start, Event.at < end,
+                   Event.kind == "task_completed", Event.decision == "approve",
+                   or_(Case.opened_at >= start, ~approved_before))
+            .group_by(Event.case_id)
             .subquery())
 
 
@@ -298,20 +298,18 @@ def build_scoreboard(scope: SupervisionScope, month: ReportMonth, today: date,
 
 
 def case_trend(scope: SupervisionScope, month: ReportMonth) -> list[MonthCount]:
-    """New and closed (销号) cases in each of the last months: one query of conditional sums over month ranges,
-    with China-time boundaries, which reads the same on SQLite and PostgreSQL."""
+    """New and closed (销号) cases in each of the last months, with China-time boundaries: one statement of a
+    count per month and kind, each a range of the opened-at or the closed-at-and-status index (so no row is read
+    and no per-row arithmetic is done), which reads the same on SQLite and PostgreSQL."""
     months = months_back(month, TREND_MONTHS)
     bounds = [(utc_midnight(m.first_day), utc_midnight(m.next_first_day)) for m in months]
-    first, last = bounds[0][0], bounds[-1][1]
     area = scope.where(Case.village_code, Case.town_code)
-    # Two queries, each on its own time index (an OR of both would scan every case ever opened).
-    opened = db.session.execute(select(*[
-        func.sum(case((and_(Case.opened_at >= start, Case.opened_at < end), 1), else_=0)) for start, end in bounds
-    ]).where(Case.opened_at >= first, Case.opened_at < last, area)).one()
-    closed = db.session.execute(select(*[
-        func.sum(case((and_(Case.status == "closed", Case.closed_at >= start, Case.closed_at < end), 1), else_=0))
-        for start, end in bounds
-    ]).where(Case.closed_at >= first, Case.closed_at < last, area)).one()
-    values = [*opened, *closed]
-    count = len(months)
-    return [MonthCount(m, int(values[i] or 0), int(values[count + i] or 0)) for i, m in enumerate(months)]
+
+    def count(*where: Any) -> Any:
+        return select(func.count()).select_from(Case).where(*where, area).scalar_subquery()
+
+    opened = [count(Case.opened_at >= start, Case.opened_at < end) for start, end in bounds]
+    closed = [count(Case.closed_at >= start, Case.closed_at < end, Case.status == "closed") for start, end in bounds]
+    values = db.session.execute(select(*opened, *closed)).one()
+    size = len(months)
+    return [MonthCount(m, int(values[i] or 0), int(values[size + i] or 0)) for i, m in enumerate(months)]

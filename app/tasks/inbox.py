@@ -4,7 +4,7 @@ Each branch of the user's inbox (their group's tasks in their area, the tasks as
 an absent colleague they stand in for) is an equality prefix of one of ready_task's inbox indexes, followed by
 (due_on, ready_since): so each branch reads its first `page × per_page` rows straight off the index, already in
 order, and the branches are merged here. Tasks without a due date come after the dated ones (a second, equally
-indexed read), as before. The total is counted up to COUNT_CAP and shown as "1000+" beyond it.
+indexed read), as before. The total is counted up to InboxPage.COUNT_CAP and shown as "1000+" beyond it.
 """
 
 from __future__ import annotations
@@ -19,38 +19,27 @@ from sqlalchemy import func, or_, select
 from app.access import absent_colleagues, inbox_branches
 from app.extensions import db
 from app.models import ProcessVersion, ReadyTask, User
+from app.paging import CappedTotal
 from app.roles import role_for_lane
 
-COUNT_CAP = 1000
 PER_PAGE = 50
 
 
 @dataclass(frozen=True)
-class InboxPage:
+class InboxPage(CappedTotal):
+    COUNT_CAP = 1000
     tasks: list[ReadyTask]
     total: int  # at most COUNT_CAP + 1
     page: int
     per_page: int
 
-    @property
-    def capped(self) -> bool:
-        return self.total > COUNT_CAP
-
-    @property
-    def total_label(self) -> str:
-        return f"{COUNT_CAP}+" if self.capped else str(self.total)
-
-    @property
-    def has_next(self) -> bool:
-        return self.page * self.per_page < self.total
-
 
 def count_open(user: User) -> int:
-    """How many tasks wait in the user's inbox, counted up to COUNT_CAP + 1."""
+    """How many tasks wait in the user's inbox, counted up to InboxPage.COUNT_CAP + 1."""
     branches = inbox_branches(user)
     if not branches:
         return 0
-    capped = select(ReadyTask.id).where(or_(*branches)).limit(COUNT_CAP + 1).subquery()
+    capped = select(ReadyTask.id).where(or_(*branches)).limit(InboxPage.COUNT_CAP + 1).subquery()
     return db.session.scalar(select(func.count()).select_from(capped)) or 0
 
 
@@ -88,7 +77,7 @@ def inbox_page(user: User, *, step: str | None = None, overdue_before: date | No
     tasks = sorted(found.values(), key=order)[(page - 1) * per_page:need]
     total = 0
     if branches:
-        capped = select(ReadyTask.id).where(or_(*branches), *filters).limit(COUNT_CAP + 1).subquery()
+        capped = select(ReadyTask.id).where(or_(*branches), *filters).limit(InboxPage.COUNT_CAP + 1).subquery()
         total = db.session.scalar(select(func.count()).select_from(capped)) or 0
     return InboxPage(tasks, total, page, per_page)
 

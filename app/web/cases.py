@@ -47,10 +47,11 @@ def _areas() -> tuple[list[Area], list[Area]]:
 def index() -> str:
     filters = CaseFilters.from_args(request.args)
     page = max(request.args.get("page", 1, type=int), 1)
-    total, rows = case_page(current_user, filters, page, PER_PAGE)
+    listing = case_page(current_user, filters, page, PER_PAGE)
+    rows = listing.rows
     towns, villages = _areas()
-    return render_template("cases/index.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
-                           towns=towns, villages=villages, filters=filters, args=filters.as_args(),
+    return render_template("cases/index.html", rows=rows, listing=listing, page=page, towns=towns,
+                           villages=villages, filters=filters, args=filters.as_args(),
                            steps=waiting_steps(current_user), sorts=SORTS, today=china_today(),
                            uncovered=uncovered_years(*(r.due_on for r in rows if r.due_on)))
 
