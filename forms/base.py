@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -87,6 +88,16 @@ class TaskForm(Form):
     def bind_context(self) -> None:
         """Set choices that depend on the case (cadres of the village, registered households…)."""
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields' own checks, then one for every text: no control characters (a NUL is refused by
+        PostgreSQL and means nothing in a county's records anywhere), named on the field that holds it."""
+        valid = super().validate(extra_validators)
+        for leaf in _leaf_fields(self):
+            if isinstance(leaf.data, str) and CONTROL_CHARACTERS.search(leaf.data):
+                leaf.errors = [*leaf.errors, "不能包含控制字符，请删除后重新填写"]
+                valid = False
+        return valid
+
     def task_data(self) -> dict[str, Any]:
         return _plain(dict(self.data))
 
@@ -94,6 +105,20 @@ class TaskForm(Form):
     def describe(cls, context: FormContext) -> list[dict[str, Any]]:
         """The fields as the API shows them: name, type, label, required, choices."""
         return [_describe_field(f) for f in cls(context=context)]
+
+
+# Tab, line feed and carriage return are text; the other C0 controls and DEL are not.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _leaf_fields(fields: Any) -> Any:
+    for one in fields:
+        if hasattr(one, "entries"):  # FieldList
+            yield from _leaf_fields(one.entries)
+        elif isinstance(getattr(one, "form", None), Form):  # FormField
+            yield from _leaf_fields(one.form)
+        else:
+            yield one
 
 
 def _describe_field(f: Any) -> dict[str, Any]:

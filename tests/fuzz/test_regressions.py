@@ -167,3 +167,23 @@ def test_a_log_in_with_a_nul_character_is_refused(app: Flask) -> None:
 
     answer = client.post("/login", data={"username": "\x00", "password": "x", "csrf_token": _csrf(page)})
     assert answer.status_code in (401, 422)
+
+
+def test_a_control_character_in_a_task_form_is_named_on_its_field(app, login_as):
+    """Found on PostgreSQL (which refuses NUL in text): the form answers on the field, on both databases, and
+    nothing is stored."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import Event
+    from tests.helpers import open_case
+
+    case_id = open_case(app)
+    certifier = login_as("chengguan_certifier")
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(Event))
+    response = certifier.complete("Task_TownCertify", {"decision": "certify", "risk_level": "at_risk",
+                                                       "opinion": "属实\x00"}, case_id, expect=422)
+    assert "不能包含控制字符" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Event)) == before
