@@ -243,7 +243,7 @@ def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: U
         raise NotFound("流程实例不存在")
     if expected_revision is not None and instance.revision != expected_revision:
         raise Conflict("该案件在您打开表单后已被更新，请刷新后重试")
-    subject = subject_of(task)
+    subject = _subject_under_lock(task.case_id, task.screening_id)
     form = build_form(task, formdata=formdata, subject=subject)
     if not form.validate():
         raise TaskFormInvalid(form)
@@ -334,11 +334,24 @@ def process_due_timers(now: datetime | None = None, limit: int = 500) -> int:
     return moved
 
 
+def _subject_under_lock(case_id: int | None, screening_id: int | None) -> Any:
+    """The task's case or screening as it is now, read after the instance lock: never a copy the session held
+    from before it (another step may have changed it since, e.g. named the cadre a new task is assigned to)."""
+    from app.models import Case, Screening
+
+    model, key = (Case, case_id) if case_id is not None else (Screening, screening_id)
+    subject = db.session.get(model, key, populate_existing=True)
+    if subject is None:
+        raise NotFound("任务所属的案件不存在")
+    return subject
+
+
 def _subject_for_instance(instance: WorkflowInstance) -> Any:
     from app.models import Case, Screening
 
     model = Case if instance.kind == "case" else Screening
-    subject = db.session.scalar(select(model).where(model.instance_id == instance.id))
+    subject = db.session.scalar(select(model).where(model.instance_id == instance.id)
+                                .execution_options(populate_existing=True))  # as it is under the lock
     if subject is None:
         raise NotFound(f"instance {instance.id} has no {instance.kind}")
     return subject
