@@ -21,7 +21,7 @@ from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.dimensions import RowDimension
 
 from app.excel.rows import StyledRows
-from app.excel.tables import set_up_print
+from app.excel.tables import set_up_print, styled_cell
 from app.reports.annexes import LedgerRow, RosterRow
 
 NOTES = (
@@ -132,15 +132,7 @@ class _AnnexSheet:
 
     def _cell(self, value: Any, font: str = "body", alignment: Alignment | None = None,
               border: bool = False, number_format: str | None = None) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.sheet, value=value)
-        cell.font = self._fonts[font]
-        if alignment is not None:
-            cell.alignment = alignment
-        if border:
-            cell.border = BORDER
-        if number_format:
-            cell.number_format = number_format
-        return cell
+        return styled_cell(self.sheet, value, self._fonts[font], alignment, border, number_format)
 
     def _full_width_line(self, text: str, font: str, horizontal: str, height: float | None = None) -> None:
         self.rows += 1

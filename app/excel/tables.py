@@ -50,6 +50,20 @@ def set_up_print(ws: Any, columns: Sequence[Any], header_row: int) -> None:
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
+def styled_cell(sheet: Any, value: Any, font: Font, alignment: Alignment | None = None, border: bool = False,
+                number_format: str | None = None) -> WriteOnlyCell:
+    """A write-only cell with its font and, where given, alignment, thin border and number format."""
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
+    if border:
+        cell.border = BORDER
+    if number_format:
+        cell.number_format = number_format
+    return cell
+
+
 class ListWorkbook:
     """A workbook of lists, one sheet each, written in openpyxl's write-only mode."""
 
@@ -61,15 +75,7 @@ class ListWorkbook:
 
     def _cell(self, sheet: Any, value: Any, font: str, alignment: Alignment | None = None, border: bool = False,
               number_format: str | None = None) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.font = self.fonts[font]
-        if alignment is not None:
-            cell.alignment = alignment
-        if border:
-            cell.border = BORDER
-        if number_format:
-            cell.number_format = number_format
-        return cell
+        return styled_cell(sheet, value, self.fonts[font], alignment, border, number_format)
 
     def add_sheet(self, name: str, title: str, subtitle: str, columns: Sequence[TableColumn],
                   rows: Iterable[Sequence[Any]]) -> int:

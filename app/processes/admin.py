@@ -10,10 +10,11 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from app import engine
+from app.audit.log import record
 from app.clock import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
-from app.models import Event, ProcessDraft, ProcessVersion, User, WorkflowInstance
+from app.models import ProcessDraft, ProcessVersion, User, WorkflowInstance
 from app.processes.operations import _sha256, current_version
 from app.processes.validation import BPMN_NS, BpmnRefused, Problem, Validation, read_bpmn, validate_bpmn
 
@@ -175,8 +176,7 @@ def migrate_case_instance(instance: WorkflowInstance, target: ProcessVersion, ac
 
 
 def _audit(kind: str, actor: User | None, text: str, data: dict[str, object]) -> None:
-    db.session.add(Event(kind=kind, actor_id=actor.id if actor else None, task_name=text[:160], data=data,
-                         at=utcnow()))
+    record(kind, actor, text, data)
 
 
 # ---- differences between two versions ---------------------------------------------------------------

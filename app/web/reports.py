@@ -9,10 +9,10 @@ from flask import Blueprint, current_app, render_template, request, send_file
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.audit import log as audit
 from app.clock import china_today
 from app.errors import PermissionDenied
 from app.extensions import db
-from app.models import Event
 from app.reports.annexes import ledger_rows, roster_rows
 from app.reports.exports import ANNEXES, export_annex
 from app.reports.scope import ReportMonth, ReportScope, areas_for, check_report_access, resolve_scope
@@ -55,8 +55,7 @@ def download(kind: str) -> Response:
     count = export_annex(kind, month, scope, county_name, china_today(), out)
     out.seek(0)
     filename = ANNEXES[kind].filename(county_name, month, scope)
-    db.session.add(Event(kind="annex_exported", actor_id=current_user.id, task_name=filename[:160],
-                         data={"annex": kind, "month": month.key, "area": scope.code, "households": count},
-                         remote_addr=request.remote_addr))
+    audit.record("annex_exported", current_user, filename,
+                 {"annex": kind, "month": month.key, "area": scope.code, "households": count})
     db.session.commit()
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=filename, max_age=0)

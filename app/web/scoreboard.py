@@ -9,9 +9,10 @@ from flask import Blueprint, current_app, render_template, request, send_file
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.audit import log as audit
 from app.clock import china_today
 from app.extensions import db
-from app.models import Area, Event
+from app.models import Area
 from app.reports.scope import ReportMonth
 from app.supervision.annual_review import (
     AnnualReview,
@@ -76,8 +77,6 @@ def annual_review_export() -> Response:
     write_annual_review(review, county_name, unit_label, out)
     out.seek(0)
     filename = workbook_filename(county_name, review, unit_label)
-    db.session.add(Event(kind="annual_review_exported", actor_id=current_user.id, task_name=filename[:160],
-                         data={"year": review.year, "area": scope.code},
-                         remote_addr=request.remote_addr))
+    audit.record("annual_review_exported", current_user, filename, {"year": review.year, "area": scope.code})
     db.session.commit()
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=filename, max_age=0)
