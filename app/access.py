@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -120,10 +121,16 @@ def _eligible(user: User, task: ReadyTask) -> bool:
     return task.role == user.role and in_area(user, task.village_code)
 
 
+def _self_then_absent_colleagues(user: User) -> Iterator[User]:
+    """The user, then the people they stand in for: looked up only when the user alone does not fit (the usual
+    submit never asks)."""
+    yield user
+    yield from absent_colleagues(user)
+
+
 def acting_for(user: User, task: ReadyTask) -> User | None:
     """Who the user would act as on this task: themselves, an absent colleague they stand in for, or None."""
-    candidates = [user, *absent_colleagues(user)]
-    for person in candidates:
+    for person in _self_then_absent_colleagues(user):
         if _eligible(person, task) and (task.claimed_by_id is None or task.claimed_by_id == person.id):
             return person
     return None
@@ -135,7 +142,7 @@ def can_act_on(user: User, task: ReadyTask) -> bool:
 
 
 def can_claim(user: User, task: ReadyTask) -> bool:
-    return any(_eligible(person, task) for person in (user, *absent_colleagues(user)))
+    return any(_eligible(person, task) for person in _self_then_absent_colleagues(user))
 
 
 def can_reassign(user: User, task: ReadyTask) -> bool:

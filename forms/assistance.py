@@ -27,6 +27,7 @@ class MeasureEntryForm(Form):
 
 class MeasuresPlanForm(TaskForm):
     title = "制定帮扶措施并确定包抓干部"
+    context_needs = frozenset({"cadres"})
 
     measures = FieldList(FormField(MeasureEntryForm), label="帮扶措施", min_entries=3, max_entries=12)
     cadre_id = SelectField("包抓干部", coerce=int, validators=[required("请选择包抓干部")])
@@ -75,6 +76,7 @@ class MeasureResultForm(Form):
 
 class MeasuresExecutionForm(TaskForm):
     title = "落实帮扶措施"
+    context_needs = frozenset({"measures"})
 
     results = FieldList(FormField(MeasureResultForm), label="措施落实情况", min_entries=0)
 

@@ -76,6 +76,8 @@ class TaskForm(Form):
     """A user task's form. Field names are the task-data keys that gateways read (`decision`)."""
 
     title: ClassVar[str] = ""
+    # The parts of FormContext that cost a query to fill (cadres, measures), read by this form only when named.
+    context_needs: ClassVar[frozenset[str]] = frozenset()
 
     class Meta:
         locales = ["zh"]

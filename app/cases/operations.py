@@ -75,17 +75,18 @@ def _assignee_for(case: Case, role: str) -> int | None:
     return case.cadre_id if role == "cadre" else None
 
 
-def _form_context(case: Case, task: ReadyTask) -> FormContext:
+def _form_context(case: Case, task: ReadyTask, needs: frozenset[str]) -> FormContext:
+    """Only what the form reads: most steps need neither the village's cadres nor the case's measures."""
     from app.config import DEFAULT_NOTICE_DAYS, MIN_NOTICE_DAYS
     from app.models import User as UserModel
 
     cadres = db.session.scalars(select(UserModel).where(UserModel.role == "cadre", UserModel.active,
                                                          UserModel.area_code == case.village_code)
-                                .order_by(UserModel.username)).all()
+                                .order_by(UserModel.username)).all() if "cadres" in needs else []
     return FormContext(
         today=china_today(),
         cadres=[(u.id, f"{u.full_name}（{u.unit}）") for u in cadres],
-        measures=[(m.id, m.content) for m in case.measures],
+        measures=[(m.id, m.content) for m in case.measures] if "measures" in needs else [],
         notice_kind="announcement" if "公告" in (task.context_name or "") else "publicity",
         min_notice_days=MIN_NOTICE_DAYS,
         default_notice_days=DEFAULT_NOTICE_DAYS,

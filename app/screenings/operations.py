@@ -120,7 +120,7 @@ def _label(screening: Screening) -> str:
     return f"{screening.village.name} {screening.month} 月度排查"
 
 
-def _form_context(screening: Screening, task: ReadyTask) -> FormContext:
+def _form_context(screening: Screening, task: ReadyTask, _needs: frozenset[str]) -> FormContext:
     registrations = screening.registrations
     return FormContext(
         today=china_today(),
