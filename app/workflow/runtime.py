@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -66,7 +66,7 @@ class SubjectHooks:
     load: Callable[[int], Any]
     label: Callable[[Any], str]
     assignee_for: Callable[[Any, str], int | None]  # (subject, role) -> user id
-    form_context: Callable[[Any, ReadyTask], FormContext]
+    form_context: Callable[[Any, ReadyTask, frozenset[str]], FormContext]  # (subject, task, the form's needs)
     after_task: Callable[[Any, ReadyTask, dict[str, Any], User | None], None]
     after_step: Callable[[Any, engine.WorkflowSnapshot, User | None], None]
     link: Callable[[Event, Any], None]
@@ -146,8 +146,8 @@ def _record_trail(instance: WorkflowInstance, subject: Any, snapshot: engine.Wor
             ready_at=completed_task.ready_since if is_completed_task and completed_task else None,
             completed_at=now, actor_id=actor.id if actor and is_completed_task else None,
         ))
-    if rows:  # one multi-row INSERT; nothing reads these objects back in the step
-        db.session.execute(insert(ElementVisit), rows)
+    if rows:  # one executemany on the table (every row names every column); nothing reads them back in the step
+        db.session.execute(insert(ElementVisit.__table__), rows)
 
 
 def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine.WorkflowSnapshot,
@@ -155,10 +155,11 @@ def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine
     wanted = {t.task_id: t for t in snapshot.ready_tasks}
     existing = set(db.session.scalars(select(ReadyTask.task_uuid).where(ReadyTask.instance_id == instance.id)))
     gone = [uuid for uuid in existing if uuid not in wanted]
-    if gone:
-        db.session.execute(delete(ReadyTask).where(ReadyTask.task_uuid.in_(gone)))
-        db.session.execute(delete(TaskDraft).where(TaskDraft.task_uuid.in_(gone)))
+    if gone:  # table statements: the step reads no task row object after this
+        db.session.execute(delete(ReadyTask.__table__).where(ReadyTask.task_uuid.in_(gone)))
+        db.session.execute(delete(TaskDraft.__table__).where(TaskDraft.task_uuid.in_(gone)))
     label = hooks.label(subject)
+    rows = []
     for task_id, info in wanted.items():
         if task_id in existing:
             continue
@@ -166,7 +167,7 @@ def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine
         if role is None or info.form_key is None:
             raise DomainError(f"流程图错误：任务“{info.name}”没有已知角色的泳道或表单")
         now = utcnow()
-        db.session.add(ReadyTask(
+        rows.append(dict(
             instance_id=instance.id, task_uuid=task_id, bpmn_id=info.bpmn_id, name=info.name,
             context_name=info.context_name or "", form_key=info.form_key, role=role,
             village_code=subject.village_code, town_code=subject.town_code,
@@ -176,7 +177,10 @@ def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine
             subject=label, ready_since=now,
             diagram_version_id=_diagram_version_id(instance, info.process_key), from_bpmn_id=info.from_bpmn_id,
             due_on=due_on(to_china(now).date(), info.properties, hooks.deadline_cap(subject, info)),
+            claimed_by_id=None, claimed_at=None,
         ))
+    if rows:
+        db.session.execute(insert(ReadyTask.__table__), rows)
 
 
 def _save(instance: WorkflowInstance, snapshot: engine.WorkflowSnapshot) -> None:
@@ -197,8 +201,11 @@ def _flush_or_conflict() -> None:
 
 def lock_instance(instance_id: int) -> WorkflowInstance | None:
     """Every write to an instance or its task rows takes the instance row first (PostgreSQL: FOR UPDATE), so
-    concurrent operations queue instead of deadlocking; the revision check still refuses stale submits."""
-    db.session.execute(select(WorkflowInstance.id).where(WorkflowInstance.id == instance_id).with_for_update())
+    concurrent operations queue instead of deadlocking; the revision check still refuses stale submits.
+    SQLite has no row locks (FOR UPDATE is dropped from the SQL): its writers queue on the database lock at the
+    first write, and the revision check refuses a submit whose instance moved meanwhile."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(select(WorkflowInstance.id).where(WorkflowInstance.id == instance_id).with_for_update())
     return db.session.get(WorkflowInstance, instance_id, populate_existing=True)
 
 
@@ -221,12 +228,19 @@ def build_form(task: ReadyTask, formdata: MultiDict[str, Any] | None = None,
                data: dict[str, Any] | None = None, subject: Any = None) -> TaskForm:
     subject = subject if subject is not None else subject_of(task)
     hooks = HOOKS["case" if task.case_id is not None else "screening"]
-    context = hooks.form_context(subject, task)
-    return form_class(task.form_key)(formdata=formdata, data=data, context=context)
+    cls = form_class(task.form_key)
+    context = hooks.form_context(subject, task, cls.context_needs)
+    return cls(formdata=formdata, data=data, context=context)
+
+
+class Completion(NamedTuple):
+    form: TaskForm
+    subject: Any  # the case or screening, as the step left it
+    revision: int  # the instance's revision after the step (what the next submit may be checked against)
 
 
 def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: User, expected_revision: int | None,
-                       remote_addr: str | None = None) -> tuple[TaskForm, Any]:
+                       remote_addr: str | None = None) -> Completion:
     """Validate the form and complete the task. Raises InvalidInput (with the bound form's errors),
     Conflict (stale or doubled submit) or PermissionDenied; on any of them nothing is changed."""
     from app.access import acting_for, can_claim
@@ -262,12 +276,13 @@ def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: U
                  remote_addr=remote_addr, subject_kind=kind, on_behalf_of=acting if acting is not actor else None)
     hooks.after_task(subject, task, data, actor)
     _save(instance, snapshot)
+    # One flush for the whole step (the revision check is in it; a conflict rolls back the rows written above).
+    with db.session.no_autoflush:
+        _record_trail(instance, subject, snapshot, actor, completed_task=task)
+        _sync_ready_tasks(instance, subject, snapshot, hooks)
+        hooks.after_step(subject, snapshot, actor)
     _flush_or_conflict()
-    _record_trail(instance, subject, snapshot, actor, completed_task=task)
-    _sync_ready_tasks(instance, subject, snapshot, hooks)
-    hooks.after_step(subject, snapshot, actor)
-    _flush_or_conflict()
-    return form, subject
+    return Completion(form, subject, instance.revision)
 
 
 def _opinion(data: dict[str, Any]) -> str | None:
