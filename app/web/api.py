@@ -293,13 +293,20 @@ def complete_task(task_id: int) -> Response:
     if task is None:
         raise NotFound("该任务已办理或不存在")
     # complete_user_task checks who may act (role, area, stand-in, claim) with the same refusals as _my_task.
-    _form, subject = runtime.complete_user_task(task_id, to_formdata(body), g.api_user, revision,
-                                                request.remote_addr)
+    done = runtime.complete_user_task(task_id, to_formdata(body), g.api_user, revision, request.remote_addr)
+    subject = done.subject
     result: dict[str, Any] = {"completed": True}
     if isinstance(subject, Case):
         result["case"] = case_json(subject)  # before the commit expires what the step just loaded
+        next_tasks = case_ops.case_ready_tasks(subject)
     else:
         result["screening"] = screening_json(subject)
+        next_tasks = list(db.session.scalars(select(ReadyTask).where(ReadyTask.screening_id == subject.id)
+                                             .order_by(ReadyTask.id)))
+    # What the step led to, so a client goes on without asking again: the tasks now waiting (whoever holds
+    # them) and the revision to send with the next submit.
+    result["next_tasks"] = [task_json(t) for t in next_tasks]
+    result["revision"] = done.revision
     db.session.commit()
     return jsonify(result)
 

@@ -126,7 +126,11 @@ def openapi_document() -> dict[str, Any]:
                 "200": _ok(_ref("TaskWithForm")), "404": {"$ref": "#/components/responses/NotFound"}},
                 params=[_path("task_id")], tag="tasks")},
             "/tasks/{task_id}/complete": {"post": _op("提交任务表单，流程流转到下一环节", {
-                "200": _ok(obj),
+                "200": _ok({"type": "object", "required": ["completed", "next_tasks", "revision"], "properties": {
+                    "completed": {"type": "boolean"}, "case": _ref("Case"), "screening": _ref("Screening"),
+                    "next_tasks": {"type": "array", "items": _ref("Task"),
+                                   "description": "流转后正在等待办理的任务（不论由谁办理）"},
+                    "revision": {"type": "integer", "description": "流转后的版本号，下一次提交可带上"}}}),
                 "404": {"$ref": "#/components/responses/NotFound"},
                 "409": {"$ref": "#/components/responses/Conflict"},
                 "422": {"$ref": "#/components/responses/Invalid"}},

@@ -71,8 +71,15 @@ def test_task_form_is_described_and_completed_over_the_api(app: Flask, api):
     again = certifier.post(f"/api/v1/tasks/{task['id']}/complete", json={"decision": "return", "opinion": "x"})
     assert again.status_code == 404
 
+    # The answer names what the step led to: the village team's task, and the revision to submit against.
+    [led_to] = done.get_json()["next_tasks"]
+    assert (led_to["bpmn_id"], led_to["role"], led_to["case_id"]) == \
+        ("Task_SupplementInformation", "village_team", case_id)
+    assert done.get_json()["revision"] == detail["revision"] + 1
     team = api("chengguan01_team")
     [supplement] = team.get("/api/v1/tasks").get_json()["tasks"]
+    assert supplement["id"] == led_to["id"]
+    assert team.get(f"/api/v1/tasks/{led_to['id']}").get_json()["revision"] == done.get_json()["revision"]
     assert team.post(f"/api/v1/tasks/{supplement['id']}/complete",
                      json={"supplement": "已补充住院票据"}).status_code == 200
     case = certifier.get(f"/api/v1/cases/{case_id}").get_json()
