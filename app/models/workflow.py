@@ -18,7 +18,8 @@ class ProcessVersion(db.Model):
     process_key: Mapped[str] = mapped_column(String(64), index=True)
     version: Mapped[int]
     name: Mapped[str] = mapped_column(String(128), default="")
-    bpmn_xml: Mapped[str] = mapped_column(Text)
+    # Deferred: every step loads its instance's version (joined), and only a cache miss needs the XML.
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
     # Called processes are pinned too: {process_key: process_version.id}.
     dependencies: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)

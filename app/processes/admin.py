@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 
 from app import engine
 from app.audit.log import record
@@ -67,7 +68,8 @@ def get_draft(draft_id: int) -> ProcessDraft:
 
 def _available(except_key: str) -> dict[str, str]:
     """The current XML of every other deployed process, so call activities to them resolve."""
-    versions = db.session.scalars(select(ProcessVersion).where(ProcessVersion.is_current)).all()
+    versions = db.session.scalars(select(ProcessVersion).options(undefer(ProcessVersion.bpmn_xml))
+                                  .where(ProcessVersion.is_current)).all()
     return {v.process_key: v.bpmn_xml for v in versions if v.process_key != except_key}
 
 
