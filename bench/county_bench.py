@@ -8,7 +8,8 @@
    opened through the real services, spread over every step of the case diagram, plus idle ones waiting at
    town certification for the drivers below; `--closed-per-year` closed cases with full history for one year
    (1x) and ten years (10x, a second database); 12 months of completed screenings; users of every role and area.
-2. The app under gunicorn (`-w 2 --threads 4 'app:create_app()'`) with a timer worker, on 127.0.0.1, driven over
+2. The app under gunicorn (`-w 2 'app:create_app()'`: sync workers, as the README advises on SQLite) with a
+   timer worker, on 127.0.0.1, driven over
    HTTP by keep-alive clients (the JSON API for tasks, logged-in browser sessions for pages).
 3. Measurements, median / p95 / max:
    - task submit (POST /api/v1/tasks/{id}/complete, one client) beside the engine floor (bench/engine_floor.py);
@@ -271,7 +272,8 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
     parser.add_argument("--roster-rows", type=int, default=5_000)
     parser.add_argument("--skip-excel", action="store_true")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="per worker; above 1 gunicorn runs gthread workers (slower on SQLite: see README)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the databases here")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()

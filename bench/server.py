@@ -42,7 +42,7 @@ class ServerFailed(SystemExit):
 class Server:
     """gunicorn -w WORKERS --threads THREADS 'app:create_app()' plus `flask timers run`, on a fresh port."""
 
-    def __init__(self, database: Path, workers: int = 2, threads: int = 4, timers: bool = True,
+    def __init__(self, database: Path, workers: int = 2, threads: int = 1, timers: bool = True,
                  timer_interval: int = 1) -> None:
         self.database = database
         self.workers, self.threads = workers, threads
