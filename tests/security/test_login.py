@@ -195,3 +195,16 @@ def test_a_revoked_token_is_refused(app: Flask, api):
     assert user.post("/api/v1/auth/revoke").status_code == 401
     assert other.get("/api/v1/me").status_code == 200  # only the presented token ends
     assert len(_events(app, "api_token_revoked")) == 1
+
+
+def test_a_deactivated_users_token_is_refused_at_once(app: Flask, api):
+    from app.models import User
+
+    user = api("chengguan_certifier")
+    assert user.get("/api/v1/me").status_code == 200
+    with app.app_context():
+        person = db.session.scalar(select(User).where(User.username == "chengguan_certifier"))
+        person.active = False
+        db.session.commit()
+    assert user.get("/api/v1/me").status_code == 401
+    assert user.get("/api/v1/tasks").status_code == 401
