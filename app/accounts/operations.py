@@ -5,8 +5,7 @@ import math
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.clock import utcnow
@@ -124,19 +123,18 @@ def issue_token(user: User, hours: int) -> tuple[str, ApiToken]:
     return raw, token
 
 
+def _is_live(raw: str) -> tuple[ColumnElement[bool], ...]:
+    """The token presented, not expired, of a user still active (for a query joining api_token and its user)."""
+    return ApiToken.token_hash == _digest(raw), ApiToken.expires_at > utcnow(), User.active
+
+
 def _live_token(raw: str) -> ApiToken | None:
-    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
-                              .where(ApiToken.token_hash == _digest(raw)))
-    if token is None or token.expires_at <= utcnow() or not token.user.active:
-        return None
-    return token
+    return db.session.scalar(select(ApiToken).join(User, ApiToken.user_id == User.id).where(*_is_live(raw)))
 
 
 def user_for_token(raw: str) -> User | None:
     """Every API request comes here: the user of a live token, in one query that loads only the user."""
-    return db.session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
-                             .where(ApiToken.token_hash == _digest(raw), ApiToken.expires_at > utcnow(),
-                                    User.active))
+    return db.session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id).where(*_is_live(raw)))
 
 
 def revoke_token(raw: str, remote_addr: str | None = None) -> bool:

@@ -298,14 +298,12 @@ def complete_task(task_id: int) -> Response:
     result: dict[str, Any] = {"completed": True}
     if isinstance(subject, Case):
         result["case"] = case_json(subject)  # before the commit expires what the step just loaded
-        next_tasks = case_ops.case_ready_tasks(subject)
     else:
         result["screening"] = screening_json(subject)
-        next_tasks = list(db.session.scalars(select(ReadyTask).where(ReadyTask.screening_id == subject.id)
-                                             .order_by(ReadyTask.id)))
     # What the step led to, so a client goes on without asking again: the tasks now waiting (whoever holds
     # them) and the revision to send with the next submit.
-    result["next_tasks"] = [task_json(t) for t in next_tasks]
+    result["next_tasks"] = [task_json(t) for t in db.session.scalars(
+        select(ReadyTask).where(ReadyTask.instance_id == task.instance_id).order_by(ReadyTask.id))]
     result["revision"] = done.revision
     db.session.commit()
     return jsonify(result)

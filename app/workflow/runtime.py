@@ -177,7 +177,6 @@ def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine
             subject=label, ready_since=now,
             diagram_version_id=_diagram_version_id(instance, info.process_key), from_bpmn_id=info.from_bpmn_id,
             due_on=due_on(to_china(now).date(), info.properties, hooks.deadline_cap(subject, info)),
-            claimed_by_id=None, claimed_at=None,
         ))
     if rows:
         db.session.execute(insert(ReadyTask.__table__), rows)

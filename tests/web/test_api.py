@@ -130,3 +130,19 @@ def test_openapi_documents_every_api_route(app, client):
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method) in documented, f"{method} {path} is not in the OpenAPI document"
+
+
+def test_a_completed_screening_step_names_the_assessment_meeting_next(api):
+    api("county_office").post("/api/v1/screenings", json={"month": today().strftime("%Y-%m")})
+    team = api("chengguan01_team")
+    [screen] = [t for t in team.get("/api/v1/tasks").get_json()["tasks"] if t["bpmn_id"] == "Task_ScreenHouseholds"]
+    detail = team.get(f"/api/v1/tasks/{screen['id']}").get_json()
+    done = team.post(f"/api/v1/tasks/{screen['id']}/complete", json={"households_checked": 1})
+    assert done.status_code == 200, done.get_json()
+    body = done.get_json()
+    assert body["screening"]["id"] == screen["screening_id"] and "case" not in body
+    [meeting] = body["next_tasks"]
+    assert (meeting["bpmn_id"], meeting["screening_id"]) == ("Task_AssessmentMeeting", screen["screening_id"])
+    assert body["revision"] == detail["revision"] + 1
+    assert [t["id"] for t in team.get("/api/v1/tasks").get_json()["tasks"]
+            if t["screening_id"] == screen["screening_id"]] == [meeting["id"]]
