@@ -274,6 +274,7 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1,
                         help="per worker; above 1 gunicorn runs gthread workers (slower on SQLite: see README)")
+    parser.add_argument("--server", choices=("gunicorn", "gunicorn-gthread", "granian"), default="gunicorn")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the databases here")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -331,8 +332,8 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
                         args.submit_cases + args.throughput_cases + 4 * args.throughput_cases]
         if len(four_ids) < 4 * args.throughput_cases:
             print(f"  note: only {len(four_ids)} cases left for 4 clients", flush=True)
-        with Server(one, workers=args.workers, threads=args.threads) as server:
-            step(f"server up on 127.0.0.1:{server.port} (gunicorn -w {args.workers} --threads {args.threads})")
+        with Server(one, workers=args.workers, threads=args.threads, server=args.server) as server:
+            step(f"server up on 127.0.0.1:{server.port} ({' '.join(server.command()[:7])})")
             step("supervision pages, 1x history")
             pages_1x = measure_pages(server.port, args.repeat)
             step(f"task submit, one client, {len(submit_ids)} cases")
@@ -348,7 +349,7 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
             step("inbox growth")
             curve = inbox_growth(server, one, sizes, args.repeat, people["village_user"])
             growth_peak = server.peak_rss_mb
-        with Server(ten, workers=args.workers, threads=args.threads, timers=False) as server:
+        with Server(ten, workers=args.workers, threads=args.threads, timers=False, server=args.server) as server:
             step("supervision pages, 10x history")
             pages_10x = measure_pages(server.port, args.repeat)
             county_peak = max(county_peak, server.peak_rss_mb)

@@ -43,9 +43,10 @@ class Server:
     """gunicorn -w WORKERS --threads THREADS 'app:create_app()' plus `flask timers run`, on a fresh port."""
 
     def __init__(self, database: Path, workers: int = 2, threads: int = 1, timers: bool = True,
-                 timer_interval: int = 1) -> None:
+                 timer_interval: int = 1, server: str = "gunicorn") -> None:
         self.database = database
         self.workers, self.threads = workers, threads
+        self.server = server
         self.timers, self.timer_interval = timers, timer_interval
         self.port = free_port()
         self.log = database.with_suffix(f".server-{self.port}.log")
@@ -60,10 +61,7 @@ class Server:
 
     def __enter__(self) -> Server:
         sink = self.log.open("ab")
-        self.gunicorn = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-w", str(self.workers), "--threads", str(self.threads),
-             "-b", f"127.0.0.1:{self.port}", "--timeout", "300", "--log-level", "warning", "app:create_app()"],
-            cwd=ROOT, env=self.env, stdout=sink, stderr=sink)
+        self.gunicorn = subprocess.Popen(self.command(), cwd=ROOT, env=self.env, stdout=sink, stderr=sink)
         if self.timers:
             self.timer_worker = subprocess.Popen(
                 [sys.executable, "-m", "flask", "--app", "app", "timers", "run",
@@ -91,6 +89,15 @@ class Server:
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
         return self
+
+    def command(self) -> list[str]:
+        if self.server == "granian":
+            return [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
+                    "--workers", str(self.workers), "--blocking-threads", str(self.threads),
+                    "--log-level", "warning", "--factory", "app:create_app"]
+        worker_class = ["-k", "gthread"] if self.server == "gunicorn-gthread" else []
+        return [str(BIN / "gunicorn"), *worker_class, "-w", str(self.workers), "--threads", str(self.threads),
+                "-b", f"127.0.0.1:{self.port}", "--timeout", "300", "--log-level", "warning", "app:create_app()"]
 
     def _processes(self) -> list[psutil.Process]:
         assert self.gunicorn is not None
