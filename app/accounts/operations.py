@@ -4,8 +4,10 @@ import hashlib
 import math
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import lazyload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.clock import utcnow
@@ -123,18 +125,25 @@ def issue_token(user: User, hours: int) -> tuple[str, ApiToken]:
     return raw, token
 
 
-def _is_live(raw: str) -> tuple[ColumnElement[bool], ...]:
-    """The token presented, not expired, of a user still active (for a query joining api_token and its user)."""
-    return ApiToken.token_hash == _digest(raw), ApiToken.expires_at > utcnow(), User.active
+# A live token: the one presented, not expired, of a user still active (for a query joining api_token and its user).
+_LIVE_TOKEN = (ApiToken.token_hash == bindparam("token_hash"), ApiToken.expires_at > bindparam("now"), User.active)
+_TOKEN_BY_LIVE_HASH = select(ApiToken).join(User, ApiToken.user_id == User.id).where(*_LIVE_TOKEN)
+# Every API request runs this one: built once; the user alone (its area is loaded only if something asks).
+_USER_BY_LIVE_TOKEN = (select(User).join(ApiToken, ApiToken.user_id == User.id).where(*_LIVE_TOKEN)
+                       .options(lazyload(User.area)))
+
+
+def _live(raw: str) -> dict[str, Any]:
+    return {"token_hash": _digest(raw), "now": utcnow()}
 
 
 def _live_token(raw: str) -> ApiToken | None:
-    return db.session.scalar(select(ApiToken).join(User, ApiToken.user_id == User.id).where(*_is_live(raw)))
+    return db.session.scalar(_TOKEN_BY_LIVE_HASH, _live(raw))
 
 
 def user_for_token(raw: str) -> User | None:
-    """Every API request comes here: the user of a live token, in one query that loads only the user."""
-    return db.session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id).where(*_is_live(raw)))
+    """The user of a live token, in one query that loads only the user."""
+    return db.session.scalar(_USER_BY_LIVE_TOKEN, _live(raw))
 
 
 def revoke_token(raw: str, remote_addr: str | None = None) -> bool:

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Case, Event, Measure, ReadyTask, RiskRegistration, User
 from app.roles import role_label
 from app.workflow import runtime
+from app.workflow.write import write_columns
 from forms import FormContext
 
 END_STATUSES = {"End_Closed": "closed", "End_Rejected": "rejected"}
@@ -95,7 +96,7 @@ def _form_context(case: Case, task: ReadyTask, needs: frozenset[str]) -> FormCon
 
 def _after_task(case: Case, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
     if task.form_key == "town_certification" and data.get("decision") == "certify":
-        case.risk_level = data.get("risk_level")
+        write_columns(case, risk_level=data.get("risk_level"))
     elif task.form_key == "measures_plan":
         # A returned plan is redrawn whole: the filed plan is the last one.
         case.measures.clear()
@@ -120,27 +121,23 @@ def _after_task(case: Case, task: ReadyTask, data: dict[str, Any], actor: User |
 
 
 def _after_step(case: Case, snapshot: WorkflowSnapshot, actor: User | None) -> None:
-    case.updated_at = utcnow()
+    now = utcnow()
     if snapshot.completed:
-        case.status = END_STATUSES.get(snapshot.end_event or "", "closed")
-        case.closed_at = utcnow()
-        case.current_step = "已销号" if case.status == "closed" else "不予认定，已办结"
-        runtime.record_event(case, f"case_{case.status}", actor, task_name=case.current_step)
+        status = END_STATUSES.get(snapshot.end_event or "", "closed")
+        step = "已销号" if status == "closed" else "不予认定，已办结"
+        write_columns(case, status=status, closed_at=now, current_step=step, updated_at=now)
+        runtime.record_event(case, f"case_{status}", actor, task_name=step)
         return
+    changes: dict[str, Any] = {"updated_at": now}
     if snapshot.ready_tasks:
         first = snapshot.ready_tasks[0]
-        case.status = first.context_properties.get("phase") or first.properties.get("phase") or case.status
-        case.current_step = "、".join(
+        changes["status"] = first.context_properties.get("phase") or first.properties.get("phase") or case.status
+        changes["current_step"] = "、".join(
             f"{t.context_name} · {t.name}" if t.context_name else t.name for t in snapshot.ready_tasks)[:255]
     elif snapshot.next_timer_at is not None:
-        from app.clock import to_china
-
         ends = to_china(snapshot.next_timer_at).strftime("%Y-%m-%d %H:%M")
-        case.current_step = f"公示（公告）期，{ends} 期满"[:255]
-
-
-def _link(event: Event, case: Case) -> None:
-    event.case_id = case.id
+        changes["current_step"] = f"公示（公告）期，{ends} 期满"[:255]
+    write_columns(case, **changes)
 
 
 def _deadline_cap(case: Case, info: ReadyTaskInfo) -> date | None:
@@ -160,6 +157,6 @@ runtime.register_subject("case", runtime.SubjectHooks(
     form_context=_form_context,
     after_task=_after_task,
     after_step=_after_step,
-    link=_link,
+    subject_column="case_id",
     deadline_cap=_deadline_cap,
 ))

@@ -9,7 +9,7 @@ from app.clock import china_today
 from app.deadlines.policy import month_end
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
-from app.models import Area, Case, Event, Household, ReadyTask, RiskRegistration, Screening, User
+from app.models import Area, Case, Household, ReadyTask, RiskRegistration, Screening, User
 from app.vocab import OPEN_CASE_STATUSES, RISK_TYPES
 from app.workflow import runtime
 from forms import FormContext
@@ -159,10 +159,6 @@ def _after_step(screening: Screening, snapshot: Any, actor: User | None) -> None
         screening.status = "assessing"
 
 
-def _link(event: Event, screening: Screening) -> None:
-    event.screening_id = screening.id
-
-
 runtime.register_subject("screening", runtime.SubjectHooks(
     load=lambda sid: db.session.get(Screening, sid),
     label=_label,
@@ -170,7 +166,7 @@ runtime.register_subject("screening", runtime.SubjectHooks(
     form_context=_form_context,
     after_task=_after_task,
     after_step=_after_step,
-    link=_link,
+    subject_column="screening_id",
     # 一月一精准排查、一月一精准评估: both tasks are due by the end of the screening month.
     deadline_cap=lambda screening, _info: month_end(screening.month),
 ))

@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -282,6 +282,10 @@ def show_task(task_id: int) -> Response:
     return jsonify(body)
 
 
+_TASKS_OF_INSTANCE = (select(ReadyTask).where(ReadyTask.instance_id == bindparam("instance_id"))
+                      .order_by(ReadyTask.id))
+
+
 @bp.route("/tasks/<int:task_id>/complete", methods=["POST"])
 @token_required
 def complete_task(task_id: int) -> Response:
@@ -302,8 +306,8 @@ def complete_task(task_id: int) -> Response:
         result["screening"] = screening_json(subject)
     # What the step led to, so a client goes on without asking again: the tasks now waiting (whoever holds
     # them) and the revision to send with the next submit.
-    result["next_tasks"] = [task_json(t) for t in db.session.scalars(
-        select(ReadyTask).where(ReadyTask.instance_id == task.instance_id).order_by(ReadyTask.id))]
+    result["next_tasks"] = [task_json(t) for t in db.session.scalars(_TASKS_OF_INSTANCE,
+                                                                     {"instance_id": task.instance_id})]
     result["revision"] = done.revision
     db.session.commit()
     return jsonify(result)

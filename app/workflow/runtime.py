@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
@@ -69,12 +70,26 @@ class SubjectHooks:
     form_context: Callable[[Any, ReadyTask, frozenset[str]], FormContext]  # (subject, task, the form's needs)
     after_task: Callable[[Any, ReadyTask, dict[str, Any], User | None], None]
     after_step: Callable[[Any, engine.WorkflowSnapshot, User | None], None]
-    link: Callable[[Event, Any], None]
+    subject_column: str  # the column of event, ready_task and element_visit rows that names the subject
     # The rulebook's own latest due date for a task of this subject (month end, 15 days, measure deadlines).
     deadline_cap: Callable[[Any, engine.ReadyTaskInfo], date | None] = lambda subject, info: None
 
 
 HOOKS: dict[str, SubjectHooks] = {}
+
+# The step's statements, built once (each submit runs them; building them again costs more than running them).
+_READY = ReadyTask.__table__
+_INSTANCE = WorkflowInstance.__table__
+_INSERT_EVENT = insert(Event.__table__)
+_INSERT_VISIT = insert(ElementVisit.__table__)
+_INSERT_READY = insert(_READY)
+_READY_UUIDS = select(_READY.c.task_uuid).where(_READY.c.instance_id == bindparam("instance_id"))
+_DELETE_READY = delete(_READY).where(_READY.c.task_uuid.in_(bindparam("uuids", expanding=True)))
+_DELETE_DRAFTS = delete(TaskDraft.__table__).where(
+    TaskDraft.__table__.c.task_uuid.in_(bindparam("uuids", expanding=True)))
+_SAVE_INSTANCE = (update(_INSTANCE)
+                  .where(_INSTANCE.c.id == bindparam("instance_id"),
+                         _INSTANCE.c.revision == bindparam("seen_revision")))
 
 
 def register_subject(kind: str, hooks: SubjectHooks) -> None:
@@ -107,14 +122,20 @@ def record_event(subject: Any, kind: str, actor: User | None, *, instance_id: in
                  bpmn_id: str | None = None, task_name: str | None = None, decision: str | None = None,
                  opinion: str | None = None, data: dict[str, Any] | None = None,
                  remote_addr: str | None = None, subject_kind: str | None = None,
-                 on_behalf_of: User | None = None) -> Event:
-    event = Event(kind=kind, actor_id=actor.id if actor else None, instance_id=instance_id, bpmn_id=bpmn_id,
-                  task_name=task_name, decision=decision, opinion=opinion, data=data, remote_addr=remote_addr,
-                  at=utcnow(), on_behalf_of_id=on_behalf_of.id if on_behalf_of else None)
+                 on_behalf_of: User | None = None) -> None:
+    """Append one history row. A table insert, at once: nothing reads it back in the step, and the audit log is
+    append-only anyway (the subject and every row it names are already in the database)."""
+    row: dict[str, Any] = dict(
+        kind=kind, actor_id=actor.id if actor else None, instance_id=instance_id, case_id=None, screening_id=None,
+        bpmn_id=bpmn_id, task_name=task_name, decision=decision, opinion=opinion, data=data,
+        remote_addr=remote_addr, at=utcnow(), on_behalf_of_id=on_behalf_of.id if on_behalf_of else None)
     if subject is not None:
-        HOOKS[subject_kind or _kind_of(subject)].link(event, subject)
-    db.session.add(event)
-    return event
+        row[HOOKS[subject_kind or _kind_of(subject)].subject_column] = subject.id
+    db.session.execute(_INSERT_EVENT, [row])
+
+
+def _subject_ref(hooks: SubjectHooks, subject: Any) -> dict[str, int | None]:
+    return {"case_id": None, "screening_id": None, hooks.subject_column: subject.id}
 
 
 def _kind_of(subject: Any) -> str:
@@ -133,13 +154,12 @@ def _record_trail(instance: WorkflowInstance, subject: Any, snapshot: engine.Wor
                   actor: User | None, completed_task: ReadyTask | None = None) -> None:
     """One row per element the engine finished in this step, so the diagram view and the heatmap are SQL."""
     now = utcnow()
+    subject_ref = _subject_ref(HOOKS[instance.kind], subject)
     rows = []
     for step in snapshot.trail:
         is_completed_task = completed_task is not None and step.bpmn_id == completed_task.bpmn_id
         rows.append(dict(
-            instance_id=instance.id,
-            case_id=subject.id if instance.kind == "case" else None,
-            screening_id=subject.id if instance.kind == "screening" else None,
+            instance_id=instance.id, **subject_ref,
             diagram_version_id=_diagram_version_id(instance, step.process_key), process_key=step.process_key,
             bpmn_id=step.bpmn_id, element_type=step.element_type, from_bpmn_id=step.from_bpmn_id,
             name=(step.name or "")[:160] or None,
@@ -147,18 +167,21 @@ def _record_trail(instance: WorkflowInstance, subject: Any, snapshot: engine.Wor
             completed_at=now, actor_id=actor.id if actor and is_completed_task else None,
         ))
     if rows:  # one executemany on the table (every row names every column); nothing reads them back in the step
-        db.session.execute(insert(ElementVisit.__table__), rows)
+        db.session.execute(_INSERT_VISIT, rows)
 
 
 def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine.WorkflowSnapshot,
                       hooks: SubjectHooks) -> None:
     wanted = {t.task_id: t for t in snapshot.ready_tasks}
-    existing = set(db.session.scalars(select(ReadyTask.task_uuid).where(ReadyTask.instance_id == instance.id)))
+    existing = set(db.session.execute(_READY_UUIDS, {"instance_id": instance.id}).scalars())
     gone = [uuid for uuid in existing if uuid not in wanted]
     if gone:  # table statements: the step reads no task row object after this
-        db.session.execute(delete(ReadyTask.__table__).where(ReadyTask.task_uuid.in_(gone)))
-        db.session.execute(delete(TaskDraft.__table__).where(TaskDraft.task_uuid.in_(gone)))
+        db.session.execute(_DELETE_READY, {"uuids": gone})
+        db.session.execute(_DELETE_DRAFTS, {"uuids": gone})
     label = hooks.label(subject)
+    subject_ref = _subject_ref(hooks, subject)
+    now = utcnow()
+    today = to_china(now).date()
     rows = []
     for task_id, info in wanted.items():
         if task_id in existing:
@@ -166,28 +189,33 @@ def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine
         role = role_for_lane(info.lane)
         if role is None or info.form_key is None:
             raise DomainError(f"流程图错误：任务“{info.name}”没有已知角色的泳道或表单")
-        now = utcnow()
         rows.append(dict(
             instance_id=instance.id, task_uuid=task_id, bpmn_id=info.bpmn_id, name=info.name,
             context_name=info.context_name or "", form_key=info.form_key, role=role,
             village_code=subject.village_code, town_code=subject.town_code,
-            assignee_id=hooks.assignee_for(subject, role),
-            case_id=subject.id if instance.kind == "case" else None,
-            screening_id=subject.id if instance.kind == "screening" else None,
+            assignee_id=hooks.assignee_for(subject, role), **subject_ref,
             subject=label, ready_since=now,
             diagram_version_id=_diagram_version_id(instance, info.process_key), from_bpmn_id=info.from_bpmn_id,
-            due_on=due_on(to_china(now).date(), info.properties, hooks.deadline_cap(subject, info)),
+            due_on=due_on(today, info.properties, hooks.deadline_cap(subject, info)),
         ))
     if rows:
-        db.session.execute(insert(ReadyTask.__table__), rows)
+        db.session.execute(_INSERT_READY, rows)
 
 
-def _save(instance: WorkflowInstance, snapshot: engine.WorkflowSnapshot) -> None:
-    instance.state = snapshot.state
-    instance.completed = snapshot.completed
-    instance.end_event = snapshot.end_event
-    instance.next_timer_at = snapshot.next_timer_at
-    instance.updated_at = utcnow()
+def _save(instance: WorkflowInstance, snapshot: engine.WorkflowSnapshot, **also: Any) -> None:
+    """Write the step's state in one UPDATE that checks and bumps the revision; a stale revision (someone else's
+    step got there first) rolls back everything the step wrote and refuses it. The instance object is told the
+    new values as committed, so no flush writes it again."""
+    values = dict(state=snapshot.state, completed=snapshot.completed, end_event=snapshot.end_event,
+                  next_timer_at=snapshot.next_timer_at, updated_at=utcnow(), revision=instance.revision + 1,
+                  **also)
+    written = db.session.execute(_SAVE_INSTANCE, {**values, "instance_id": instance.id,
+                                                  "seen_revision": instance.revision}).rowcount
+    if written != 1:
+        db.session.rollback()
+        raise Conflict("该案件刚被其他人更新，您的提交未保存，请刷新后重试")
+    for key, value in values.items():
+        set_committed_value(instance, key, value)
 
 
 def _flush_or_conflict() -> None:
@@ -270,12 +298,12 @@ def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: U
         raise Conflict("该任务已办理，不能重复提交") from exc
     except engine.EngineError as exc:
         raise DomainError(f"流程执行出错：{exc}") from exc
+    _save(instance, snapshot)  # the step's first write: a stale revision is refused before anything else
     record_event(subject, "task_completed", actor, instance_id=instance.id, bpmn_id=task.bpmn_id,
                  task_name=task.title, decision=data.get("decision"), opinion=_opinion(data), data=data,
                  remote_addr=remote_addr, subject_kind=kind, on_behalf_of=acting if acting is not actor else None)
     hooks.after_task(subject, task, data, actor)
-    _save(instance, snapshot)
-    # One flush for the whole step (the revision check is in it; a conflict rolls back the rows written above).
+    # One flush for the domain's own changes (the case, its measures) at the end of the step.
     with db.session.no_autoflush:
         _record_trail(instance, subject, snapshot, actor, completed_task=task)
         _sync_ready_tasks(instance, subject, snapshot, hooks)
@@ -393,9 +421,7 @@ def migrate_instance(instance: WorkflowInstance, target: ProcessVersion, actor: 
         raise Conflict(str(exc)) from exc
     waiting_since = dict(db.session.execute(select(ReadyTask.bpmn_id, ReadyTask.ready_since)
                                             .where(ReadyTask.instance_id == instance.id)).all())
-    instance.process_version_id = target.id
-    _save(instance, snapshot)
-    _flush_or_conflict()
+    _save(instance, snapshot, process_version_id=target.id)
     db.session.expire(instance, ["process_version"])
     # The engine re-predicts waiting tasks (new ids): rebuild their rows, keeping how long each has waited.
     db.session.execute(delete(ReadyTask).where(ReadyTask.instance_id == instance.id))

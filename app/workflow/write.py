@@ -1,0 +1,33 @@
+"""Writing a step's own rows without the unit of work: a task submit is the hottest path in the system, and
+an ORM flush costs more than the statements it sends (bench/profile_submit.py shows where the time goes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Update, bindparam, inspect, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.extensions import db
+
+_statements: dict[tuple[str, frozenset[str]], Update] = {}
+
+
+def write_columns(obj: Any, **values: Any) -> None:
+    """UPDATE the row of persistent `obj` with `values` now, in the session's transaction, and tell the object the
+    values are its committed state, so no later flush writes them again. For plain columns of single-key rows."""
+    state = inspect(obj)
+    if not state.persistent:
+        raise ValueError(f"write_columns needs a row already in the database, not {state!r}")
+    mapper = state.mapper
+    table = mapper.local_table
+    key = (table.name, frozenset(values))
+    statement = _statements.get(key)
+    if statement is None:  # built once per table and set of columns
+        (pk,) = mapper.primary_key
+        statement = update(table).where(pk == bindparam("_row_key"))
+        _statements[key] = statement
+    identity = mapper.primary_key_from_instance(obj)[0]
+    db.session.execute(statement, {**values, "_row_key": identity})
+    for name, value in values.items():
+        set_committed_value(obj, name, value)
