@@ -274,7 +274,8 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1,
                         help="per worker; above 1 gunicorn runs gthread workers (slower on SQLite: see README)")
-    parser.add_argument("--server", choices=("gunicorn", "gunicorn-gthread", "granian"), default="gunicorn")
+    parser.add_argument("--server", choices=("gunicorn", "gunicorn-gthread"), default="gunicorn",
+                        help="gunicorn-gthread: gthread workers (keep-alive connections), --threads per worker")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the databases here")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()

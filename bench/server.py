@@ -91,10 +91,6 @@ class Server:
         return self
 
     def command(self) -> list[str]:
-        if self.server == "granian":
-            return [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
-                    "--workers", str(self.workers), "--blocking-threads", str(self.threads),
-                    "--log-level", "warning", "--factory", "app:create_app"]
         worker_class = ["-k", "gthread"] if self.server == "gunicorn-gthread" else []
         return [str(BIN / "gunicorn"), *worker_class, "-w", str(self.workers), "--threads", str(self.threads),
                 "-b", f"127.0.0.1:{self.port}", "--timeout", "300", "--log-level", "warning", "app:create_app()"]
