@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from operator import mul
 
 WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARACTERS = "10X98765432"
@@ -15,13 +16,15 @@ def check_character(first17: str) -> str:
     """The check character (0-9 or X) for the first 17 digits of an ID number."""
     if len(first17) != LENGTH - 1 or not _ascii_digits(first17):
         raise ValueError("需要 17 位数字")
-    total = sum(int(digit) * weight for digit, weight in zip(first17, WEIGHTS, strict=True))
+    total = sum(map(mul, map(int, first17), WEIGHTS))  # in C: the import checks 200,000 of these
     return CHECK_CHARACTERS[total % 11]
 
 
 def normalize_id_number(value: str) -> str:
     """Remove all spaces (half- and full-width), turn full-width characters into ASCII, upper-case x to X."""
-    value = unicodedata.normalize("NFKC", value or "")
+    value = value or ""
+    if not value.isascii():  # NFKC changes no ASCII character
+        value = unicodedata.normalize("NFKC", value)
     return "".join(value.split()).upper()
 
 

@@ -81,7 +81,10 @@ def compact(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return "".join(unicodedata.normalize("NFKC", str(value)).split())
+    text = str(value)
+    if not text.isascii():  # NFKC changes no ASCII character (codes, numbers, phones)
+        text = unicodedata.normalize("NFKC", text)
+    return "".join(text.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +187,8 @@ class _Areas:
         self.towns: dict[str, str] = {}
         self.villages: dict[tuple[str, str], str] = {}
         self.village_anywhere: dict[str, set[str]] = {}
+        self._town_found: dict[str, str | None] = {}
+        self._village_found: dict[tuple[str | None, str], tuple[str | None, str | None]] = {}
         for code, name, level in rows:
             if level == "town":
                 for variant in self._variants(name, self.TOWN_SUFFIXES):
@@ -207,13 +212,19 @@ class _Areas:
         return list(dict.fromkeys(variants))
 
     def town(self, name: str) -> str | None:
-        for variant in self._variants(name, self.TOWN_SUFFIXES):
-            if variant in self.towns:
-                return self.towns[variant]
-        return None
+        if name not in self._town_found:  # a registry names the same few towns on every row
+            self._town_found[name] = next((self.towns[v] for v in self._variants(name, self.TOWN_SUFFIXES)
+                                           if v in self.towns), None)
+        return self._town_found[name]
 
     def village(self, town_code: str | None, name: str) -> tuple[str | None, str | None]:
         """(village code, None) or (None, problem)."""
+        key = (town_code, name)
+        if key not in self._village_found:
+            self._village_found[key] = self._match_village(town_code, name)
+        return self._village_found[key]
+
+    def _match_village(self, town_code: str | None, name: str) -> tuple[str | None, str | None]:
         for variant in self._variants(name, self.VILLAGE_SUFFIXES):
             if town_code is not None:
                 if (town_code, variant) in self.villages:

@@ -224,3 +224,26 @@ def test_only_the_county_office_and_admin_may_import(app, login_as):
     assert response.status_code == 403
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
+
+
+def test_village_names_are_matched_within_the_town_given_each_time(app):
+    """A registry repeats the same few names on every row, so matches are remembered: per town and name, never
+    carried over from another town's answer."""
+    from app.households.importer import _Areas
+    from app.models import Area
+
+    with app.app_context():
+        village = db.session.scalars(select(Area).where(Area.level == "village").order_by(Area.code)).first()
+        town = db.session.get(Area, village.code[:9])
+        other_town = db.session.scalars(select(Area).where(Area.level == "town", Area.code != town.code)).first()
+        unique = db.session.scalar(select(func.count()).where(Area.level == "village",
+                                                              Area.name == village.name)) == 1
+        areas = _Areas()
+        for _ in range(2):
+            assert areas.town(town.name) == town.code
+            assert areas.village(town.code, village.name) == (village.code, None)
+            code, problem = areas.village(other_town.code, village.name)
+            assert code is None and village.name in problem
+            code, problem = areas.village(None, village.name)
+            assert (code, problem) == (village.code, None) if unique else (code is None and "多个乡镇" in problem)
+        assert areas.town("没有这个镇") is None
