@@ -279,12 +279,9 @@ def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: U
             holder = db.session.get(User, task.claimed_by_id)
             raise Conflict(f"该任务已由{holder.full_name if holder else '他人'}认领，请联系其释放或由上级转办")
         raise PermissionDenied("您无权办理此任务")
-    instance = lock_instance(task.instance_id)
-    if instance is None:
-        raise NotFound("流程实例不存在")
+    instance, subject = _lock_with_subject(task)
     if expected_revision is not None and instance.revision != expected_revision:
         raise Conflict("该案件在您打开表单后已被更新，请刷新后重试")
-    subject = _subject_under_lock(task.case_id, task.screening_id)
     form = build_form(task, formdata=formdata, subject=subject)
     if not form.validate():
         raise TaskFormInvalid(form)
@@ -376,16 +373,21 @@ def process_due_timers(now: datetime | None = None, limit: int = 500) -> int:
     return moved
 
 
-def _subject_under_lock(case_id: int | None, screening_id: int | None) -> Any:
-    """The task's case or screening as it is now, read after the instance lock: never a copy the session held
-    from before it (another step may have changed it since, e.g. named the cadre a new task is assigned to)."""
+def _lock_with_subject(task: ReadyTask) -> tuple[WorkflowInstance, Any]:
+    """The task's instance, locked as lock_instance() does, and its case or screening, both read in one statement
+    after the lock (PostgreSQL: FOR UPDATE OF the instance row alone): never a copy the session held from before
+    it (another step may have changed the subject since, e.g. named the cadre a new task is assigned to)."""
     from app.models import Case, Screening
 
-    model, key = (Case, case_id) if case_id is not None else (Screening, screening_id)
-    subject = db.session.get(model, key, populate_existing=True)
-    if subject is None:
+    model = Case if task.case_id is not None else Screening
+    stmt = (select(WorkflowInstance, model).join(model, model.instance_id == WorkflowInstance.id)
+            .where(WorkflowInstance.id == task.instance_id).execution_options(populate_existing=True))
+    if db.session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update(of=WorkflowInstance)
+    row = db.session.execute(stmt).first()
+    if row is None:
         raise NotFound("任务所属的案件不存在")
-    return subject
+    return row[0], row[1]
 
 
 def _subject_for_instance(instance: WorkflowInstance) -> Any:
