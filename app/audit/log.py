@@ -73,10 +73,17 @@ def _refuse_bulk_changes(state: ORMExecuteState) -> None:
         raise AuditLogIsAppendOnly("UPDATE or DELETE of the audit log is refused")
 
 
+def request_address() -> str | None:
+    """Where an action came from: every event written while serving a request names the client's address
+    (events written as table rows, e.g. by the workflow runtime, ask here too)."""
+    if not has_request_context():
+        return None
+    return (request.remote_addr or "")[:64] or None
+
+
 def _fill_remote_addr(_mapper: Any, _connection: Any, target: Event) -> None:
-    """Where an action came from: every event written while serving a request names the client's address."""
-    if target.remote_addr is None and has_request_context():
-        target.remote_addr = (request.remote_addr or "")[:64] or None
+    if target.remote_addr is None:
+        target.remote_addr = request_address()
 
 
 def guard_append_only() -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from app import engine
+from app.audit.log import request_address
 from app.clock import to_china, utcnow
 from app.deadlines.policy import due_on
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
@@ -128,7 +129,8 @@ def record_event(subject: Any, kind: str, actor: User | None, *, instance_id: in
     row: dict[str, Any] = dict(
         kind=kind, actor_id=actor.id if actor else None, instance_id=instance_id, case_id=None, screening_id=None,
         bpmn_id=bpmn_id, task_name=task_name, decision=decision, opinion=opinion, data=data,
-        remote_addr=remote_addr, at=utcnow(), on_behalf_of_id=on_behalf_of.id if on_behalf_of else None)
+        remote_addr=remote_addr or request_address(), at=utcnow(),
+        on_behalf_of_id=on_behalf_of.id if on_behalf_of else None)
     if subject is not None:
         row[HOOKS[subject_kind or _kind_of(subject)].subject_column] = subject.id
     db.session.execute(_INSERT_EVENT, [row])
