@@ -88,6 +88,7 @@ _READY_UUIDS = select(_READY.c.task_uuid).where(_READY.c.instance_id == bindpara
 _DELETE_READY = delete(_READY).where(_READY.c.task_uuid.in_(bindparam("uuids", expanding=True)))
 _DELETE_DRAFTS = delete(TaskDraft.__table__).where(
     TaskDraft.__table__.c.task_uuid.in_(bindparam("uuids", expanding=True)))
+_LOCK_INSTANCE = select(_INSTANCE.c.id).where(_INSTANCE.c.id == bindparam("instance_id")).with_for_update()
 _SAVE_INSTANCE = (update(_INSTANCE)
                   .where(_INSTANCE.c.id == bindparam("instance_id"),
                          _INSTANCE.c.revision == bindparam("seen_revision")))
@@ -234,7 +235,7 @@ def lock_instance(instance_id: int) -> WorkflowInstance | None:
     SQLite has no row locks (FOR UPDATE is dropped from the SQL): its writers queue on the database lock at the
     first write, and the revision check refuses a submit whose instance moved meanwhile."""
     if db.session.get_bind().dialect.name != "sqlite":
-        db.session.execute(select(WorkflowInstance.id).where(WorkflowInstance.id == instance_id).with_for_update())
+        db.session.execute(_LOCK_INSTANCE, {"instance_id": instance_id})
     return db.session.get(WorkflowInstance, instance_id, populate_existing=True)
 
 
@@ -376,16 +377,18 @@ def process_due_timers(now: datetime | None = None, limit: int = 500) -> int:
 
 
 def _lock_with_subject(task: ReadyTask) -> tuple[WorkflowInstance, Any]:
-    """The task's instance, locked as lock_instance() does, and its case or screening, both read in one statement
-    after the lock (PostgreSQL: FOR UPDATE OF the instance row alone): never a copy the session held from before
-    it (another step may have changed the subject since, e.g. named the cadre a new task is assigned to)."""
+    """The task's instance, locked as lock_instance() does, and its case or screening, read in one statement after
+    the lock: never a copy the session held from before it (another step may have changed the subject since, e.g.
+    named the cadre a new task is assigned to). On PostgreSQL the lock is its own statement first: a statement
+    that waited for a row lock sees only that row as the other transaction left it (READ COMMITTED), and would
+    join the case and the diagram version as they were when it began."""
     from app.models import Case, Screening
 
+    if db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(_LOCK_INSTANCE, {"instance_id": task.instance_id})
     model = Case if task.case_id is not None else Screening
     stmt = (select(WorkflowInstance, model).join(model, model.instance_id == WorkflowInstance.id)
             .where(WorkflowInstance.id == task.instance_id).execution_options(populate_existing=True))
-    if db.session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update(of=WorkflowInstance)
     row = db.session.execute(stmt).first()
     if row is None:
         raise NotFound("任务所属的案件不存在")

@@ -224,3 +224,89 @@ def test_migrating_and_completing_the_same_case_at_once_each_take_effect_once(ap
             assert consistency_problems(instance) == []
             kinds = Counter(db.session.scalars(select(Event.kind).where(Event.case_id == case_id)))
             assert kinds["instance_migrated"] == moved and kinds["task_completed"] == completed
+
+
+def test_a_submit_queued_behind_a_migration_continues_on_the_version_the_migration_left(app, monkeypatch):
+    """A submit without a revision (the API allows it) waits for the instance while an administrator moves the case
+    to a new diagram version. On PostgreSQL it queues on the instance row and must then read the instance, its
+    diagram version and its case as the migration committed them, not as they were when it began waiting; on
+    SQLite it goes first and the migration is refused as stale. Either way the task is completed once and the
+    case's state, rows and history agree."""
+    import time
+
+    from app.processes import admin as process_admin
+    from app.workflow import runtime
+    from app.workflow.runtime import complete_user_task, consistency_problems
+    from tests.helpers import user
+
+    (case_id,) = screen_village(app, "610922100001", [0])
+    with app.app_context():
+        v1 = db.session.scalar(select(ProcessVersion).where(ProcessVersion.process_key == "household_case",
+                                                            ProcessVersion.is_current))
+        xml = v1.bpmn_xml.replace('name="time_limit_days" value="5"', 'name="time_limit_days" value="7"', 1)
+        v2_id = process_admin.deploy(xml, user("admin"), "household_case").id
+        db.session.commit()
+
+    migrating = threading.Event()
+    real_migrate = runtime.engine.migrate
+
+    def slow_migrate(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - holds the instance lock a while
+        migrating.set()
+        time.sleep(1.0)
+        return real_migrate(*args, **kwargs)
+
+    monkeypatch.setattr(runtime.engine, "migrate", slow_migrate)
+    results: dict[str, str] = {}
+
+    def migrate() -> None:
+        with app.app_context():
+            try:
+                instance = db.session.get(WorkflowInstance, db.session.get(Case, case_id).instance_id)
+                process_admin.migrate_case_instance(instance, db.session.get(ProcessVersion, v2_id), user("admin"))
+                db.session.commit()
+                results["migrate"] = "moved"
+            except Conflict as exc:
+                db.session.rollback()
+                results["migrate"] = exc.message
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                results["migrate"] = f"{type(exc).__name__}: {exc}"
+            finally:
+                db.session.remove()
+
+    def complete() -> None:
+        with app.app_context():
+            try:
+                task = db.session.scalar(select(ReadyTask).where(ReadyTask.case_id == case_id))
+                actor = user("chengguan_certifier")
+                assert migrating.wait(10)
+                time.sleep(0.2)
+                complete_user_task(task.id, MultiDict({"decision": "certify", "risk_level": "at_risk",
+                                                       "opinion": "符合"}), actor, None)
+                db.session.commit()
+                results["complete"] = "completed"
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                db.session.rollback()
+                results["complete"] = f"{type(exc).__name__}: {exc}"
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=migrate), threading.Thread(target=complete)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    stale = "该案件刚被其他人更新，您的提交未保存，请刷新后重试"
+    assert results["migrate"] in ("moved", stale), results
+    assert results["complete"] in ("completed", f"Conflict: {stale}"), results
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":  # the row lock queues the submit: both take effect, in order
+            assert results == {"migrate": "moved", "complete": "completed"}
+        case = db.session.get(Case, case_id)
+        instance = db.session.get(WorkflowInstance, case.instance_id)
+        assert consistency_problems(instance) == []
+        assert (instance.process_version_id == v2_id) == (results["migrate"] == "moved")
+        completed = results["complete"] == "completed"
+        assert completed or results["migrate"] == "moved"
+        assert [e.bpmn_id for e in db.session.scalars(select(Event).where(
+            Event.case_id == case_id, Event.kind == "task_completed"))] == (["Task_TownCertify"] if completed else [])
+        assert case.current_step == ("镇领导小组会议审议" if completed else "镇认定工作组认定")
