@@ -76,8 +76,9 @@ _collector_was_enabled = True
 @contextmanager
 def _cycle_collector_paused() -> Iterator[None]:
     """An import builds hundreds of thousands of long-lived objects and no garbage cycles worth collecting; the
-    cyclic collector would walk them again and again (4.6 of 29 s for 60,053 households). Paused for the import;
-    concurrent imports (web jobs run in threads) resume it when the last one ends."""
+    cyclic collector would walk them again and again (4.6 of 29 s for 60,053 households). Paused for the import
+    (CLI or web job); concurrent imports (web jobs run in threads) resume it when the last one ends. While paused it
+    does not run for the rest of the process either; reference counting still frees nearly everything."""
     global _pauses, _collector_was_enabled
     with _pauses_lock:
         if _pauses == 0:
@@ -150,27 +151,28 @@ def run_import_job(job_id: int) -> None:
     db.session.rollback()
     _set_job(job_id, status="validating", started_at=utcnow())
     try:
-        outcome = _validate(source, job_id)
-        if outcome is None:
-            return
-        validation = outcome
-        errors = validation.errors
-        if errors and not validation.refused:
-            write_error_copy(source, error_workbook_path(job), errors, validation.header_row)
-        summary = {"error_count": len(errors), "errors": [e.as_dict() for e in errors[:ERRORS_KEPT]],
-                   "has_error_workbook": bool(errors) and not validation.refused,
-                   "rows_done": validation.rows_read}
-        if validation.refused or (errors and not valid_only):
-            final = counts(validation)
-            _set_job(job_id, status="refused", finished_at=utcnow(), rejected_count=final.rejected,
-                     message="文件有错误，未导入任何数据；请按错误说明修改后重新上传", **summary)
-            return
-        _set_job(job_id, status="storing")
-        stored = store(validation)
-        db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
-            status="done", finished_at=utcnow(), created_count=stored.created, updated_count=stored.updated,
-            unchanged_count=stored.unchanged, rejected_count=stored.rejected, message=stored.as_text(), **summary))
-        db.session.commit()  # the households and the job's "done" in one transaction
+        with _cycle_collector_paused():  # as the CLI import
+            outcome = _validate(source, job_id)
+            if outcome is None:
+                return
+            validation = outcome
+            errors = validation.errors
+            if errors and not validation.refused:
+                write_error_copy(source, error_workbook_path(job), errors, validation.header_row)
+            summary = {"error_count": len(errors), "errors": [e.as_dict() for e in errors[:ERRORS_KEPT]],
+                       "has_error_workbook": bool(errors) and not validation.refused,
+                       "rows_done": validation.rows_read}
+            if validation.refused or (errors and not valid_only):
+                final = counts(validation)
+                _set_job(job_id, status="refused", finished_at=utcnow(), rejected_count=final.rejected,
+                         message="文件有错误，未导入任何数据；请按错误说明修改后重新上传", **summary)
+                return
+            _set_job(job_id, status="storing")
+            stored = store(validation)
+            db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
+                status="done", finished_at=utcnow(), created_count=stored.created, updated_count=stored.updated,
+                unchanged_count=stored.unchanged, rejected_count=stored.rejected, message=stored.as_text(), **summary))
+            db.session.commit()  # the households and the job's "done" in one transaction
     except Exception:
         db.session.rollback()
         log.exception("household import job %s failed", job_id)
