@@ -12,7 +12,6 @@ from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from app import engine
@@ -221,14 +220,6 @@ def _save(instance: WorkflowInstance, snapshot: engine.WorkflowSnapshot, **also:
         set_committed_value(instance, key, value)
 
 
-def _flush_or_conflict() -> None:
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise Conflict("该案件刚被其他人更新，您的提交未保存，请刷新后重试") from exc
-
-
 def lock_instance(instance_id: int) -> WorkflowInstance | None:
     """Every write to an instance or its task rows takes the instance row first (PostgreSQL: FOR UPDATE), so
     concurrent operations queue instead of deadlocking; the revision check still refuses stale submits.
@@ -308,7 +299,7 @@ def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: U
         _record_trail(instance, subject, snapshot, actor, completed_task=task)
         _sync_ready_tasks(instance, subject, snapshot, hooks)
         hooks.after_step(subject, snapshot, actor)
-    _flush_or_conflict()
+    db.session.flush()
     return Completion(form, subject, instance.revision)
 
 
@@ -337,11 +328,10 @@ def _fire(instance: WorkflowInstance, now: datetime) -> bool:
     hooks = HOOKS[instance.kind]
     subject = _subject_for_instance(instance)
     snapshot = engine.fire_due_timers(bundle_for_version(instance.process_version), instance.state, now)
+    _save(instance, snapshot)  # first: another worker that fired it already leaves a stale revision
     for name in snapshot.fired_timers:
         record_event(subject, "timer_fired", None, instance_id=instance.id, task_name=name,
                      subject_kind=instance.kind)
-    _save(instance, snapshot)
-    _flush_or_conflict()
     _record_trail(instance, subject, snapshot, None)
     _sync_ready_tasks(instance, subject, snapshot, hooks)
     hooks.after_step(subject, snapshot, None)
@@ -441,7 +431,7 @@ def migrate_instance(instance: WorkflowInstance, target: ProcessVersion, actor: 
                  task_name=f"迁移到新版流程：{version_label(source)} → {version_label(target)}",
                  data={"from_version_id": source.id, "to_version_id": target.id}, subject_kind=instance.kind)
     hooks.after_step(subject, snapshot, actor)
-    _flush_or_conflict()
+    db.session.flush()
     return subject
 
 
