@@ -95,7 +95,12 @@ class ReadyTask(db.Model):
 
     @property
     def title(self) -> str:
-        return f"{self.context_name} · {self.name}" if self.context_name else self.name
+        return task_title(self.context_name, self.name)
+
+
+def task_title(context_name: str | None, name: str) -> str:
+    """How a task is named to people: its context (e.g. which notice) before the task's own name."""
+    return f"{context_name} · {name}" if context_name else name
 
 
 class Event(db.Model):

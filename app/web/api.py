@@ -19,10 +19,12 @@ from app.errors import Conflict, DomainError, InvalidInput, NotFound, Permission
 from app.extensions import csrf, db
 from app.households.idnumber import masked_id
 from app.models import Case, Event, Household, ReadyTask, Screening, User, WorkflowInstance
+from app.models.workflow import task_title
 from app.roles import role_label
 from app.screenings import operations as screening_ops
 from app.web.openapi import openapi_document
 from app.workflow import runtime
+from app.workflow.write import table_connection
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer tokens, no cookies: no cross-site request can carry them
@@ -82,9 +84,10 @@ def household_json(h: Household) -> dict[str, Any]:
             "village_code": h.village_code, "village_name": h.village.name, "town_code": h.town_code}
 
 
-def task_json(task: ReadyTask) -> dict[str, Any]:
-    return {"id": task.id, "name": task.name, "title": task.title, "bpmn_id": task.bpmn_id,
-            "form": task.form_key, "role": task.role, "village_code": task.village_code,
+def task_json(task: Any) -> dict[str, Any]:
+    """A ReadyTask, or a row of its table."""
+    return {"id": task.id, "name": task.name, "title": task_title(task.context_name, task.name),
+            "bpmn_id": task.bpmn_id, "form": task.form_key, "role": task.role, "village_code": task.village_code,
             "town_code": task.town_code, "assignee_id": task.assignee_id, "case_id": task.case_id,
             "screening_id": task.screening_id, "subject": task.subject, "ready_since": _iso(task.ready_since),
             "due_on": task.due_on.isoformat() if task.due_on else None, "claimed_by_id": task.claimed_by_id,
@@ -282,8 +285,10 @@ def show_task(task_id: int) -> Response:
     return jsonify(body)
 
 
-_TASKS_OF_INSTANCE = (select(ReadyTask).where(ReadyTask.instance_id == bindparam("instance_id"))
-                      .order_by(ReadyTask.id))
+# Rows of the table, not objects: the answer only reads their columns.
+_READY_TASK_TABLE = ReadyTask.__table__
+_TASKS_OF_INSTANCE = (select(_READY_TASK_TABLE).where(_READY_TASK_TABLE.c.instance_id == bindparam("instance_id"))
+                      .order_by(_READY_TASK_TABLE.c.id))
 
 
 @bp.route("/tasks/<int:task_id>/complete", methods=["POST"])
@@ -306,8 +311,8 @@ def complete_task(task_id: int) -> Response:
         result["screening"] = screening_json(subject)
     # What the step led to, so a client goes on without asking again: the tasks now waiting (whoever holds
     # them) and the revision to send with the next submit.
-    result["next_tasks"] = [task_json(t) for t in db.session.scalars(_TASKS_OF_INSTANCE,
-                                                                     {"instance_id": task.instance_id})]
+    result["next_tasks"] = [task_json(t) for t in table_connection().execute(_TASKS_OF_INSTANCE,
+                                                                             {"instance_id": task.instance_id})]
     result["revision"] = done.revision
     db.session.commit()
     return jsonify(result)

@@ -23,6 +23,7 @@ from app.extensions import db
 from app.models import ElementVisit, Event, ProcessVersion, ReadyTask, TaskDraft, User, WorkflowInstance
 from app.processes import bundle_for_version, current_version
 from app.roles import role_for_lane
+from app.workflow.write import table_connection
 from forms import FormContext, TaskForm, form_class
 
 
@@ -133,7 +134,7 @@ def record_event(subject: Any, kind: str, actor: User | None, *, instance_id: in
         on_behalf_of_id=on_behalf_of.id if on_behalf_of else None)
     if subject is not None:
         row[HOOKS[subject_kind or _kind_of(subject)].subject_column] = subject.id
-    db.session.execute(_INSERT_EVENT, [row])
+    table_connection().execute(_INSERT_EVENT, [row])
 
 
 def _subject_ref(hooks: SubjectHooks, subject: Any) -> dict[str, int | None]:
@@ -169,17 +170,18 @@ def _record_trail(instance: WorkflowInstance, subject: Any, snapshot: engine.Wor
             completed_at=now, actor_id=actor.id if actor and is_completed_task else None,
         ))
     if rows:  # one executemany on the table (every row names every column); nothing reads them back in the step
-        db.session.execute(_INSERT_VISIT, rows)
+        table_connection().execute(_INSERT_VISIT, rows)
 
 
 def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine.WorkflowSnapshot,
                       hooks: SubjectHooks) -> None:
+    connection = table_connection()
     wanted = {t.task_id: t for t in snapshot.ready_tasks}
-    existing = set(db.session.execute(_READY_UUIDS, {"instance_id": instance.id}).scalars())
+    existing = set(connection.execute(_READY_UUIDS, {"instance_id": instance.id}).scalars())
     gone = [uuid for uuid in existing if uuid not in wanted]
     if gone:  # table statements: the step reads no task row object after this
-        db.session.execute(_DELETE_READY, {"uuids": gone})
-        db.session.execute(_DELETE_DRAFTS, {"uuids": gone})
+        connection.execute(_DELETE_READY, {"uuids": gone})
+        connection.execute(_DELETE_DRAFTS, {"uuids": gone})
     label = hooks.label(subject)
     subject_ref = _subject_ref(hooks, subject)
     now = utcnow()
@@ -201,7 +203,7 @@ def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine
             due_on=due_on(today, info.properties, hooks.deadline_cap(subject, info)),
         ))
     if rows:
-        db.session.execute(_INSERT_READY, rows)
+        connection.execute(_INSERT_READY, rows)
 
 
 def _save(instance: WorkflowInstance, snapshot: engine.WorkflowSnapshot, **also: Any) -> None:
@@ -211,7 +213,7 @@ def _save(instance: WorkflowInstance, snapshot: engine.WorkflowSnapshot, **also:
     values = dict(state=snapshot.state, completed=snapshot.completed, end_event=snapshot.end_event,
                   next_timer_at=snapshot.next_timer_at, updated_at=utcnow(), revision=instance.revision + 1,
                   **also)
-    written = db.session.execute(_SAVE_INSTANCE, {**values, "instance_id": instance.id,
+    written = table_connection().execute(_SAVE_INSTANCE, {**values, "instance_id": instance.id,
                                                   "seen_revision": instance.revision}).rowcount
     if written != 1:
         db.session.rollback()
