@@ -12,7 +12,9 @@
    timer worker, on 127.0.0.1, driven over
    HTTP by keep-alive clients (the JSON API for tasks, logged-in browser sessions for pages).
 3. Measurements, median / p95 / max:
-   - task submit (POST /api/v1/tasks/{id}/complete, one client) beside the engine floor (bench/engine_floor.py);
+   - task submit (POST /api/v1/tasks/{id}/complete, one client) beside the engine floor (bench/engine_floor.py)
+     and the schema floor (the engine floor plus the rows this schema writes with the state, hand-written), so
+     the gap splits into the schema's share and the framework's;
    - whole cases per minute with 1 and 4 clients and the errors (each task: POST it; the answer names the next
      task, so a client GETs the case only for what the answer lacks: the measures to report on, a notice
      period's end, the case's first step);
@@ -317,11 +319,15 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
         step(f"dataset: {json.dumps(counts, ensure_ascii=False)}")
 
         # 2. The engine floor.
-        from bench.engine_floor import measure_floor
+        from bench.engine_floor import measure_floor, measure_schema_floor
 
         step("engine floor")
         floor, floor_info = measure_floor(one, folder / "floor.sqlite3", args.floor_instances)
         results["engine_floor"] = {**ms(floor), **floor_info}
+        step("schema floor (the engine floor and this schema's rows, hand-written)")
+        schema_floor = measure_schema_floor(one, folder / "schema-floor.sqlite3", args.floor_instances)
+        results["schema_floor"] = {**ms(schema_floor),
+                                   "ratio_p50_to_floor": round(schema_floor.median / floor.median, 2)}
 
         # 3. The app under gunicorn.
         args.idle_case_ids = idle_case_ids(one)
@@ -358,6 +364,7 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
 
         submit = single["submit"]
         results["submit"] = {**ms(submit), "ratio_p50_to_floor": round(submit.median / floor.median, 2),
+                             "ratio_p50_to_schema_floor": round(submit.median / schema_floor.median, 2),
                              "tasks": single["tasks"], "errors": single["errors"]}
         for key, run in (("throughput_1_client", tp1), ("throughput_4_clients", tp4)):
             results[key] = {k: v for k, v in run.items() if k != "submit"} | {"submit": ms(run["submit"])}
@@ -436,6 +443,8 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
         "submit_p50_ms": results["submit"]["p50_ms"],
         "engine_floor_p50_ms": results["engine_floor"]["p50_ms"],
         "submit_to_floor": results["submit"]["ratio_p50_to_floor"],
+        "schema_floor_p50_ms": results["schema_floor"]["p50_ms"],
+        "submit_to_schema_floor": results["submit"]["ratio_p50_to_schema_floor"],
         "instances_per_min_1_client": results["throughput_1_client"]["ten_task_instances_per_min"],
         "instances_per_min_4_clients": results["throughput_4_clients"]["ten_task_instances_per_min"],
         "case_instances_per_min_4_clients": results["throughput_4_clients"]["case_instances_per_min"],
@@ -470,6 +479,10 @@ def markdown(results: dict[str, Any]) -> str:
     floor = results["engine_floor"]
     row("task submit, 1 client", results["submit"], f"engine floor p50 {floor['p50_ms']} ms (p95 {floor['p95_ms']}, "
         f"max {floor['max_ms']})", f"{s['submit_to_floor']}×", "≤ 2×")
+    schema = results["schema_floor"]
+    row("schema floor: the engine floor and this schema's rows (event, visits, ready tasks, case), hand-written "
+        "sqlite3", schema, f"engine floor p50 {floor['p50_ms']} ms; the submit is {s['submit_to_schema_floor']}× this",
+        f"{schema['ratio_p50_to_floor']}×", "")
     for key, label in (("throughput_1_client", "1 client"), ("throughput_4_clients", "4 clients")):
         t = results[key]
         lines.append(f"| throughput, {label} | {t['ten_task_instances_per_min']} ten-task instances/min "

@@ -84,3 +84,141 @@ def measure_floor(database: Path, scratch: Path, instances: int) -> tuple[Timing
     return Timing("engine floor: one user task, persisted", seconds), {
         "user_tasks_per_case": len(steps), "steps": [bpmn_id for bpmn_id, _ in steps],
         "state_bytes_mean": round(sum(sizes) / len(sizes))}
+
+
+# ---- the schema floor ---------------------------------------------------------------------------------------------
+# The engine floor plus the rows this design keeps in step with the state, in the same transaction: the history
+# event, the element visits, the ready-task rows (deleted and inserted, with all their inbox indexes), the case's
+# step. Hand-written with stdlib sqlite3 on a copy of the benchmark's own database (the real schema: its indexes,
+# foreign keys and the audit log's triggers), so it is what the fastest possible step path could cost with this
+# schema: no web framework, no HTTP, no ORM, no form, no permission checks. The submit's distance from it is the
+# framework's share; its distance from the engine floor is the schema's.
+
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DATETIME in SQLite
+
+
+def _columns(connection: sqlite3.Connection, table: str) -> str:
+    return ", ".join(row[1] for row in connection.execute(f"PRAGMA table_info({table})") if row[1] != "id")
+
+
+def _insert(connection: sqlite3.Connection, table: str) -> str:
+    names = _columns(connection, table)
+    return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(names.split(', ')))})"
+
+
+class _SchemaStep:
+    """One step's writes, as the runtime makes them (app/workflow/runtime.py), in plain SQL."""
+
+    def __init__(self, connection: sqlite3.Connection, actor_id: int, version_id: int) -> None:
+        from app.roles import role_for_lane
+
+        self.connection, self.actor_id, self.version_id, self.role_for_lane = (connection, actor_id, version_id,
+                                                                               role_for_lane)
+        self.insert_event, self.insert_visit, self.insert_ready = (_insert(connection, "event"),
+                                                                   _insert(connection, "element_visit"),
+                                                                   _insert(connection, "ready_task"))
+        # The column order of each insert, to build rows by name.
+        self.event_columns = _columns(connection, "event").split(", ")
+        self.visit_columns = _columns(connection, "element_visit").split(", ")
+        self.ready_columns = _columns(connection, "ready_task").split(", ")
+
+    def write(self, case: tuple[int, int, str, str], revision: int, snapshot: adapter.WorkflowSnapshot,
+              completed: tuple[str, dict[str, Any]] | None) -> None:
+        case_id, instance_id, village_code, town_code = case
+        c = self.connection
+        now = datetime.utcnow().strftime(_SQLITE_TIME)  # noqa: DTZ003 (naive UTC, as the app stores it)
+        if c.execute("UPDATE workflow_instance SET state = ?, completed = ?, end_event = ?, next_timer_at = ?, "
+                     "revision = ?, updated_at = ? WHERE id = ? AND revision = ?",
+                     (snapshot.state, snapshot.completed, snapshot.end_event,
+                      snapshot.next_timer_at.strftime(_SQLITE_TIME) if snapshot.next_timer_at else None,
+                      revision + 1, now, instance_id, revision)).rowcount != 1:
+            raise RuntimeError("stale revision in the schema floor")
+        if completed:
+            bpmn_id, data = completed
+            event = dict(at=now, kind="task_completed", actor_id=self.actor_id, instance_id=instance_id,
+                         case_id=case_id, bpmn_id=bpmn_id, task_name=bpmn_id, decision=data.get("decision"),
+                         opinion=data.get("opinion"), data=json.dumps(data), remote_addr="127.0.0.1")
+            c.execute(self.insert_event, [event.get(name) for name in self.event_columns])
+        visits = [dict(instance_id=instance_id, case_id=case_id, diagram_version_id=self.version_id,
+                       process_key=step.process_key, bpmn_id=step.bpmn_id, element_type=step.element_type,
+                       from_bpmn_id=step.from_bpmn_id, name=step.name, completed_at=now,
+                       actor_id=self.actor_id if completed and step.bpmn_id == completed[0] else None)
+                  for step in snapshot.trail]
+        if visits:
+            c.executemany(self.insert_visit, [[v.get(name) for name in self.visit_columns] for v in visits])
+        wanted = {t.task_id: t for t in snapshot.ready_tasks}
+        existing = {row[0] for row in c.execute("SELECT task_uuid FROM ready_task WHERE instance_id = ?",
+                                                (instance_id,))}
+        gone = [uuid for uuid in existing if uuid not in wanted]
+        if gone:
+            marks = ", ".join("?" * len(gone))
+            c.execute(f"DELETE FROM ready_task WHERE task_uuid IN ({marks})", gone)
+            c.execute(f"DELETE FROM task_draft WHERE task_uuid IN ({marks})", gone)
+        rows = [dict(instance_id=instance_id, task_uuid=task_id, bpmn_id=info.bpmn_id, name=info.name,
+                     context_name=info.context_name or "", form_key=info.form_key,
+                     role=self.role_for_lane(info.lane), village_code=village_code, town_code=town_code,
+                     case_id=case_id, subject="某户", ready_since=now, diagram_version_id=self.version_id,
+                     due_on=None, from_bpmn_id=info.from_bpmn_id)
+                for task_id, info in wanted.items() if task_id not in existing]
+        if rows:
+            c.executemany(self.insert_ready, [[r.get(name) for name in self.ready_columns] for r in rows])
+        step = "、".join(t.name for t in snapshot.ready_tasks)[:255] or "公示期"
+        c.execute("UPDATE household_case SET status = ?, current_step = ?, updated_at = ? WHERE id = ?",
+                  ("closed" if snapshot.completed else "assisting", step, now, case_id))
+
+
+def measure_schema_floor(database: Path, scratch: Path, instances: int) -> Timing:
+    """`instances` of the dataset's idle cases (waiting at their first task) taken through every user task of the
+    happy path with the writes of _SchemaStep, on a copy of `database`; one untimed case first."""
+    sources, steps = case_steps(database)
+    bundle = adapter.parse_bundle("household_case", sources)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{scratch}{suffix}").unlink(missing_ok=True)
+    with sqlite3.connect(database) as source, sqlite3.connect(scratch) as target:
+        source.backup(target)
+    source.close()
+    target.close()
+    connection = sqlite3.connect(scratch, isolation_level=None)  # the transactions are explicit below
+    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "busy_timeout=5000"):
+        connection.execute(f"PRAGMA {pragma}")
+    cases = connection.execute(
+        "SELECT c.id, c.instance_id, c.village_code, c.town_code FROM household_case c "
+        "JOIN ready_task r ON r.case_id = c.id WHERE r.bpmn_id = ? ORDER BY c.id LIMIT ?",
+        (steps[0][0], instances + 1)).fetchall()
+    if len(cases) < instances + 1:
+        raise RuntimeError(f"the schema floor needs {instances + 1} idle cases, the dataset has {len(cases)}")
+    version_id = connection.execute("SELECT id FROM process_version WHERE process_key = 'household_case' "
+                                    "AND is_current").fetchone()[0]
+    actor_id = connection.execute("SELECT min(id) FROM user_account").fetchone()[0]
+    writer = _SchemaStep(connection, actor_id, version_id)
+    seconds: list[float] = []
+    for number, case in enumerate(cases):
+        instance_id = case[1]
+        for bpmn_id, data in steps:
+            task_row = connection.execute("SELECT id FROM ready_task WHERE instance_id = ? AND bpmn_id = ?",
+                                          (instance_id, bpmn_id)).fetchone()
+            if task_row is None:  # a notice period: fire its timer, untimed
+                state, revision = connection.execute("SELECT state, revision FROM workflow_instance WHERE id = ?",
+                                                     (instance_id,)).fetchone()
+                connection.execute("BEGIN")
+                writer.write(case, revision, adapter.fire_due_timers(bundle, state, FAR_FUTURE), None)
+                connection.execute("COMMIT")
+                task_row = connection.execute("SELECT id FROM ready_task WHERE instance_id = ? AND bpmn_id = ?",
+                                              (instance_id, bpmn_id)).fetchone()
+            started = time.perf_counter()
+            connection.execute("BEGIN")
+            task_id = connection.execute("SELECT task_uuid FROM ready_task WHERE id = ?", task_row).fetchone()[0]
+            state, revision = connection.execute("SELECT state, revision FROM workflow_instance WHERE id = ?",
+                                                 (instance_id,)).fetchone()
+            snapshot = adapter.complete_task(bundle, state, task_id, data)
+            writer.write(case, revision, snapshot, (bpmn_id, data))
+            connection.execute("COMMIT")
+            if number:
+                seconds.append(time.perf_counter() - started)
+        assert snapshot.completed, "the schema floor's case did not reach its end"
+        # The rows were kept in step, as the runtime keeps them: nothing left waiting, every element visited.
+        left = connection.execute("SELECT count(*) FROM ready_task WHERE instance_id = ?", (instance_id,)).fetchone()
+        assert left == (0,), f"the schema floor left {left[0]} ready rows of a closed case"
+    connection.close()
+    return Timing("schema floor: one user task, persisted with this schema's rows, hand-written", seconds)
+

@@ -171,10 +171,12 @@ def main() -> None:
         by_count["cpu_ms"].append(cpu)
         by_count["wall_ms"].append(wall)
     by_count["engine_cpu_ms (adapter.complete_task)"] = recorder.engine_samples
-    from bench.engine_floor import measure_floor
+    from bench.engine_floor import measure_floor, measure_schema_floor
 
     floor, _info = measure_floor(database, folder / "floor.sqlite3", 10)
-    print(f"{submits} submits over {len(measured)} cases; engine floor (wall) median {floor.median * 1000:.2f} ms")
+    schema_floor = measure_schema_floor(pristine, folder / "schema-floor.sqlite3", 10)
+    print(f"{submits} submits over {len(measured)} cases; engine floor (wall) median {floor.median * 1000:.2f} ms; "
+          f"schema floor {schema_floor.median * 1000:.2f} ms")
     for key, values in by_count.items():
         print(f"  {key}: median {statistics.median(values):.2f}, mean {statistics.fmean(values):.2f}, "
               f"max {max(values):.2f}")
