@@ -320,6 +320,7 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
 
         # 2. The engine floor.
         from bench.engine_floor import measure_floor, measure_schema_floor
+        from bench.web_floor import measure_web_floor
 
         step("engine floor")
         floor, floor_info = measure_floor(one, folder / "floor.sqlite3", args.floor_instances)
@@ -362,7 +363,23 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
             county_peak = max(county_peak, server.peak_rss_mb)
             county_worker_peak = max(county_worker_peak, server.peak_worker_rss_mb)
 
+        # The stack's own round trip (bench/web_floor.py), on the same server command, as many times as submits.
+        with Server(one, workers=args.workers, threads=args.threads, timers=False, server=args.server,
+                    wsgi_app="bench.web_floor:create_app()") as bare:
+            step("web floor: a bare Flask app on the same server")
+            web_floor = measure_web_floor(bare.port, max(len(single["submit"].seconds), 50))
+        results["web_floor"] = ms(web_floor)
+
         submit = single["submit"]
+        # Where a submit's time goes, by p50: the engine; the rows this schema writes; HTTP, gunicorn and Flask;
+        # and the app's own (authentication, permissions, the ORM session, the form, the hooks, the answer).
+        results["submit_shares_ms"] = {
+            "engine_floor": ms(floor)["p50_ms"],
+            "schema_rows": round((schema_floor.median - floor.median) * 1000, 2),
+            "web_stack": ms(web_floor)["p50_ms"],
+            "app_own": round((submit.median - schema_floor.median - web_floor.median) * 1000, 2),
+            "app_own_budget_at_2x": round((2 * floor.median - schema_floor.median - web_floor.median) * 1000, 2),
+        }
         results["submit"] = {**ms(submit), "ratio_p50_to_floor": round(submit.median / floor.median, 2),
                              "ratio_p50_to_schema_floor": round(submit.median / schema_floor.median, 2),
                              "tasks": single["tasks"], "errors": single["errors"]}
@@ -445,6 +462,8 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
         "submit_to_floor": results["submit"]["ratio_p50_to_floor"],
         "schema_floor_p50_ms": results["schema_floor"]["p50_ms"],
         "submit_to_schema_floor": results["submit"]["ratio_p50_to_schema_floor"],
+        "web_floor_p50_ms": results["web_floor"]["p50_ms"],
+        "submit_shares_ms": results["submit_shares_ms"],
         "instances_per_min_1_client": results["throughput_1_client"]["ten_task_instances_per_min"],
         "instances_per_min_4_clients": results["throughput_4_clients"]["ten_task_instances_per_min"],
         "case_instances_per_min_4_clients": results["throughput_4_clients"]["case_instances_per_min"],
@@ -483,6 +502,12 @@ def markdown(results: dict[str, Any]) -> str:
     row("schema floor: the engine floor and this schema's rows (event, visits, ready tasks, case), hand-written "
         "sqlite3", schema, f"engine floor p50 {floor['p50_ms']} ms; the submit is {s['submit_to_schema_floor']}× this",
         f"{schema['ratio_p50_to_floor']}×", "")
+    row("web floor: a bare Flask app's answer on the same server (HTTP, gunicorn, Flask; nothing of ours)",
+        results["web_floor"], "", "", "")
+    shares = results["submit_shares_ms"]
+    lines.append(f"| submit p50, by share | engine {shares['engine_floor']} ms + schema's rows {shares['schema_rows']} "
+                 f"ms + web stack {shares['web_stack']} ms + the app's own {shares['app_own']} ms | | | the app's own "
+                 f"would have {shares['app_own_budget_at_2x']} ms at 2× the engine floor | | |")
     for key, label in (("throughput_1_client", "1 client"), ("throughput_4_clients", "4 clients")):
         t = results[key]
         lines.append(f"| throughput, {label} | {t['ten_task_instances_per_min']} ten-task instances/min "

@@ -43,8 +43,9 @@ class Server:
     """gunicorn -w WORKERS --threads THREADS 'app:create_app()' plus `flask timers run`, on a fresh port."""
 
     def __init__(self, database: Path, workers: int = 2, threads: int = 1, timers: bool = True,
-                 timer_interval: int = 1, server: str = "gunicorn") -> None:
+                 timer_interval: int = 1, server: str = "gunicorn", wsgi_app: str = "app:create_app()") -> None:
         self.database = database
+        self.wsgi_app = wsgi_app  # what gunicorn serves: the app, or the web floor's bare Flask app
         self.workers, self.threads = workers, threads
         self.server = server
         self.timers, self.timer_interval = timers, timer_interval
@@ -93,7 +94,7 @@ class Server:
     def command(self) -> list[str]:
         worker_class = ["-k", "gthread"] if self.server == "gunicorn-gthread" else []
         return [str(BIN / "gunicorn"), *worker_class, "-w", str(self.workers), "--threads", str(self.threads),
-                "-b", f"127.0.0.1:{self.port}", "--timeout", "300", "--log-level", "warning", "app:create_app()"]
+                "-b", f"127.0.0.1:{self.port}", "--timeout", "300", "--log-level", "warning", self.wsgi_app]
 
     def _processes(self) -> list[psutil.Process]:
         assert self.gunicorn is not None
