@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Select, bindparam, delete, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import MultiDict
 
@@ -20,7 +20,17 @@ from app.clock import to_china, utcnow
 from app.deadlines.policy import due_on
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
-from app.models import ElementVisit, Event, ProcessVersion, ReadyTask, TaskDraft, User, WorkflowInstance
+from app.models import (
+    Case,
+    ElementVisit,
+    Event,
+    ProcessVersion,
+    ReadyTask,
+    Screening,
+    TaskDraft,
+    User,
+    WorkflowInstance,
+)
 from app.processes import bundle_for_version, current_version
 from app.roles import role_for_lane
 from app.workflow.write import table_connection
@@ -368,28 +378,31 @@ def process_due_timers(now: datetime | None = None, limit: int = 500) -> int:
     return moved
 
 
+def _instance_with_subject(model: Any) -> Select[Any]:
+    return (select(WorkflowInstance, model).join(model, model.instance_id == WorkflowInstance.id)
+            .where(WorkflowInstance.id == bindparam("instance_id")).execution_options(populate_existing=True))
+
+
+# Built once: building the statement costs about as much as running it (bench/profile_submit.py).
+_INSTANCE_WITH_SUBJECT = {"case": _instance_with_subject(Case), "screening": _instance_with_subject(Screening)}
+
+
 def _lock_with_subject(task: ReadyTask) -> tuple[WorkflowInstance, Any]:
     """The task's instance, locked as lock_instance() does, and its case or screening, read in one statement after
     the lock: never a copy the session held from before it (another step may have changed the subject since, e.g.
     named the cadre a new task is assigned to). On PostgreSQL the lock is its own statement first: a statement
     that waited for a row lock sees only that row as the other transaction left it (READ COMMITTED), and would
     join the case and the diagram version as they were when it began."""
-    from app.models import Case, Screening
-
     if db.session.get_bind().dialect.name != "sqlite":
         db.session.execute(_LOCK_INSTANCE, {"instance_id": task.instance_id})
-    model = Case if task.case_id is not None else Screening
-    stmt = (select(WorkflowInstance, model).join(model, model.instance_id == WorkflowInstance.id)
-            .where(WorkflowInstance.id == task.instance_id).execution_options(populate_existing=True))
-    row = db.session.execute(stmt).first()
+    kind = "case" if task.case_id is not None else "screening"
+    row = db.session.execute(_INSTANCE_WITH_SUBJECT[kind], {"instance_id": task.instance_id}).first()
     if row is None:
         raise NotFound("任务所属的案件不存在")
     return row[0], row[1]
 
 
 def _subject_for_instance(instance: WorkflowInstance) -> Any:
-    from app.models import Case, Screening
-
     model = Case if instance.kind == "case" else Screening
     subject = db.session.scalar(select(model).where(model.instance_id == instance.id)
                                 .execution_options(populate_existing=True))  # as it is under the lock
