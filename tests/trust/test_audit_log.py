@@ -17,6 +17,7 @@ from app import create_app
 from app.audit.log import AuditLogIsAppendOnly
 from app.extensions import db
 from app.models import Event, Household
+from app.workflow.write import write_columns
 from tests.conftest import DEMO_PASSWORD, today
 from tests.helpers import approve_case, open_case
 
@@ -58,6 +59,10 @@ def test_the_app_cannot_change_or_delete_an_event(app):
             db.session.execute(update(Event).values(opinion="x"))
         with pytest.raises(AuditLogIsAppendOnly):
             db.session.execute(delete(Event).where(Event.id == entry.id))
+        db.session.rollback()
+        # The step path's own writer goes to the connection, past the session's listeners: it refuses events itself.
+        with pytest.raises(AuditLogIsAppendOnly):
+            write_columns(db.session.get(Event, entry.id), opinion="改写历史")
         db.session.rollback()
         assert db.session.get(Event, entry.id).opinion != "改写历史"
 

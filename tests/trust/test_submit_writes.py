@@ -86,3 +86,18 @@ def test_write_columns_refuses_an_object_not_yet_in_the_database(app: Flask) -> 
         with pytest.raises(ValueError, match="already in the database"):
             write_columns(pending, kind="y")
         db.session.rollback()
+
+
+def test_table_statements_keep_the_order_rows_were_made_in(app: Flask) -> None:
+    """A table statement runs after the session's pending changes are flushed, as Session.execute would do: history
+    made through the ORM first and as a table row second is stored in that order."""
+    from app.models import Event
+    from app.workflow import runtime
+
+    with app.app_context():
+        db.session.add(Event(kind="made_first"))
+        runtime.record_event(None, "made_second", None)
+        kinds = db.session.scalars(select(Event.kind).where(Event.kind.in_(["made_first", "made_second"]))
+                                   .order_by(Event.id)).all()
+        assert kinds == ["made_first", "made_second"]
+        db.session.rollback()
