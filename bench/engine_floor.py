@@ -89,10 +89,11 @@ def measure_floor(database: Path, scratch: Path, instances: int) -> tuple[Timing
 # ---- the schema floor ---------------------------------------------------------------------------------------------
 # The engine floor plus the rows this design keeps in step with the state, in the same transaction: the history
 # event, the element visits, the ready-task rows (deleted and inserted, with all their inbox indexes), the case's
-# step. Hand-written with stdlib sqlite3 on a copy of the benchmark's own database (the real schema: its indexes,
-# foreign keys and the audit log's triggers), so it is what the fastest possible step path could cost with this
-# schema: no web framework, no HTTP, no ORM, no form, no permission checks. The submit's distance from it is the
-# framework's share; its distance from the engine floor is the schema's.
+# step, and the domain's own rows (risk level, measures, cadre, closure). Hand-written with stdlib sqlite3 on a copy
+# of the benchmark's own database (the real schema: its indexes, foreign keys and the audit log's triggers), so it
+# is what the fastest possible step path could cost with this schema: no web framework, no HTTP, no ORM, no form,
+# no permission checks. The submit's distance from it is the framework's share; its distance from the engine
+# floor is the schema's.
 
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DATETIME in SQLite
 
@@ -107,26 +108,31 @@ def _insert(connection: sqlite3.Connection, table: str) -> str:
 
 
 class _SchemaStep:
-    """One step's writes, as the runtime makes them (app/workflow/runtime.py), in plain SQL."""
+    """One step's writes, as the runtime and the case's hooks make them (app/workflow/runtime.py,
+    app/cases/operations.py), in plain SQL."""
 
     def __init__(self, connection: sqlite3.Connection, actor_id: int, version_id: int) -> None:
         from app.roles import role_for_lane
 
         self.connection, self.actor_id, self.version_id, self.role_for_lane = (connection, actor_id, version_id,
                                                                                role_for_lane)
-        self.insert_event, self.insert_visit, self.insert_ready = (_insert(connection, "event"),
-                                                                   _insert(connection, "element_visit"),
-                                                                   _insert(connection, "ready_task"))
+        self.insert_event, self.insert_visit, self.insert_ready, self.insert_measure = (
+            _insert(connection, "event"), _insert(connection, "element_visit"), _insert(connection, "ready_task"),
+            _insert(connection, "measure"))
+        self.cadre_id: int | None = None  # named by the measures plan; the cadre's tasks are assigned to them
         # The column order of each insert, to build rows by name.
         self.event_columns = _columns(connection, "event").split(", ")
         self.visit_columns = _columns(connection, "element_visit").split(", ")
         self.ready_columns = _columns(connection, "ready_task").split(", ")
+        self.measure_columns = _columns(connection, "measure").split(", ")
 
     def write(self, case: tuple[int, int, str, str], revision: int, snapshot: adapter.WorkflowSnapshot,
-              completed: tuple[str, dict[str, Any]] | None) -> None:
+              completed: tuple[str, str, dict[str, Any]] | None) -> None:
+        """`completed`: the bpmn id, form key and data of the task the step completed (None for a timer)."""
         case_id, instance_id, village_code, town_code = case
         c = self.connection
         now = datetime.utcnow().strftime(_SQLITE_TIME)  # noqa: DTZ003 (naive UTC, as the app stores it)
+        today = now[:10]
         if c.execute("UPDATE workflow_instance SET state = ?, completed = ?, end_event = ?, next_timer_at = ?, "
                      "revision = ?, updated_at = ? WHERE id = ? AND revision = ?",
                      (snapshot.state, snapshot.completed, snapshot.end_event,
@@ -134,14 +140,13 @@ class _SchemaStep:
                       revision + 1, now, instance_id, revision)).rowcount != 1:
             raise RuntimeError("stale revision in the schema floor")
         if completed:
-            bpmn_id, data = completed
-            event = dict(at=now, kind="task_completed", actor_id=self.actor_id, instance_id=instance_id,
-                         case_id=case_id, bpmn_id=bpmn_id, task_name=bpmn_id, decision=data.get("decision"),
-                         opinion=data.get("opinion"), data=json.dumps(data), remote_addr="127.0.0.1")
-            c.execute(self.insert_event, [event.get(name) for name in self.event_columns])
+            bpmn_id, form_key, data = completed
+            self.event(now, "task_completed", instance_id, case_id, bpmn_id, data)
+            self.after_task(case_id, instance_id, form_key, data, now)
         visits = [dict(instance_id=instance_id, case_id=case_id, diagram_version_id=self.version_id,
                        process_key=step.process_key, bpmn_id=step.bpmn_id, element_type=step.element_type,
                        from_bpmn_id=step.from_bpmn_id, name=step.name, completed_at=now,
+                       ready_at=now if completed and step.bpmn_id == completed[0] else None,
                        actor_id=self.actor_id if completed and step.bpmn_id == completed[0] else None)
                   for step in snapshot.trail]
         if visits:
@@ -157,14 +162,47 @@ class _SchemaStep:
         rows = [dict(instance_id=instance_id, task_uuid=task_id, bpmn_id=info.bpmn_id, name=info.name,
                      context_name=info.context_name or "", form_key=info.form_key,
                      role=self.role_for_lane(info.lane), village_code=village_code, town_code=town_code,
+                     assignee_id=self.cadre_id if self.role_for_lane(info.lane) == "cadre" else None,
                      case_id=case_id, subject="某户", ready_since=now, diagram_version_id=self.version_id,
-                     due_on=None, from_bpmn_id=info.from_bpmn_id)
+                     due_on=today, from_bpmn_id=info.from_bpmn_id)
                 for task_id, info in wanted.items() if task_id not in existing]
         if rows:
             c.executemany(self.insert_ready, [[r.get(name) for name in self.ready_columns] for r in rows])
-        step = "、".join(t.name for t in snapshot.ready_tasks)[:255] or "公示期"
-        c.execute("UPDATE household_case SET status = ?, current_step = ?, updated_at = ? WHERE id = ?",
-                  ("closed" if snapshot.completed else "assisting", step, now, case_id))
+        if snapshot.completed:
+            c.execute("UPDATE household_case SET status = ?, closed_at = ?, current_step = ?, updated_at = ? "
+                      "WHERE id = ?", ("closed", now, "已销号", now, case_id))
+            self.event(now, "case_closed", instance_id, case_id, None, {})
+        else:
+            step = "、".join(t.name for t in snapshot.ready_tasks)[:255] or "公示期"
+            c.execute("UPDATE household_case SET status = ?, current_step = ?, updated_at = ? WHERE id = ?",
+                      ("assisting", step, now, case_id))
+
+    def event(self, now: str, kind: str, instance_id: int, case_id: int, bpmn_id: str | None,
+              data: dict[str, Any]) -> None:
+        row = dict(at=now, kind=kind, actor_id=self.actor_id, instance_id=instance_id, case_id=case_id,
+                   bpmn_id=bpmn_id, task_name=bpmn_id or kind, decision=data.get("decision"),
+                   opinion=data.get("opinion"), data=json.dumps(data) if data else None, remote_addr="127.0.0.1")
+        self.connection.execute(self.insert_event, [row.get(name) for name in self.event_columns])
+
+    def after_task(self, case_id: int, instance_id: int, form_key: str, data: dict[str, Any], now: str) -> None:
+        """The domain's own writes (app/cases/operations.py: _after_task): the risk level, the measures and the
+        cadre, the measures' results."""
+        c = self.connection
+        if form_key == "town_certification" and data.get("decision") == "certify":
+            c.execute("UPDATE household_case SET risk_level = ? WHERE id = ?", (data.get("risk_level"), case_id))
+        elif form_key == "measures_plan":
+            c.execute("DELETE FROM measure WHERE case_id = ?", (case_id,))
+            c.executemany(self.insert_measure, [
+                [dict(case_id=case_id, position=position, content=m["content"], measure_type=m["measure_type"],
+                      responsible_unit=m["responsible_unit"], deadline=m["deadline"], status="planned").get(name)
+                 for name in self.measure_columns] for position, m in enumerate(data["measures"])])
+            self.cadre_id = data["cadre_id"]
+            c.execute("UPDATE household_case SET cadre_id = ? WHERE id = ?", (self.cadre_id, case_id))
+            self.event(now, "cadre_assigned", instance_id, case_id, None, {})
+        elif form_key == "measures_execution":  # the template's measure ids are another case's: by position
+            c.executemany("UPDATE measure SET status = 'done', completed_on = ?, result = ? WHERE case_id = ? "
+                          "AND position = ?", [(r["completed_on"], r["result"], case_id, position)
+                                               for position, r in enumerate(data["results"])])
 
 
 def measure_schema_floor(database: Path, scratch: Path, instances: int) -> Timing:
@@ -194,6 +232,7 @@ def measure_schema_floor(database: Path, scratch: Path, instances: int) -> Timin
     seconds: list[float] = []
     for number, case in enumerate(cases):
         instance_id = case[1]
+        writer.cadre_id = None
         for bpmn_id, data in steps:
             task_row = connection.execute("SELECT id FROM ready_task WHERE instance_id = ? AND bpmn_id = ?",
                                           (instance_id, bpmn_id)).fetchone()
@@ -207,11 +246,12 @@ def measure_schema_floor(database: Path, scratch: Path, instances: int) -> Timin
                                               (instance_id, bpmn_id)).fetchone()
             started = time.perf_counter()
             connection.execute("BEGIN")
-            task_id = connection.execute("SELECT task_uuid FROM ready_task WHERE id = ?", task_row).fetchone()[0]
+            task_id, form_key = connection.execute("SELECT task_uuid, form_key FROM ready_task WHERE id = ?",
+                                                   task_row).fetchone()
             state, revision = connection.execute("SELECT state, revision FROM workflow_instance WHERE id = ?",
                                                  (instance_id,)).fetchone()
             snapshot = adapter.complete_task(bundle, state, task_id, data)
-            writer.write(case, revision, snapshot, (bpmn_id, data))
+            writer.write(case, revision, snapshot, (bpmn_id, form_key, data))
             connection.execute("COMMIT")
             if number:
                 seconds.append(time.perf_counter() - started)
@@ -219,6 +259,9 @@ def measure_schema_floor(database: Path, scratch: Path, instances: int) -> Timin
         # The rows were kept in step, as the runtime keeps them: nothing left waiting, every element visited.
         left = connection.execute("SELECT count(*) FROM ready_task WHERE instance_id = ?", (instance_id,)).fetchone()
         assert left == (0,), f"the schema floor left {left[0]} ready rows of a closed case"
+        done = connection.execute("SELECT count(*) FROM measure WHERE case_id = ? AND status = 'done'",
+                                  (case[0],)).fetchone()
+        assert done[0] >= 1, "the schema floor's case closed without its measures carried out"
     connection.close()
     return Timing("schema floor: one user task, persisted with this schema's rows, hand-written", seconds)
 
