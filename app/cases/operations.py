@@ -11,6 +11,7 @@ from app.engine import ReadyTaskInfo, WorkflowSnapshot
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Case, Event, Measure, ReadyTask, RiskRegistration, User
+from app.models.workflow import task_title
 from app.roles import role_label
 from app.workflow import runtime
 from app.workflow.write import write_columns
@@ -132,8 +133,7 @@ def _after_step(case: Case, snapshot: WorkflowSnapshot, actor: User | None) -> N
     if snapshot.ready_tasks:
         first = snapshot.ready_tasks[0]
         changes["status"] = first.context_properties.get("phase") or first.properties.get("phase") or case.status
-        changes["current_step"] = "、".join(
-            f"{t.context_name} · {t.name}" if t.context_name else t.name for t in snapshot.ready_tasks)[:255]
+        changes["current_step"] = "、".join(task_title(t.context_name, t.name) for t in snapshot.ready_tasks)[:255]
     elif snapshot.next_timer_at is not None:
         ends = to_china(snapshot.next_timer_at).strftime("%Y-%m-%d %H:%M")
         changes["current_step"] = f"公示（公告）期，{ends} 期满"[:255]

@@ -143,7 +143,7 @@ def record_event(subject: Any, kind: str, actor: User | None, *, instance_id: in
         remote_addr=remote_addr or request_address(), at=utcnow(),
         on_behalf_of_id=on_behalf_of.id if on_behalf_of else None)
     if subject is not None:
-        row[HOOKS[subject_kind or _kind_of(subject)].subject_column] = subject.id
+        row.update(_subject_ref(HOOKS[subject_kind or _kind_of(subject)], subject))
     table_connection().execute(_INSERT_EVENT, [row])
 
 
@@ -152,7 +152,7 @@ def _subject_ref(hooks: SubjectHooks, subject: Any) -> dict[str, int | None]:
 
 
 def _kind_of(subject: Any) -> str:
-    return "case" if type(subject).__name__ == "Case" else "screening"
+    return "case" if isinstance(subject, Case) else "screening"
 
 
 def _diagram_version_id(instance: WorkflowInstance, process_key: str) -> int:
@@ -224,7 +224,7 @@ def _save(instance: WorkflowInstance, snapshot: engine.WorkflowSnapshot, **also:
                   next_timer_at=snapshot.next_timer_at, updated_at=utcnow(), revision=instance.revision + 1,
                   **also)
     written = table_connection().execute(_SAVE_INSTANCE, {**values, "instance_id": instance.id,
-                                                  "seen_revision": instance.revision}).rowcount
+                                                          "seen_revision": instance.revision}).rowcount
     if written != 1:
         db.session.rollback()
         raise Conflict("该案件刚被其他人更新，您的提交未保存，请刷新后重试")
@@ -237,9 +237,13 @@ def lock_instance(instance_id: int) -> WorkflowInstance | None:
     concurrent operations queue instead of deadlocking; the revision check still refuses stale submits.
     SQLite has no row locks (FOR UPDATE is dropped from the SQL): its writers queue on the database lock at the
     first write, and the revision check refuses a submit whose instance moved meanwhile."""
+    _take_row_lock(instance_id)
+    return db.session.get(WorkflowInstance, instance_id, populate_existing=True)
+
+
+def _take_row_lock(instance_id: int) -> None:
     if db.session.get_bind().dialect.name != "sqlite":
         db.session.execute(_LOCK_INSTANCE, {"instance_id": instance_id})
-    return db.session.get(WorkflowInstance, instance_id, populate_existing=True)
 
 
 def get_ready_task(task_row_id: int) -> ReadyTask:
@@ -393,8 +397,7 @@ def _lock_with_subject(task: ReadyTask) -> tuple[WorkflowInstance, Any]:
     named the cadre a new task is assigned to). On PostgreSQL the lock is its own statement first: a statement
     that waited for a row lock sees only that row as the other transaction left it (READ COMMITTED), and would
     join the case and the diagram version as they were when it began."""
-    if db.session.get_bind().dialect.name != "sqlite":
-        db.session.execute(_LOCK_INSTANCE, {"instance_id": task.instance_id})
+    _take_row_lock(task.instance_id)
     kind = "case" if task.case_id is not None else "screening"
     row = db.session.execute(_INSTANCE_WITH_SUBJECT[kind], {"instance_id": task.instance_id}).first()
     if row is None:
