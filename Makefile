@@ -36,7 +36,7 @@ run: install assets
 	$(FLASK) load-demo
 	@echo "返贫监测认定和帮扶: http://$(HOST):$(PORT)/  (demo users: see README; password \$$DEMO_PASSWORD or Shiquan@2020)"
 	@$(FLASK) timers run & timers=$$!; trap 'kill $$timers 2>/dev/null' EXIT INT TERM; \
-	  $(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=8 --call app:create_app
+	  $(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=8 app.wsgi:application
 
 ## make test: lint, then the whole suite on SQLite, then on PostgreSQL when a server is reachable
 test: install assets lint check-diagrams test-sqlite test-postgres bench-quick

@@ -10,12 +10,14 @@ from typing import Any
 
 from flask import Flask
 
-from app.extensions import csrf, db, login_manager, migrate
+from app.extensions import csrf, db, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(test_config: Mapping[str, Any] | None = None, *, commands: bool = True) -> Flask:
+    """The app. `commands=False` leaves out the command-line tools (Alembic's migrations, the importers'
+    commands): what a web server's workers run (app/wsgi.py), about 11 MB smaller each."""
     app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=True)
     app.config.from_object("app.config")
     app.config["PROCESSES_DIR"] = str(ROOT / "processes")
@@ -34,20 +36,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
 
     from app import models  # noqa: F401  (register the tables)
     from app.audit.log import guard_append_only
     from app.cases import operations as _cases  # noqa: F401  (register the workflow subjects)
-    from app.cli import register_cli
     from app.screenings import operations as _screenings  # noqa: F401
     from app.web import register_web
 
     guard_append_only()
     register_web(app)
-    register_cli(app)
+    if commands:
+        from app.cli import register_cli
+
+        register_cli(app, migrations=ROOT / "migrations")
     _behind_proxies(app)
     if not app.config.get("TESTING"):
         # The app's long-lived objects (diagram specs, forms, routes) leave the collector's view: without this a

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from flask_migrate import upgrade
 
 from app.extensions import db
 from app.households.cli import households as households_cli
 
 
-def register_cli(app: Flask) -> None:
+def register_cli(app: Flask, migrations: Path) -> None:
+    # Alembic (through Flask-Migrate: `flask db …`, and init-db below) is loaded here, for commands only.
+    from flask_migrate import Migrate
+
+    Migrate(app, db, directory=str(migrations), render_as_batch=True)
     app.cli.add_command(init_db)
     app.cli.add_command(load_demo_command)
     app.cli.add_command(timers)
@@ -31,6 +35,8 @@ def register_cli(app: Flask) -> None:
 @with_appcontext
 def init_db() -> None:
     """Apply the migrations and deploy the diagrams of processes/ (changed ones become new versions)."""
+    from flask_migrate import upgrade
+
     upgrade(directory=current_app.extensions["migrate"].directory)
     from app.processes import deploy_directory
 
@@ -101,8 +107,6 @@ def processes() -> None:
 @click.argument("directory", required=False)
 def processes_check(directory: str | None) -> None:
     """Check the diagrams: lanes are roles, forms exist, conditions read form fields."""
-    from pathlib import Path
-
     from app.processes import check_diagrams
 
     folder = Path(directory or current_app.config["PROCESSES_DIR"])

@@ -8,7 +8,7 @@
    opened through the real services, spread over every step of the case diagram, plus idle ones waiting at
    town certification for the drivers below; `--closed-per-year` closed cases with full history for one year
    (1x) and ten years (10x, a second database); 12 months of completed screenings; users of every role and area.
-2. The app under gunicorn (`-w 2 'app:create_app()'`: sync workers, as the README advises on SQLite) with a
+2. The app under gunicorn (`-w 2 'app.wsgi:application'`: sync workers, as the README advises on SQLite) with a
    timer worker, on 127.0.0.1, driven over
    HTTP by keep-alive clients (the JSON API for tasks, logged-in browser sessions for pages).
 3. Measurements, median / p95 / max:

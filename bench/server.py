@@ -40,10 +40,10 @@ class ServerFailed(SystemExit):
 
 
 class Server:
-    """gunicorn -w WORKERS --threads THREADS 'app:create_app()' plus `flask timers run`, on a fresh port."""
+    """gunicorn -w WORKERS --threads THREADS 'app.wsgi:application' plus `flask timers run`, on a fresh port."""
 
     def __init__(self, database: Path, workers: int = 2, threads: int = 1, timers: bool = True,
-                 timer_interval: int = 1, server: str = "gunicorn", wsgi_app: str = "app:create_app()") -> None:
+                 timer_interval: int = 1, server: str = "gunicorn", wsgi_app: str = "app.wsgi:application") -> None:
         self.database = database
         self.wsgi_app = wsgi_app  # what gunicorn serves: the app, or the web floor's bare Flask app
         self.workers, self.threads = workers, threads

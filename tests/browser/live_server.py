@@ -143,7 +143,7 @@ def serve(database_url: str, workdir: Path) -> Iterator[LiveServer]:
     log = workdir / "waitress.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(BIN / "waitress-serve"), f"--listen=127.0.0.1:{port}", "--threads=8", "--call", "app:create_app"],
+            [str(BIN / "waitress-serve"), f"--listen=127.0.0.1:{port}", "--threads=8", "app.wsgi:application"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
         try:

@@ -48,7 +48,7 @@ class Server:
         env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", "DEMO_PASSWORD": DEMO_PASSWORD}
         waitress = Path(sys.executable).parent / "waitress-serve"
         self.process = subprocess.Popen(
-            [str(waitress), f"--listen=127.0.0.1:{self.port}", "--threads=4", "--call", "app:create_app"],
+            [str(waitress), f"--listen=127.0.0.1:{self.port}", "--threads=4", "app.wsgi:application"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -49,6 +49,13 @@ def _call(port: int, method: str, path: str, body: dict | None = None, token: st
         connection.close()
 
 
+def _readme_wsgi_app() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    served = re.search(r"bin/gunicorn [^\n]*'([\w.]+:\w+)'", readme)
+    assert served, "the README no longer shows the gunicorn command"
+    return served.group(1)
+
+
 def test_gunicorn_with_several_workers_serves_the_app(app, database_url):
     case_id = open_case(app)
     port = _free_port()
@@ -56,7 +63,7 @@ def test_gunicorn_with_several_workers_serves_the_app(app, database_url):
            "DEMO_PASSWORD": DEMO_PASSWORD}
     gunicorn = Path(sys.executable).parent / "gunicorn"
     server = subprocess.Popen([str(gunicorn), "-w", "2", "--threads", "2", "-b", f"127.0.0.1:{port}",
-                               "app:create_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               _readme_wsgi_app()], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, start_new_session=True)
     try:
         status, body = 0, {}
@@ -86,6 +93,19 @@ def test_gunicorn_with_several_workers_serves_the_app(app, database_url):
     with app.app_context():
         assert db.session.scalar(select(Event.remote_addr).where(Event.kind == "task_completed",
                                                                  Event.case_id == case_id)) == "127.0.0.1"
+
+
+def test_the_web_entry_point_leaves_the_command_line_tools_out():
+    """Workers never migrate or import from the command line: Alembic and the commands stay out of them."""
+    probe = ("import json, sys; from app.wsgi import application; "
+             "print(json.dumps({'alembic': 'alembic' in sys.modules, 'commands': sorted(application.cli.commands)}))")
+    env = {**os.environ, "DATABASE_URL": "sqlite:///:memory:", "SECRET_KEY": "probe"}
+    web = json.loads(subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True,
+                                    text=True, check=True).stdout)
+    assert web == {"alembic": False, "commands": []}
+    full = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "--help"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=True).stdout
+    assert "init-db" in full and "db" in full.split()  # the flask command still has them all
 
 
 def _readme_grants() -> list[str]:
