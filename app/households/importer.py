@@ -690,9 +690,11 @@ def store(result: Validation) -> Counts:
             {"id": d.existing_id, "head_id_number": f"T{d.existing_id:017d}",
              "household_no": f"T{d.existing_id:017d}"} for d in updates])
         session.execute(update(Household), [{"id": d.existing_id, **_household_values(d)} for d in updates])
-    # Plain executemany, then the new ids by 户编号 (INSERT … RETURNING over many rows is slow in SQLAlchemy).
+    # Plain executemany on the tables, then the new ids by 户编号 (INSERT … RETURNING over many rows is slow in
+    # SQLAlchemy). Table inserts: the ORM's bulk insert adds nothing here (column defaults are the table's) and
+    # costs about 6 µs a row more, 1.3 s of a county's 280,000 rows.
     for batch in _batches((_household_values(d) for d in creates), 10000):
-        session.execute(insert(Household), batch)
+        session.execute(insert(Household.__table__), batch)
     by_number = {d.final_number(): d for d in creates}
     for chunk in _chunks(list(by_number)):
         for number, new_id in session.execute(select(Household.household_no, Household.id)
@@ -701,7 +703,7 @@ def store(result: Validation) -> Counts:
     members = ({"household_id": d.existing_id, "name": m[1], "id_number": m[2], "relation": m[3]}
                for d in (*updates, *creates) for m in sorted(d.members, key=_head_first))
     for batch in _batches(members, 10000):
-        session.execute(insert(Member), batch)
+        session.execute(insert(Member.__table__), batch)
     session.flush()
     return counts(result)
 
