@@ -12,9 +12,11 @@
    timer worker, on 127.0.0.1, driven over
    HTTP by keep-alive clients (the JSON API for tasks, logged-in browser sessions for pages).
 3. Measurements, median / p95 / max:
-   - task submit (POST /api/v1/tasks/{id}/complete, one client) beside the engine floor (bench/engine_floor.py)
-     and the schema floor (the engine floor plus the rows this schema writes with the state, hand-written), so
-     the gap splits into the schema's share and the framework's;
+   - task submit (POST /api/v1/tasks/{id}/complete, one client) beside the engine floor (bench/engine_floor.py),
+     the schema floor (the engine floor plus the rows this schema writes with the state, hand-written), the web
+     floor (a bare Flask app on the same server: bench/web_floor.py) and the stack floor (the schema floor served
+     by Flask and Flask-SQLAlchemy: bench/stack_floor.py), so the gap splits into the schema's share, serving's,
+     and the app's own structure's;
    - whole cases per minute with 1 and 4 clients and the errors (each task: POST it; the answer names the next
      task, so a client GETs the case only for what the answer lacks: the measures to report on, a notice
      period's end, the case's first step);
@@ -320,13 +322,15 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
 
         # 2. The engine floor.
         from bench.engine_floor import measure_floor, measure_schema_floor
+        from bench.stack_floor import grant_token, measure_stack_floor
         from bench.web_floor import measure_web_floor
 
         step("engine floor")
         floor, floor_info = measure_floor(one, folder / "floor.sqlite3", args.floor_instances)
         results["engine_floor"] = {**ms(floor), **floor_info}
         step("schema floor (the engine floor and this schema's rows, hand-written)")
-        schema_floor = measure_schema_floor(one, folder / "schema-floor.sqlite3", args.floor_instances)
+        schema_copy = folder / "schema-floor.sqlite3"
+        schema_floor = measure_schema_floor(one, schema_copy, args.floor_instances)
         results["schema_floor"] = {**ms(schema_floor),
                                    "ratio_p50_to_floor": round(schema_floor.median / floor.median, 2)}
 
@@ -369,19 +373,28 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
             step("web floor: a bare Flask app on the same server")
             web_floor = measure_web_floor(bare.port, max(len(single["submit"].seconds), 50))
         results["web_floor"] = ms(web_floor)
+        # The schema floor served (bench/stack_floor.py), on the schema floor's copy: its next idle cases.
+        token = grant_token(schema_copy)
+        with Server(schema_copy, workers=args.workers, threads=args.threads, timers=False, server=args.server,
+                    wsgi_app="bench.stack_floor:create_app()") as lean:
+            step("stack floor: the schema floor served by Flask and Flask-SQLAlchemy on the same server")
+            stack_floor = measure_stack_floor(lean.port, schema_copy, token, args.submit_cases)
+        results["stack_floor"] = {**ms(stack_floor), "ratio_p50_to_floor": round(stack_floor.median / floor.median, 2)}
 
         submit = single["submit"]
-        # Where a submit's time goes, by p50: the engine; the rows this schema writes; HTTP, gunicorn and Flask;
-        # and the app's own (authentication, permissions, the ORM session, the form, the hooks, the answer).
+        # Where a submit's time goes, by p50: the engine; the rows this schema writes; serving them (HTTP,
+        # gunicorn, Flask, Flask-SQLAlchemy's session, the token check, the JSON answer); and the app's own
+        # structure (ORM objects, the form, the permission rules, the domain's hooks).
         results["submit_shares_ms"] = {
             "engine_floor": results["engine_floor"]["p50_ms"],
             "schema_rows": round((schema_floor.median - floor.median) * 1000, 2),
-            "web_stack": results["web_floor"]["p50_ms"],
-            "app_own": round((submit.median - schema_floor.median - web_floor.median) * 1000, 2),
-            "app_own_budget_at_2x": round((2 * floor.median - schema_floor.median - web_floor.median) * 1000, 2),
+            "serving": round((stack_floor.median - schema_floor.median) * 1000, 2),
+            "app_structure": round((submit.median - stack_floor.median) * 1000, 2),
+            "app_structure_budget_at_2x": round((2 * floor.median - stack_floor.median) * 1000, 2),
         }
         results["submit"] = {**ms(submit), "ratio_p50_to_floor": round(submit.median / floor.median, 2),
                              "ratio_p50_to_schema_floor": round(submit.median / schema_floor.median, 2),
+                             "ratio_p50_to_stack_floor": round(submit.median / stack_floor.median, 2),
                              "tasks": single["tasks"], "errors": single["errors"]}
         for key, run in (("throughput_1_client", tp1), ("throughput_4_clients", tp4)):
             results[key] = {k: v for k, v in run.items() if k != "submit"} | {"submit": ms(run["submit"])}
@@ -463,6 +476,9 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
         "schema_floor_p50_ms": results["schema_floor"]["p50_ms"],
         "submit_to_schema_floor": results["submit"]["ratio_p50_to_schema_floor"],
         "web_floor_p50_ms": results["web_floor"]["p50_ms"],
+        "stack_floor_p50_ms": results["stack_floor"]["p50_ms"],
+        "stack_floor_to_floor": results["stack_floor"]["ratio_p50_to_floor"],
+        "submit_to_stack_floor": results["submit"]["ratio_p50_to_stack_floor"],
         "submit_shares_ms": results["submit_shares_ms"],
         "instances_per_min_1_client": results["throughput_1_client"]["ten_task_instances_per_min"],
         "instances_per_min_4_clients": results["throughput_4_clients"]["ten_task_instances_per_min"],
@@ -505,10 +521,16 @@ def markdown(results: dict[str, Any]) -> str:
         f"{schema['ratio_p50_to_floor']}×", "")
     row("web floor: a bare Flask app's answer on the same server (HTTP, gunicorn, Flask; nothing of ours)",
         results["web_floor"], "", "", "")
+    stack = results["stack_floor"]
+    row("stack floor: the schema floor served by Flask and Flask-SQLAlchemy on the same server, behind the token "
+        "check, answering JSON (no ORM object, form, permission rule or hook)", stack,
+        f"engine floor p50 {floor['p50_ms']} ms; the submit is {s['submit_to_stack_floor']}× this",
+        f"{stack['ratio_p50_to_floor']}×", "")
     shares = results["submit_shares_ms"]
     lines.append(f"| submit p50, by share | engine {shares['engine_floor']} ms + schema's rows {shares['schema_rows']} "
-                 f"ms + web stack {shares['web_stack']} ms + the app's own {shares['app_own']} ms | | | the app's own "
-                 f"would have {shares['app_own_budget_at_2x']} ms at 2× the engine floor | | |")
+                 f"ms + serving them {shares['serving']} ms + the app's own structure {shares['app_structure']} ms "
+                 f"| | | the app's own structure would have {shares['app_structure_budget_at_2x']} ms at 2× the "
+                 "engine floor | | |")
     for key, label in (("throughput_1_client", "1 client"), ("throughput_4_clients", "4 clients")):
         t = results[key]
         lines.append(f"| throughput, {label} | {t['ten_task_instances_per_min']} ten-task instances/min "
