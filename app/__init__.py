@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: Mapping[str, Any] | None = None, *, commands: bool = True) -> Flask:
     """The app. `commands=False` leaves out the command-line tools (Alembic's migrations, the importers'
-    commands): what a web server's workers run (app/wsgi.py), about 11 MB smaller each."""
+    commands): what a web server's workers run (app/wsgi.py), about 10 MB smaller each."""
     app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=True)
     app.config.from_object("app.config")
     app.config["PROCESSES_DIR"] = str(ROOT / "processes")

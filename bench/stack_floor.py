@@ -19,6 +19,7 @@ import hashlib
 import os
 import secrets
 import sqlite3
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,6 +47,7 @@ _NEXT_TASKS = "SELECT * FROM ready_task WHERE instance_id = ? ORDER BY id"
 def create_app() -> Flask:
     app = Flask(__name__)
     app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}  # as app/config.py sets it
     db = SQLAlchemy()
     db.init_app(app)
     with app.app_context():
@@ -55,13 +57,21 @@ def create_app() -> Flask:
                 dbapi_connection.execute(f"PRAGMA {pragma}")
 
         database = db.engine.url.database
-    # Each worker parses the diagram and prepares the statements once, as the app's caches do.
+    # Each worker parses the diagram once, as the app's cache does; each thread prepares its statements once.
     with sqlite3.connect(database) as connection:
         bundle = adapter.parse_bundle("household_case", _sources(connection, "household_case"))
         version_id = connection.execute("SELECT id FROM process_version WHERE process_key = 'household_case' "
                                         "AND is_current").fetchone()[0]
-        writer = _SchemaStep(connection, 0, version_id)
     connection.close()
+    local = threading.local()
+
+    def writer(c: sqlite3.Connection, cadre_id: int | None) -> _SchemaStep:
+        """This thread's writer, on the request's connection, acting for the token's user."""
+        step = getattr(local, "writer", None)
+        if step is None:
+            step = local.writer = _SchemaStep(c, 0, version_id)
+        step.connection, step.actor_id, step.cadre_id = c, g.user_id, cadre_id
+        return step
 
     @app.get("/login")  # what bench.server.Server polls until the workers answer
     def ready() -> str:
@@ -103,8 +113,7 @@ def create_app() -> Flask:
             abort(409)
         state, revision = c.execute(_STATE, (case[1],)).fetchone()
         snapshot = adapter.complete_task(bundle, state, task[0], body["data"])
-        writer.connection, writer.actor_id, writer.cadre_id = c, g.user_id, case[4]
-        writer.write(case[:4], revision, snapshot, (bpmn_id, task[1], body["data"]))
+        writer(c, case[4]).write(case[:4], revision, snapshot, (bpmn_id, task[1], body["data"]))
         return answer(case_id, case[1], snapshot.completed)
 
     @app.post("/stack-floor/cases/<int:case_id>/timers")
@@ -112,8 +121,7 @@ def create_app() -> Flask:
         c = rows()
         case = c.execute(_CASE, (case_id,)).fetchone()
         state, revision = c.execute(_STATE, (case[1],)).fetchone()
-        writer.connection, writer.actor_id, writer.cadre_id = c, g.user_id, case[4]
-        writer.write(case[:4], revision, adapter.fire_due_timers(bundle, state, FAR_FUTURE), None)
+        writer(c, case[4]).write(case[:4], revision, adapter.fire_due_timers(bundle, state, FAR_FUTURE), None)
         return answer(case_id, case[1], False)
 
     return app
