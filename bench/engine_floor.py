@@ -95,7 +95,7 @@ def measure_floor(database: Path, scratch: Path, instances: int) -> tuple[Timing
 # no permission checks. The submit's distance from it is the framework's share; its distance from the engine
 # floor is the schema's.
 
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DATETIME in SQLite
+SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DATETIME in SQLite
 
 
 def _columns(connection: sqlite3.Connection, table: str) -> str:
@@ -107,7 +107,7 @@ def _insert(connection: sqlite3.Connection, table: str) -> str:
     return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(names.split(', ')))})"
 
 
-class _SchemaStep:
+class SchemaStep:
     """One step's writes, as the runtime and the case's hooks make them (app/workflow/runtime.py,
     app/cases/operations.py), in plain SQL."""
 
@@ -131,12 +131,12 @@ class _SchemaStep:
         """`completed`: the bpmn id, form key and data of the task the step completed (None for a timer)."""
         case_id, instance_id, village_code, town_code = case
         c = self.connection
-        now = datetime.utcnow().strftime(_SQLITE_TIME)  # noqa: DTZ003 (naive UTC, as the app stores it)
+        now = datetime.utcnow().strftime(SQLITE_TIME)  # noqa: DTZ003 (naive UTC, as the app stores it)
         today = now[:10]
         if c.execute("UPDATE workflow_instance SET state = ?, completed = ?, end_event = ?, next_timer_at = ?, "
                      "revision = ?, updated_at = ? WHERE id = ? AND revision = ?",
                      (snapshot.state, snapshot.completed, snapshot.end_event,
-                      snapshot.next_timer_at.strftime(_SQLITE_TIME) if snapshot.next_timer_at else None,
+                      snapshot.next_timer_at.strftime(SQLITE_TIME) if snapshot.next_timer_at else None,
                       revision + 1, now, instance_id, revision)).rowcount != 1:
             raise RuntimeError("stale revision in the schema floor")
         if completed:
@@ -207,7 +207,7 @@ class _SchemaStep:
 
 def measure_schema_floor(database: Path, scratch: Path, instances: int) -> Timing:
     """`instances` of the dataset's idle cases (waiting at their first task) taken through every user task of the
-    happy path with the writes of _SchemaStep, on a copy of `database`; one untimed case first."""
+    happy path with the writes of SchemaStep, on a copy of `database`; one untimed case first."""
     sources, steps = case_steps(database)
     bundle = adapter.parse_bundle("household_case", sources)
     for suffix in ("", "-wal", "-shm"):
@@ -228,7 +228,7 @@ def measure_schema_floor(database: Path, scratch: Path, instances: int) -> Timin
     version_id = connection.execute("SELECT id FROM process_version WHERE process_key = 'household_case' "
                                     "AND is_current").fetchone()[0]
     actor_id = connection.execute("SELECT min(id) FROM user_account").fetchone()[0]
-    writer = _SchemaStep(connection, actor_id, version_id)
+    writer = SchemaStep(connection, actor_id, version_id)
     seconds: list[float] = []
     for number, case in enumerate(cases):
         instance_id = case[1]

@@ -45,7 +45,7 @@ class Server:
     def __init__(self, database: Path, workers: int = 2, threads: int = 1, timers: bool = True,
                  timer_interval: int = 1, server: str = "gunicorn", wsgi_app: str = "app.wsgi:application") -> None:
         self.database = database
-        self.wsgi_app = wsgi_app  # what gunicorn serves: the app, or the web floor's bare Flask app
+        self.wsgi_app = wsgi_app  # what gunicorn serves: the app, or a floor's bare Flask app
         self.workers, self.threads = workers, threads
         self.server = server
         self.timers, self.timer_interval = timers, timer_interval

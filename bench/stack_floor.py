@@ -5,7 +5,7 @@ A Flask app with Flask-SQLAlchemy, served by the same gunicorn command and drive
 answers POST /stack-floor/cases/<case>/tasks/<bpmn id> with the JSON body a client sends. In Flask-SQLAlchemy's
 session and transaction it checks the bearer token, reads the case, the ready task and the instance's state as rows,
 completes the task with the project's engine adapter, writes the schema floor's rows (bench/engine_floor.py:
-_SchemaStep, the same statements), commits, and answers the case and its next tasks as JSON.
+SchemaStep, the same statements), commits, and answers the case and its next tasks as JSON.
 
 It has no ORM object, no form, no permission rule and no domain hook: those are what the app adds. So the submit's
 distance from it is the cost of the app's own structure, and its distance from the engine floor is the least that
@@ -31,7 +31,7 @@ from sqlalchemy import event
 from werkzeug.wrappers import Response
 
 from app.engine import adapter
-from bench.engine_floor import _SQLITE_TIME, FAR_FUTURE, _SchemaStep, _sources, case_steps
+from bench.engine_floor import FAR_FUTURE, SQLITE_TIME, SchemaStep, case_steps
 from bench.server import ApiClient
 from bench.stats import Timing
 
@@ -58,18 +58,19 @@ def create_app() -> Flask:
 
         database = db.engine.url.database
     # Each worker parses the diagram once, as the app's cache does; each thread prepares its statements once.
+    sources, _ = case_steps(Path(database))
+    bundle = adapter.parse_bundle("household_case", sources)
     with sqlite3.connect(database) as connection:
-        bundle = adapter.parse_bundle("household_case", _sources(connection, "household_case"))
         version_id = connection.execute("SELECT id FROM process_version WHERE process_key = 'household_case' "
                                         "AND is_current").fetchone()[0]
     connection.close()
     local = threading.local()
 
-    def writer(c: sqlite3.Connection, cadre_id: int | None) -> _SchemaStep:
+    def writer(c: sqlite3.Connection, cadre_id: int | None) -> SchemaStep:
         """This thread's writer, on the request's connection, acting for the token's user."""
         step = getattr(local, "writer", None)
         if step is None:
-            step = local.writer = _SchemaStep(c, 0, version_id)
+            step = local.writer = SchemaStep(c, 0, version_id)
         step.connection, step.actor_id, step.cadre_id = c, g.user_id, cadre_id
         return step
 
@@ -86,7 +87,7 @@ def create_app() -> Flask:
         if request.endpoint == "ready":
             return
         scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-        now = datetime.utcnow().strftime(_SQLITE_TIME)  # noqa: DTZ003 (naive UTC, as the app stores it)
+        now = datetime.utcnow().strftime(SQLITE_TIME)  # noqa: DTZ003 (naive UTC, as the app stores it)
         user = rows().execute(_TOKEN_USER, (hashlib.sha256(raw.strip().encode()).hexdigest(), now)).fetchone() \
             if scheme.lower() == "bearer" else None
         if user is None:
@@ -139,8 +140,8 @@ def grant_token(database: Path) -> str:
         user_id = connection.execute("SELECT min(id) FROM user_account").fetchone()[0]
         connection.execute("INSERT INTO api_token (user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
                            (user_id, hashlib.sha256(raw.encode()).hexdigest(),
-                            datetime.utcnow().strftime(_SQLITE_TIME),  # noqa: DTZ003
-                            (datetime.utcnow() + timedelta(days=1)).strftime(_SQLITE_TIME)))  # noqa: DTZ003
+                            datetime.utcnow().strftime(SQLITE_TIME),  # noqa: DTZ003
+                            (datetime.utcnow() + timedelta(days=1)).strftime(SQLITE_TIME)))  # noqa: DTZ003
     connection.close()
     return raw
 
