@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook, load_workbook  # noqa: TID251 (the yardstick: openpyxl on its own)
 from sqlalchemy import insert, select
 
 from bench.stats import Timing, measure, report

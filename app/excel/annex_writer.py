@@ -13,13 +13,12 @@ from datetime import date
 from functools import lru_cache
 from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.dimensions import RowDimension
 
+from app.excel.cells import Cell, new_workbook
 from app.excel.rows import StyledRows
 from app.excel.tables import set_up_print, styled_cell
 from app.reports.annexes import LedgerRow, RosterRow
@@ -106,7 +105,7 @@ class _SharedHeight(RowDimension):
 
 class _AnnexSheet:
     def __init__(self, heading: AnnexHeading, columns: tuple[Column, ...]) -> None:
-        self.workbook = Workbook(write_only=True)
+        self.workbook = new_workbook()
         self.sheet = self.workbook.create_sheet(f"附件{heading.annex_no}")
         self.columns = columns
         self.rows = 0
@@ -131,7 +130,7 @@ class _AnnexSheet:
         set_up_print(self.sheet, self.columns, HEADER_ROW)
 
     def _cell(self, value: Any, font: str = "body", alignment: Alignment | None = None,
-              border: bool = False, number_format: str | None = None) -> WriteOnlyCell:
+              border: bool = False, number_format: str | None = None) -> Cell:
         return styled_cell(self.sheet, value, self._fonts[font], alignment, border, number_format)
 
     def _full_width_line(self, text: str, font: str, horizontal: str, height: float | None = None) -> None:

@@ -10,6 +10,9 @@ The checks run in this order, each before anything heavier is attempted:
 3. the sheet: its declared dimensions (rows, columns) and its merged ranges, read from the raw XML;
 4. while rows are read: formulas where values are expected and the real row count.
 
+Text is read as the spreadsheet shows it: OOXML escapes (`_x000D_` for a carriage return, `_x005F_` for an
+underscore, as Excel writes them and as `app.excel.cells` does) are undone, so an export imports unchanged.
+
 Refusals are `SpreadsheetRefused` (an `InvalidInput`) with a Chinese message for the user.
 """
 
@@ -27,6 +30,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter, range_boundaries
 
 from app.errors import InvalidInput
+from app.excel.cells import from_xstring
 
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -116,7 +120,8 @@ class Sheet:
     _worksheet: Any = None
 
     def rows(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        """(row number, cells) for every row, blank ones included; cells are openpyxl read-only cells."""
+        """(row number, cells) for every row, blank ones included; cells are openpyxl read-only cells, their text
+        as the spreadsheet shows it."""
         width = min(self.max_column or self.limits.max_columns, self.limits.max_columns)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it drops
@@ -124,6 +129,9 @@ class Sheet:
                 for number, cells in enumerate(self._worksheet.iter_rows(max_col=width), start=1):
                     if number > self.limits.max_rows:
                         raise SpreadsheetRefused(too_many_rows(self.limits))
+                    for cell in cells:
+                        if cell.data_type == "s" and "_x" in cell._value:
+                            cell._value = from_xstring(cell._value)
                     yield number, cells
             except SpreadsheetRefused:
                 raise

@@ -8,13 +8,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.page import PageMargins
 
+from app.excel.cells import Cell, new_workbook
+from app.excel.cells import cell as text_safe_cell
 from app.excel.rows import StyledRows
 
 FONT_NAME = "宋体"
@@ -51,9 +51,10 @@ def set_up_print(ws: Any, columns: Sequence[Any], header_row: int) -> None:
 
 
 def styled_cell(sheet: Any, value: Any, font: Font, alignment: Alignment | None = None, border: bool = False,
-                number_format: str | None = None) -> WriteOnlyCell:
-    """A write-only cell with its font and, where given, alignment, thin border and number format."""
-    cell = WriteOnlyCell(sheet, value=value)
+                number_format: str | None = None) -> Cell:
+    """A write-only cell with its font and, where given, alignment, thin border and number format (text stays
+    text: `app.excel.cells`)."""
+    cell = text_safe_cell(sheet, value)
     cell.font = font
     if alignment is not None:
         cell.alignment = alignment
@@ -68,13 +69,13 @@ class ListWorkbook:
     """A workbook of lists, one sheet each, written in openpyxl's write-only mode."""
 
     def __init__(self) -> None:
-        self.book = Workbook(write_only=True)
+        self.book = new_workbook()
         self.fonts = {"title": Font(name=FONT_NAME, size=16, bold=True), "line": Font(name=FONT_NAME, size=11),
                       "head": Font(name=FONT_NAME, size=11, bold=True), "body": Font(name=FONT_NAME, size=10)}
         self.fill = PatternFill("solid", fgColor="F2F2F2")
 
     def _cell(self, sheet: Any, value: Any, font: str, alignment: Alignment | None = None, border: bool = False,
-              number_format: str | None = None) -> WriteOnlyCell:
+              number_format: str | None = None) -> Cell:
         return styled_cell(sheet, value, self.fonts[font], alignment, border, number_format)
 
     def add_sheet(self, name: str, title: str, subtitle: str, columns: Sequence[TableColumn],

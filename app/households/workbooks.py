@@ -9,11 +9,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl import load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from app.excel.cells import cell, from_xstring, new_workbook
 from app.households.importer import TEMPLATE_COLUMNS, RowError
 
 ERROR_HEADER = "错误说明"
@@ -39,27 +39,40 @@ INSTRUCTIONS: tuple[str, ...] = (
 
 def write_template(out: IO[bytes]) -> None:
     """The blank registry template: one sheet to fill (ID, 户编号 and phone as text), one of instructions."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "农户名单"
+    workbook = new_workbook()
+    sheet = workbook.create_sheet("农户名单")
     header_font = Font(bold=True)
+    centred = Alignment(horizontal="center")
+    header = []
     for index, title in enumerate(TEMPLATE_COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=index, value=title)
-        cell.font = header_font
-        cell.alignment = Alignment(horizontal="center")
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = 22 if title in ("证件号码", "户编号") else 12
-        if title in TEXT_COLUMNS:
-            # Pre-format the rows people will fill, so Excel and WPS keep the digits as typed.
-            for row in range(2, TEMPLATE_ROWS + 2):
-                sheet.cell(row=row, column=index).number_format = "@"
+        sheet.column_dimensions[get_column_letter(index)].width = 22 if title in ("证件号码", "户编号") else 12
+        made = cell(sheet, title)
+        made.font = header_font
+        made.alignment = centred
+        header.append(made)
     sheet.freeze_panes = "A2"
+    sheet.append(header)
+    # Pre-format the rows people will fill, so Excel and WPS keep the digits as typed.
+    text_columns = {TEMPLATE_COLUMNS.index(title) for title in TEXT_COLUMNS}
+    for _row in range(TEMPLATE_ROWS):
+        blank: list[Any] = []
+        for index in range(len(TEMPLATE_COLUMNS)):
+            if index in text_columns:
+                made = cell(sheet)
+                made.number_format = "@"
+                blank.append(made)
+            else:
+                blank.append(None)
+        sheet.append(blank)
     notes = workbook.create_sheet("填写说明")
     notes.column_dimensions["A"].width = 120
+    wrapped = Alignment(wrap_text=True)
     for row, line in enumerate(INSTRUCTIONS, start=1):
-        notes.cell(row=row, column=1, value=line).alignment = Alignment(wrap_text=True)
-    notes["A1"].font = Font(bold=True, size=14)
+        made = cell(notes, line)
+        made.alignment = wrapped
+        if row == 1:
+            made.font = Font(bold=True, size=14)
+        notes.append([made])
     workbook.save(out)
 
 
@@ -67,7 +80,8 @@ def write_error_copy(source: Path, target: Path, errors: Iterable[RowError], hea
     """The uploaded sheet's values, row for row, with a 错误说明 column and the bad cells filled red.
 
     Streams (read-only in, write-only out), so a county-sized file does not need the whole workbook in memory.
-    Formatting of the original is not kept; values (and text-typed IDs) are."""
+    Formatting of the original is not kept; values (and text-typed IDs) are. What was text stays text, so the
+    corrected copy imports; a refused formula is copied as its text, for the user to see what to replace."""
     by_row: dict[int, list[RowError]] = defaultdict(list)
     file_level: list[str] = []
     for error in errors:
@@ -84,7 +98,7 @@ def write_error_copy(source: Path, target: Path, errors: Iterable[RowError], hea
             if header_row is not None:
                 for cells in source_sheet.iter_rows(min_row=header_row, max_row=header_row):
                     width = max(width, max((c.column for c in cells if c.value is not None), default=0))
-            out = Workbook(write_only=True)
+            out = new_workbook()
             sheet = out.create_sheet(source_sheet.title or "Sheet1")
             error_column = max(width, 1) + 1
             sheet.column_dimensions[get_column_letter(error_column)].width = 60
@@ -94,16 +108,17 @@ def write_error_copy(source: Path, target: Path, errors: Iterable[RowError], hea
                 row_errors = by_row.get(number, [])
                 bad_columns = {e.column_index for e in row_errors if e.column_index}
                 values: list[object] = []
-                for index, cell in enumerate(cells, start=1):
-                    written = WriteOnlyCell(sheet, value=cell.value)
-                    if isinstance(cell.value, str):
+                for index, original in enumerate(cells, start=1):
+                    value = from_xstring(original.value) if isinstance(original.value, str) else original.value
+                    written = cell(sheet, value)
+                    if isinstance(value, str):
                         written.number_format = "@"
                     if index in bad_columns:
                         written.fill = BAD_FILL
                     values.append(written)
                 values += [None] * (error_column - 1 - len(values))
                 if number == header_row:
-                    header = WriteOnlyCell(sheet, value=ERROR_HEADER)
+                    header = cell(sheet, ERROR_HEADER)
                     header.font = Font(bold=True, color="9C0006")
                     values.append(header)
                 elif row_errors:
@@ -115,8 +130,8 @@ def write_error_copy(source: Path, target: Path, errors: Iterable[RowError], hea
             source_book.close()
 
 
-def _error_cell(sheet: Any, text: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.font = ERROR_FONT
-    cell.alignment = Alignment(wrap_text=True)
-    return cell
+def _error_cell(sheet: Any, text: str) -> Any:
+    made = cell(sheet, text)
+    made.font = ERROR_FONT
+    made.alignment = Alignment(wrap_text=True)
+    return made

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook  # noqa: TID251 (a third party's workbook, as users bring them)
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

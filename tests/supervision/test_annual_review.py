@@ -10,7 +10,7 @@ from datetime import date, datetime
 from urllib.parse import unquote
 
 from openpyxl import load_workbook
-from openpyxl.workbook.workbook import Workbook
+from openpyxl.workbook.workbook import Workbook  # noqa: TID251 (a type for reading)
 
 from app.clock import china_moment, travel_to
 from app.extensions import db
