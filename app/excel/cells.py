@@ -9,8 +9,8 @@ A village team's reason `=HYPERLINK("http://…","点我")` would otherwise reac
   Excel itself stores when a person types a leading apostrophe: the cell shows the text as typed, and stays
   text when someone presses F2 and Enter;
 - text is stored as OOXML's ST_Xstring: `_xHHHH_` is that format's escape, so an underscore that starts such a
-  sequence (or one LibreOffice reads as one) is escaped itself (`_x005F_`), and the control characters XML cannot carry are escaped rather than
-  failing the whole export. `from_xstring` is the way back, used by the reader.
+  sequence (or one LibreOffice reads as one) is escaped itself (`_x005F_`), and the control characters XML
+  cannot carry are escaped rather than failing the whole export. `from_xstring` is the way back (the reader).
 
 Workbooks come from `new_workbook()` (write-only, streaming) and its sheets check every cell as it is written:
 the one place where a value becomes a cell. ruff's banned-api rule keeps openpyxl's `Workbook` and cells inside
