@@ -378,7 +378,16 @@ def _administrator() -> User:
 
 
 def _bpmn_body() -> str:
-    data = request.get_data(cache=False)
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    from app.processes.validation import MAX_BYTES
+
+    # A diagram is at most MAX_BYTES: a longer body is refused before it is read into the worker's memory.
+    request.max_content_length = MAX_BYTES
+    try:
+        data = request.get_data(cache=False)
+    except RequestEntityTooLarge as exc:
+        raise InvalidInput(f"文件过大（超过 {MAX_BYTES // 1024 // 1024} MB）") from exc
     if not data:
         raise InvalidInput("请求体应为 BPMN XML")
     try:

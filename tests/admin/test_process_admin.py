@@ -124,10 +124,18 @@ LAUGHS = ('<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
           '<bpmn:process id="p"><bpmn:startEvent id="s" name="&lol9;"/></bpmn:process></bpmn:definitions>')
 
 
+NESTED = ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">'
+          + "<bpmn:documentation>" * 100_000 + "</bpmn:documentation>" * 100_000 + "</bpmn:definitions>")
+OVERSIZED = ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"><bpmn:process id="p">'
+             + "<!-- padding -->" * 400_000 + "</bpmn:process></bpmn:definitions>")
+
+
 @pytest.mark.parametrize(("payload", "reason"), [
     (XXE, "DOCTYPE"), (LAUGHS, "DOCTYPE"), ("not xml at all", "不是有效的 XML"),
     ("<html><body>hi</body></html>", "不是 BPMN 2.0"), ("", "请求体"),
-])
+    (NESTED, "不是有效的 XML"),  # nested far past the parser's depth limit: refused, not built
+    (OVERSIZED, "文件过大（超过 5 MB）"),  # refused before the body is read
+], ids=["xxe", "billion-laughs", "not-xml", "html", "empty", "deeply-nested", "oversized"])
 def test_unreadable_and_hostile_xml_is_refused_with_a_reason(app, api, payload, reason):
     answer = api("admin").post("/api/v1/processes/validate", data=payload.encode())
     assert answer.status_code in (400, 422)
