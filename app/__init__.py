@@ -6,18 +6,23 @@ import gc
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from app.extensions import csrf, db, login_manager
+if TYPE_CHECKING:
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: Mapping[str, Any] | None = None, *, commands: bool = True) -> Flask:
     """The app. `commands=False` leaves out the command-line tools (Alembic's migrations, the importers'
-    commands): what a web server's workers run (app/wsgi.py), about 10 MB smaller each."""
+    commands): what a web server's workers run (app/wsgi.py), about 10 MB smaller each. Flask and the extensions
+    are imported here, not by `import app`: the upload reader's child process (app.excel.bounded) starts without
+    them."""
+    from flask import Flask
+
+    from app.extensions import csrf, db, login_manager
+
     app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=True)
     app.config.from_object("app.config")
     app.config["PROCESSES_DIR"] = str(ROOT / "processes")
@@ -108,6 +113,8 @@ def _configure_sqlite(app: Flask) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     from sqlalchemy import event
+
+    from app.extensions import db
 
     with app.app_context():
         engine = db.engine

@@ -41,6 +41,18 @@ CASES_PER_PAGE = 50
 # HOUSEHOLD_IMPORT_MAX_BYTES (100 MB by default), which names itself in the message.
 MAX_CONTENT_LENGTH = 128 * 1024 * 1024
 
+# Uploaded workbooks (household registry, 附件1 rosters) are parsed only in a child process (app/excel/bounded.py)
+# with an address-space budget beyond its start-up and a deadline; past either, the upload is refused. The county
+# registry (219,043 person rows, as LibreOffice saves it) takes about 230 MB and 30-70 s on this project's machines.
+EXCEL_READ_MEMORY_BYTES = 1024 * 1024 * 1024
+EXCEL_READ_SECONDS = 600
+# Per-part limits, judged before parsing (app/excel/reading.py: Limits); that registry's shared strings are 20.2 MB
+# (386,364 strings) and its sheet 114 MB uncompressed.
+EXCEL_MAX_SHARED_STRINGS_BYTES = 64 * 1024 * 1024
+EXCEL_MAX_SHARED_STRINGS = 1_000_000
+EXCEL_MAX_SHEET_BYTES = 256 * 1024 * 1024
+EXCEL_MAX_PART_BYTES = 16 * 1024 * 1024
+
 # Attachments of cases (photos, scans): the largest file accepted, and where the files are kept (by checksum);
 # None keeps them in instance/attachments.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024

@@ -5,10 +5,19 @@ The checks run in this order, each before anything heavier is attempted:
    (password-protected) workbook; anything else is not a workbook at all;
 2. the zip's central directory: entry count, declared uncompressed sizes and compression ratios (a zip
    bomb is refused before a byte is inflated — Python's zipfile never inflates past a declared size, so
-   the declared sizes bound what openpyxl can read), encrypted entries, and XML parts with a DOCTYPE
-   (entity expansion);
-3. the sheet: its declared dimensions (rows, columns) and its merged ranges, read from the raw XML;
-4. while rows are read: formulas where values are expected and the real row count.
+   the declared sizes bound what openpyxl can read; a part that holds more than it declares fails its
+   checksum), encrypted entries, and XML parts with a DOCTYPE (entity expansion). The upload's own page
+   runs this much, as it costs only the directory and a few kilobytes per part;
+3. what openpyxl would hold in memory, before it is asked to: each part it parses whole (the workbook,
+   styles, theme, relationships) within `max_part_bytes`, the shared strings within their own size and, counted
+   by streaming the XML without building the list, `max_shared_strings`; the first sheet's declared dimension
+   (rows, columns), read from the sheet's first bytes; and the sheet itself, which is streamed, within
+   `max_sheet_bytes`;
+4. the sheet: its merged ranges, read from the raw XML;
+5. while rows are read: formulas where values are expected and the real row count.
+
+Steps 3 to 5 run in a child process within a memory and time budget (`app.excel.bounded`): what gets past the
+checks still cannot take more than that, and a web worker never parses an upload itself.
 
 Text is read as the spreadsheet shows it: OOXML escapes (`_x000D_` for a carriage return, `_x005F_` for an
 underscore, as Excel writes them and as `app.excel.cells` does) are undone, so an export imports unchanged.
@@ -21,6 +30,7 @@ from __future__ import annotations
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +57,13 @@ class Limits:
     max_ratio: int = 200
     # Small parts (styles, a tiny sheet) compress very well by nature; the ratio is judged above this size.
     ratio_floor: int = 1024 * 1024
+    # Per part, what a county's file really is. The county registry (60,053 households, 219,043 person rows) as
+    # LibreOffice saves it (shared strings, as Excel and WPS do): shared strings 20.2 MB holding 386,364 strings,
+    # its sheet 114 MB (149 MB with inline strings, as openpyxl writes it), every part's ratio under 13.
+    max_shared_strings_bytes: int = 64 * 1024 * 1024
+    max_shared_strings: int = 1_000_000
+    max_sheet_bytes: int = 256 * 1024 * 1024
+    max_part_bytes: int = 16 * 1024 * 1024  # any other XML part openpyxl parses whole
 
     @classmethod
     def from_config(cls, config: Any) -> Limits:
@@ -55,6 +72,10 @@ class Limits:
             max_columns=int(config.get("EXCEL_MAX_COLUMNS", cls.max_columns)),
             max_uncompressed=int(config.get("EXCEL_MAX_UNCOMPRESSED", cls.max_uncompressed)),
             max_ratio=int(config.get("EXCEL_MAX_RATIO", cls.max_ratio)),
+            max_shared_strings_bytes=int(config.get("EXCEL_MAX_SHARED_STRINGS_BYTES", cls.max_shared_strings_bytes)),
+            max_shared_strings=int(config.get("EXCEL_MAX_SHARED_STRINGS", cls.max_shared_strings)),
+            max_sheet_bytes=int(config.get("EXCEL_MAX_SHEET_BYTES", cls.max_sheet_bytes)),
+            max_part_bytes=int(config.get("EXCEL_MAX_PART_BYTES", cls.max_part_bytes)),
         )
 
 
@@ -64,6 +85,7 @@ class SpreadsheetRefused(InvalidInput):
 
 NOT_XLSX = "上传的文件不是 Excel 工作簿（.xlsx），请在 Excel 或 WPS 中另存为 .xlsx 后再上传"
 OLE2 = "文件已加密或为旧版 .xls 格式，请取消密码保护并另存为 .xlsx 后再上传"
+CORRUPT = "文件内容已损坏，无法读取，请重新另存为 .xlsx 后再上传"
 
 
 def check_container(path: Path, limits: Limits) -> None:
@@ -93,11 +115,125 @@ def check_container(path: Path, limits: Limits) -> None:
             if total > limits.max_uncompressed:
                 raise SpreadsheetRefused(
                     f"文件解压后超过 {size_label(limits.max_uncompressed)}，已拒绝读取；请拆分后分批导入")
-            for info in infos:
-                if info.filename.endswith((".xml", ".rels")) and _declares_doctype(archive, info):
-                    raise SpreadsheetRefused("文件含有不允许的 XML 声明（DOCTYPE），已拒绝读取")
+            try:
+                for info in infos:
+                    if info.filename.endswith((".xml", ".rels")) and _declares_doctype(archive, info):
+                        raise SpreadsheetRefused("文件含有不允许的 XML 声明（DOCTYPE），已拒绝读取")
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:  # a part that is not what it declares
+                raise SpreadsheetRefused(CORRUPT) from exc
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
         raise SpreadsheetRefused(NOT_XLSX) from exc
+
+
+BOMB = "文件过大或结构异常，已拒绝："
+SHARED_STRINGS = "xl/sharedStrings.xml"
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_SHARED_STRING_RE = re.compile(rb"<(?:\w+:)?si[\s>/]")
+_DIMENSION_RE = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([A-Za-z]{1,3}\d{1,7}(?::[A-Za-z]{1,3}\d{1,7})?)\"")
+_SHEET_DATA_RE = re.compile(rb"<(?:\w+:)?sheetData\b")
+MAX_XML_DEPTH = 100
+
+
+def check_parts(path: Path, limits: Limits) -> None:
+    """What openpyxl would hold in memory, judged before it reads the file (step 3 of the module's checks)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sheet_path = _first_sheet_path(archive, limits)
+            for info in archive.infolist():
+                name = info.filename
+                if name == SHARED_STRINGS:
+                    if info.file_size > limits.max_shared_strings_bytes:
+                        raise SpreadsheetRefused(
+                            f"{BOMB}共享字符串部分解压后 {size_label(info.file_size)}，"
+                            f"超过上限 {size_label(limits.max_shared_strings_bytes)}")
+                    _count_shared_strings(archive, info, limits)
+                elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    if info.file_size > limits.max_sheet_bytes:
+                        raise SpreadsheetRefused(
+                            f"{BOMB}工作表解压后 {size_label(info.file_size)}，超过上限 "
+                            f"{size_label(limits.max_sheet_bytes)}；请拆分后分批导入")
+                elif name.endswith((".xml", ".rels")) and info.file_size > limits.max_part_bytes:
+                    raise _part_too_large(info, limits)
+            if sheet_path is not None and sheet_path in archive.namelist():
+                _check_declared_dimension(archive, sheet_path, limits)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error) as exc:
+        raise SpreadsheetRefused(CORRUPT) from exc
+
+
+def _part_too_large(info: zipfile.ZipInfo, limits: Limits) -> SpreadsheetRefused:
+    return SpreadsheetRefused(f"{BOMB}{info.filename} 解压后 {size_label(info.file_size)}，"
+                              f"超过上限 {size_label(limits.max_part_bytes)}")
+
+
+def _count_shared_strings(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> None:
+    """Counts the strings as the XML streams past, never building them (a county registry's are 386,364), and
+    watches how deep its elements nest: a shared string is a handful of levels
+    deep (sst, si, r, rPr, b), while nesting thousands deep makes the parser hold every open element."""
+    count = 0
+    depth = 0
+    tail = b""
+    with archive.open(info) as part:
+        while chunk := part.read(1 << 16):
+            data = tail + chunk
+            cut = len(data) - 8 if len(data) > 8 else 0
+            count += len(_SHARED_STRING_RE.findall(data, 0, cut))
+            body = data[:cut]
+            opened = body.count(b"<") - body.count(b"</") - body.count(b"<?") - body.count(b"<!")
+            depth += opened - body.count(b"</") - body.count(b"/>")
+            tail = data[cut:]
+            if count > limits.max_shared_strings:
+                raise SpreadsheetRefused(f"{BOMB}共享字符串超过 {limits.max_shared_strings:,} 个")
+            if depth > MAX_XML_DEPTH:
+                raise SpreadsheetRefused(f"{BOMB}共享字符串部分的 XML 嵌套超过 {MAX_XML_DEPTH} 层")
+        count += len(_SHARED_STRING_RE.findall(tail))
+    if count > limits.max_shared_strings:
+        raise SpreadsheetRefused(f"{BOMB}共享字符串超过 {limits.max_shared_strings:,} 个")
+
+
+def _first_sheet_path(archive: zipfile.ZipFile, limits: Limits) -> str | None:
+    """The part of the workbook's first sheet (the one openpyxl opens), from workbook.xml and its relationships."""
+    from xml.etree import ElementTree
+
+    for name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+        info = archive.getinfo(name) if name in archive.namelist() else None
+        if info is not None and info.file_size > limits.max_part_bytes:
+            raise _part_too_large(info, limits)
+    if "xl/_rels/workbook.xml.rels" not in archive.namelist():
+        return None
+    try:
+        first_id = None
+        with archive.open("xl/workbook.xml") as part:
+            for _event, element in ElementTree.iterparse(part):
+                if element.tag == f"{_MAIN_NS}sheet":
+                    first_id = element.get(_REL_ID)
+                    break
+        if first_id is None:
+            return None
+        with archive.open("xl/_rels/workbook.xml.rels") as part:
+            for _event, element in ElementTree.iterparse(part):
+                if element.tag.endswith("Relationship") and element.get("Id") == first_id:
+                    target = element.get("Target") or ""
+                    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+    except ElementTree.ParseError as exc:
+        raise SpreadsheetRefused("文件内容已损坏或不是标准的 .xlsx，无法读取，请重新另存为 .xlsx 后再上传") from exc
+    return None
+
+
+def _check_declared_dimension(archive: zipfile.ZipFile, sheet_path: str, limits: Limits) -> None:
+    """The sheet's <dimension> comes before its rows: read from the first bytes, before any cell is parsed."""
+    with archive.open(sheet_path) as part:
+        head = part.read(64 * 1024)
+    data_at = _SHEET_DATA_RE.search(head)
+    match = _DIMENSION_RE.search(head, 0, data_at.start() if data_at else len(head))
+    if match is None:
+        return
+    ref = match.group(1).decode("ascii")
+    _min_col, _min_row, max_col, max_row = range_boundaries(ref if ":" in ref else f"{ref}:{ref}")
+    if max_row is not None and max_row > limits.max_rows:
+        raise SpreadsheetRefused(too_many_rows(limits))
+    if max_col is not None and max_col > limits.max_columns:
+        raise SpreadsheetRefused(too_many_columns(limits))
 
 
 def _declares_doctype(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
@@ -123,6 +259,9 @@ class Sheet:
         """(row number, cells) for every row, blank ones included; cells are openpyxl read-only cells, their text
         as the spreadsheet shows it."""
         width = min(self.max_column or self.limits.max_columns, self.limits.max_columns)
+        # Every row the sheet holds, not only those its declared dimension names: some exporters declare "A1" for
+        # a whole registry (a short dimension would end the read early and lose rows), and a bomb may lie.
+        self._worksheet.reset_dimensions()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it drops
             try:
@@ -136,15 +275,10 @@ class Sheet:
             except SpreadsheetRefused:
                 raise
             except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, SyntaxError) as exc:
-                raise SpreadsheetRefused("文件内容已损坏，无法读取，请重新另存为 .xlsx 后再上传") from exc
+                raise SpreadsheetRefused(CORRUPT) from exc
 
     def merged_in_rows(self, first_row: int, last_row: int | None = None) -> tuple[int, int, int, int] | None:
-        """The first merged range that touches rows first_row..last_row, if any."""
-        for box in self.merged:
-            _min_col, min_row, _max_col, max_row = box
-            if max_row >= first_row and (last_row is None or min_row <= last_row):
-                return box
-        return None
+        return merged_in_rows(self.merged, first_row, last_row)
 
     def close(self) -> None:
         if self._workbook is not None:
@@ -158,17 +292,35 @@ class Sheet:
         self.close()
 
 
+def merged_in_rows(merged: list[tuple[int, int, int, int]], first_row: int, last_row: int | None = None
+                   ) -> tuple[int, int, int, int] | None:
+    """The first merged range that touches rows first_row..last_row, if any."""
+    for box in merged:
+        _min_col, min_row, _max_col, max_row = box
+        if max_row >= first_row and (last_row is None or min_row <= last_row):
+            return box
+    return None
+
+
 def too_many_rows(limits: Limits) -> str:
     return f"表格行数超过上限（{limits.max_rows:,} 行），请拆分后分批导入"
 
 
+def too_many_columns(limits: Limits) -> str:
+    return f"表格列数超过上限（{limits.max_columns} 列），请只保留需要导入的列"
+
+
 def open_sheet(path: Path, limits: Limits) -> Sheet:
-    """Check the container, then open the first worksheet read-only and check its size and merged ranges."""
+    """Check the container and its parts, then open the first worksheet read-only and check its size and merged
+    ranges. Parses the upload: run it within a budget (`app.excel.bounded.open_upload`), not in a web worker."""
     check_container(path, limits)
+    check_parts(path, limits)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             workbook = load_workbook(path, read_only=True, data_only=False, keep_links=False)
+        except MemoryError:
+            raise
         except Exception as exc:  # openpyxl raises many kinds on malformed parts; all mean "unreadable"
             raise SpreadsheetRefused("文件内容已损坏或不是标准的 .xlsx，无法读取，请重新另存为 .xlsx 后再上传") from exc
     if not workbook.worksheets:
@@ -181,7 +333,7 @@ def open_sheet(path: Path, limits: Limits) -> Sheet:
         if sheet.max_row is not None and sheet.max_row > limits.max_rows:
             raise SpreadsheetRefused(too_many_rows(limits))
         if sheet.max_column is not None and sheet.max_column > limits.max_columns:
-            raise SpreadsheetRefused(f"表格列数超过上限（{limits.max_columns} 列），请只保留需要导入的列")
+            raise SpreadsheetRefused(too_many_columns(limits))
         sheet_path = getattr(worksheet, "_worksheet_path", None)
         if sheet_path:
             sheet.merged = _merged_ranges(path, sheet_path.lstrip("/"))

@@ -1,8 +1,9 @@
 """Household registry import: the national system's export (one row per person) or the app's template.
 
-Two phases. `validate_file` reads the sheet row by row (openpyxl read-only), checks every row and every
-household, and compares with the database; it writes nothing. `store` carries out the plan with bulk
-statements and flushes only: the caller commits once, so a failure stores nothing.
+Two phases. `validate_file` reads the sheet row by row (openpyxl read-only, in a budgeted child process:
+`app.excel.bounded`), checks every row and every household, and compares with the database; it writes
+nothing. `store` carries out the plan with bulk statements and flushes only: the caller commits once, so a
+failure stores nothing.
 
 Households are keyed by 户编号; a household without one is keyed by its head's ID number and gets the
 number ``H`` + that ID. Re-importing the same file finds every household unchanged.
@@ -20,14 +21,13 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
+from app.excel.bounded import Budget, UploadSheet, open_upload
 from app.excel.reading import (
     Limits,
-    Sheet,
     SpreadsheetRefused,
     describe_range,
     formula_message,
     is_formula,
-    open_sheet,
 )
 from app.extensions import db
 from app.households.idnumber import id_number_problem, normalize_id_number
@@ -237,11 +237,11 @@ class _Areas:
         return None, f"找不到“{name}”：请核对村名（须与系统中的行政村名称一致）"
 
 
-def validate_file(path: Path, *, limits: Limits, county_name: str, today: date,
+def validate_file(path: Path, *, limits: Limits, budget: Budget, county_name: str, today: date,
                   progress: Callable[[int, int | None], None] | None = None) -> Validation:
     """Read and check the whole file; compare with the database. Writes nothing."""
     result = Validation()
-    with open_sheet(path, limits) as sheet:
+    with open_upload(path, limits, budget) as sheet:
         result.rows_total = sheet.max_row
         _read(sheet, result, county_name, today, progress)
     if result.refused:
@@ -268,7 +268,7 @@ def _find_header(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> tuple[int, dict
     return None
 
 
-def _read(sheet: Sheet, result: Validation, county_name: str, today: date,
+def _read(sheet: UploadSheet, result: Validation, county_name: str, today: date,
           progress: Callable[[int, int | None], None] | None) -> None:
     rows = sheet.rows()
     found = _find_header(rows)

@@ -18,6 +18,7 @@ from sqlalchemy import update
 
 from app.clock import china_today, utcnow
 from app.errors import NotFound, PermissionDenied
+from app.excel.bounded import Budget
 from app.excel.reading import Limits, SpreadsheetRefused, check_container, save_upload
 from app.extensions import db
 from app.households.importer import Counts, RowError, Validation, counts, store, validate_file
@@ -37,6 +38,10 @@ def can_import_households(user: User) -> bool:
 
 def import_limits() -> Limits:
     return Limits.from_config(current_app.config)
+
+
+def import_budget() -> Budget:
+    return Budget.from_config(current_app.config)
 
 
 def uploads_folder() -> Path:
@@ -60,8 +65,9 @@ def import_households(path: Path, *, valid_only: bool = False, dry_run: bool = F
     """Check the file; store it when it is wholly valid (or, with valid_only, its valid households).
     Raises SpreadsheetRefused for a file that cannot be read at all. Flushes only; the caller commits."""
     with _cycle_collector_paused():
-        validation = validate_file(path, limits=import_limits(), county_name=current_app.config["COUNTY_NAME"],
-                                   today=china_today(), progress=progress)
+        validation = validate_file(path, limits=import_limits(), budget=import_budget(),
+                                   county_name=current_app.config["COUNTY_NAME"], today=china_today(),
+                                   progress=progress)
         may_store = not validation.refused and (valid_only or not validation.errors)
         if may_store and not dry_run:
             return ImportOutcome(validation, store(validation), True)
@@ -158,7 +164,8 @@ def run_import_job(job_id: int) -> None:
             validation = outcome
             errors = validation.errors
             if errors and not validation.refused:
-                write_error_copy(source, error_workbook_path(job), errors, validation.header_row)
+                write_error_copy(source, error_workbook_path(job), errors, validation.header_row,
+                                 limits=import_limits(), budget=import_budget())
             summary = {"error_count": len(errors), "errors": [e.as_dict() for e in errors[:ERRORS_KEPT]],
                        "has_error_workbook": bool(errors) and not validation.refused,
                        "rows_done": validation.rows_read}
@@ -187,8 +194,8 @@ def _validate(source: Path, job_id: int) -> Validation | None:
         _set_job(job_id, rows_done=done, rows_total=total)
 
     try:
-        return validate_file(source, limits=import_limits(), county_name=current_app.config["COUNTY_NAME"],
-                             today=china_today(), progress=progress)
+        return validate_file(source, limits=import_limits(), budget=import_budget(),
+                             county_name=current_app.config["COUNTY_NAME"], today=china_today(), progress=progress)
     except SpreadsheetRefused as exc:
         db.session.rollback()
         _set_job(job_id, status="refused", finished_at=utcnow(), message=exc.message, error_count=1,

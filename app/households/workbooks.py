@@ -3,17 +3,17 @@ workbook with an added 错误说明 column and the bad cells highlighted."""
 
 from __future__ import annotations
 
-import warnings
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from openpyxl import load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from app.excel.cells import cell, from_xstring, new_workbook
+from app.excel.bounded import Budget, open_upload
+from app.excel.cells import cell, new_workbook
+from app.excel.reading import Limits
 from app.households.importer import TEMPLATE_COLUMNS, RowError
 
 ERROR_HEADER = "错误说明"
@@ -76,12 +76,14 @@ def write_template(out: IO[bytes]) -> None:
     workbook.save(out)
 
 
-def write_error_copy(source: Path, target: Path, errors: Iterable[RowError], header_row: int | None) -> None:
+def write_error_copy(source: Path, target: Path, errors: Iterable[RowError], header_row: int | None, *,
+                     limits: Limits, budget: Budget) -> None:
     """The uploaded sheet's values, row for row, with a 错误说明 column and the bad cells filled red.
 
-    Streams (read-only in, write-only out), so a county-sized file does not need the whole workbook in memory.
-    Formatting of the original is not kept; values (and text-typed IDs) are. What was text stays text, so the
-    corrected copy imports; a refused formula is copied as its text, for the user to see what to replace."""
+    Streams (read in the budgeted reader, `app.excel.bounded`; written write-only), so a county-sized file does not
+    need the whole workbook in memory. Formatting of the original is not kept; values (and text-typed IDs) are.
+    What was text stays text, so the corrected copy imports; a refused formula is copied as its text, for the
+    user to see what to replace."""
     by_row: dict[int, list[RowError]] = defaultdict(list)
     file_level: list[str] = []
     for error in errors:
@@ -89,45 +91,42 @@ def write_error_copy(source: Path, target: Path, errors: Iterable[RowError], hea
             file_level.append(error.message)
         else:
             by_row[error.row].append(error)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        source_book = load_workbook(source, read_only=True, data_only=False, keep_links=False)
-        try:
-            source_sheet = source_book.worksheets[0]
-            width = source_sheet.max_column or 0
-            if header_row is not None:
-                for cells in source_sheet.iter_rows(min_row=header_row, max_row=header_row):
-                    width = max(width, max((c.column for c in cells if c.value is not None), default=0))
-            out = new_workbook()
-            sheet = out.create_sheet(source_sheet.title or "Sheet1")
-            error_column = max(width, 1) + 1
-            sheet.column_dimensions[get_column_letter(error_column)].width = 60
-            if file_level:
-                sheet.append([_error_cell(sheet, "；".join(file_level))])
-            for number, cells in enumerate(source_sheet.iter_rows(max_col=width or None), start=1):
-                row_errors = by_row.get(number, [])
-                bad_columns = {e.column_index for e in row_errors if e.column_index}
-                values: list[object] = []
-                for index, original in enumerate(cells, start=1):
-                    value = from_xstring(original.value) if isinstance(original.value, str) else original.value
-                    written = cell(sheet, value)
-                    if isinstance(value, str):
-                        written.number_format = "@"
-                    if index in bad_columns:
-                        written.fill = BAD_FILL
-                    values.append(written)
-                values += [None] * (error_column - 1 - len(values))
+    with open_upload(source, limits, budget) as sheet:
+        width = sheet.max_column or 0
+        title = sheet.title
+        if header_row is not None:
+            for number, cells in sheet.rows():
                 if number == header_row:
-                    header = cell(sheet, ERROR_HEADER)
-                    header.font = Font(bold=True, color="9C0006")
-                    values.append(header)
-                elif row_errors:
-                    values.append(_error_cell(sheet, "；".join(
-                        f"{e.column}：{e.message}" if e.column else e.message for e in row_errors)))
-                sheet.append(values)
-            out.save(target)
-        finally:
-            source_book.close()
+                    width = max(width, max((i for i, c in enumerate(cells, 1) if c.value is not None), default=0))
+                    break
+    out = new_workbook()
+    written_sheet = out.create_sheet(title or "Sheet1")
+    error_column = max(width, 1) + 1
+    written_sheet.column_dimensions[get_column_letter(error_column)].width = 60
+    if file_level:
+        written_sheet.append([_error_cell(written_sheet, "；".join(file_level))])
+    with open_upload(source, limits, budget) as sheet:
+        for number, cells in sheet.rows():
+            row_errors = by_row.get(number, [])
+            bad_columns = {e.column_index for e in row_errors if e.column_index}
+            values: list[object] = []
+            for index, original in enumerate(cells[:width or None], start=1):
+                written = cell(written_sheet, original.value)
+                if isinstance(original.value, str):
+                    written.number_format = "@"
+                if index in bad_columns:
+                    written.fill = BAD_FILL
+                values.append(written)
+            values += [None] * (error_column - 1 - len(values))
+            if number == header_row:
+                header = cell(written_sheet, ERROR_HEADER)
+                header.font = Font(bold=True, color="9C0006")
+                values.append(header)
+            elif row_errors:
+                values.append(_error_cell(written_sheet, "；".join(
+                    f"{e.column}：{e.message}" if e.column else e.message for e in row_errors)))
+            written_sheet.append(values)
+    out.save(target)
 
 
 def _error_cell(sheet: Any, text: str) -> Any:

@@ -24,12 +24,12 @@ from sqlalchemy import select
 
 from app.clock import china_today
 from app.errors import InvalidInput
+from app.excel.bounded import Budget, open_upload
 from app.excel.reading import (
     Limits,
     describe_range,
     formula_message,
     is_formula,
-    open_sheet,
     save_upload,
 )
 from app.extensions import db
@@ -103,7 +103,7 @@ def import_roster(screening: Screening, path: Path, actor: User) -> RosterOutcom
     _open_screening_task(screening, actor)
     errors: list[RowError] = []
     rows: list[_Row] = []
-    with open_sheet(path, Limits.from_config(current_app.config)) as sheet:
+    with open_upload(path, Limits.from_config(current_app.config), Budget.from_config(current_app.config)) as sheet:
         reader = sheet.rows()
         header: tuple[int, dict[str, int], dict[str, str]] | None = None
         for number, cells in reader:

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Playwright, expect, sync_playwright
 
 from tests.browser.journey import Journey
-from tests.browser.live_server import ROOT, LiveServer, is_postgres, postgres_database, serve
+from tests.browser.live_server import ROOT, LiveServer, serve_for_the_suite
 from tests.browser.seed import SeededCase, seed_case
 
 ACTION_TIMEOUT_MS = 15_000
@@ -39,14 +39,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    workdir = tmp_path_factory.mktemp("e2e-server")
-    test_url = os.environ.get("TEST_DATABASE_URL", "")
-    if is_postgres(test_url):
-        with postgres_database(test_url) as database_url, serve(database_url, workdir) as server:
-            yield server
-    else:
-        with serve("sqlite:///" + str(workdir / "e2e.sqlite3"), workdir) as server:
-            yield server
+    with serve_for_the_suite(tmp_path_factory.mktemp("e2e-server")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

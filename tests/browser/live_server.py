@@ -151,3 +151,16 @@ def serve(database_url: str, workdir: Path) -> Iterator[LiveServer]:
             yield LiveServer(url=url, database_url=database_url, env=env, log=log)
         finally:
             _stop(process)
+
+
+@contextmanager
+def serve_for_the_suite(workdir: Path) -> Iterator[LiveServer]:
+    """`serve` on the suite's database kind: a fresh PostgreSQL database when TEST_DATABASE_URL names one, else a
+    fresh SQLite file in `workdir`."""
+    test_url = os.environ.get("TEST_DATABASE_URL", "")
+    if is_postgres(test_url):
+        with postgres_database(test_url) as database_url, serve(database_url, workdir) as server:
+            yield server
+    else:
+        with serve("sqlite:///" + str(workdir / "e2e.sqlite3"), workdir) as server:
+            yield server

@@ -9,15 +9,20 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook  # noqa: TID251 (a third party's workbook, as users bring them)
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def upload(browser: Any, url: str, content: bytes, name: str, page: str, **fields: str) -> Any:
-    """POST a multipart form with the CSRF token of `page`, as the browser would."""
+    """POST a multipart form with the CSRF token of `page`, as the browser would. The body is encoded in memory:
+    the test client would spool a large one to a temporary file that it never closes."""
     token = browser._csrf(browser.get(page).get_data(as_text=True))
-    data: dict[str, Any] = {"csrf_token": token, "file": (io.BytesIO(content), name), **fields}
-    return browser.client.post(url, data=data, content_type="multipart/form-data")
+    file = FileStorage(io.BytesIO(content), filename=name, content_type="application/octet-stream")
+    data: dict[str, Any] = {"csrf_token": token, "file": file, **fields}
+    boundary, body = encode_multipart(MultiDict(data))
+    return browser.client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def import_households(browser: Any, content: bytes, name: str = "农户.xlsx", valid_only: bool = False) -> Any:
@@ -26,6 +31,7 @@ def import_households(browser: Any, content: bytes, name: str = "农户.xlsx", v
     response = upload(browser, "/households/import", content, name, "/households/import", **fields)
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     job_url = response.headers["Location"]
+    response.close()  # and the request's body with it: a large one is a temporary file
     deadline = time.monotonic() + 60
     while True:
         page = browser.get(job_url)
