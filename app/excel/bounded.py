@@ -1,7 +1,8 @@
 """Uploads are parsed in a child process with a memory and a time budget, never in the process that received them.
 
-`open_upload(path, limits, budget)` starts `python -m app.excel.bounded` on the file. The child sets its own
-address-space limit (resource.setrlimit: what it uses at start plus `budget.memory_bytes`) and a CPU-time limit,
+`open_upload(path, limits, budget)` starts `python -m app.excel.bounded` on the file. The parent watches the
+child's resident memory against `budget.memory_bytes` and the deadline; the child sets an address-space limit
+(resource.setrlimit: what it uses at start plus twice the budget) and a CPU-time limit as backstops,
 runs every check of `app.excel.reading` and streams the first sheet's rows back as plain values (numbers, text,
 dates; a formula as its text, marked), a thousand rows a message. The parent reads them as the importers read
 openpyxl's cells (`.value`, `.data_type`), while the child reads ahead, so the two work side by side.
@@ -28,6 +29,9 @@ from typing import Any
 from app.excel.reading import BOMB, CORRUPT, Limits, SpreadsheetRefused, merged_in_rows
 
 BATCH_ROWS = 1000
+WATCH_SECONDS = 0.1
+STARTUP_ALLOWANCE = 64 * 1024 * 1024  # the reader's own interpreter and libraries (about 32 MB resident)
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 OUT_OF_MEMORY = 75  # the child's exit status when its allocation failed within the budget
 
 
@@ -123,12 +127,20 @@ class _Child:
             os.close(write_end)
 
     def receive(self) -> tuple[Any, ...]:
-        remaining = self.deadline - time.monotonic()
+        """The child's next message, while watching its deadline and its resident memory (every 0.1 s while it is
+        silent, and at each message): a process at its address-space limit can spend minutes failing to allocate
+        rather than end, so the memory budget is kept here, and the limit the child sets itself is the backstop."""
         try:
-            ready = remaining > 0 and self.connection.poll(remaining)
-            if not ready:
-                self.stop()
-                raise SpreadsheetRefused(f"{BOMB}读取用时超过 {self.budget.seconds_label}")
+            while True:
+                if self._resident() > self.budget.memory_bytes + STARTUP_ALLOWANCE:
+                    self.stop()
+                    raise SpreadsheetRefused(f"{BOMB}读取所需内存超过 {self.budget.memory_label}")
+                remaining = self.deadline - time.monotonic()
+                if remaining <= 0:
+                    self.stop()
+                    raise SpreadsheetRefused(f"{BOMB}读取用时超过 {self.budget.seconds_label}")
+                if self.connection.poll(min(remaining, WATCH_SECONDS)):
+                    break
             message: tuple[Any, ...] = self.connection.recv()
         except (EOFError, OSError):
             raise self._died() from None
@@ -136,6 +148,13 @@ class _Child:
             self.finish()
             raise SpreadsheetRefused(message[1])
         return message
+
+    def _resident(self) -> int:
+        try:
+            with open(f"/proc/{self.process.pid}/statm") as statm:
+                return int(statm.read().split()[1]) * PAGE_SIZE
+        except (OSError, ValueError, IndexError):  # gone already, or not Linux: its own limit still holds
+            return 0
 
     def _died(self) -> SpreadsheetRefused:
         try:
@@ -181,14 +200,21 @@ def open_upload(path: Path, limits: Limits, budget: Budget) -> UploadSheet:
 # ---- the child -----------------------------------------------------------------------------------------------
 
 def _limit_resources(budget: Budget) -> None:
-    """Address space: what this process already uses plus the budget (so the figure means the same on every
-    machine, whatever the interpreter and libraries take). CPU time: the deadline, a backstop for a parent gone."""
+    """Address space: what this process already uses plus twice the budget, a hard backstop behind the parent's
+    watch of its resident memory (address space runs ahead of what is resident). CPU time: the deadline. And the
+    reader ends with the process that started it (Linux), however that one ends."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
     try:
         with open("/proc/self/statm") as statm:
-            in_use = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            in_use = int(statm.read().split()[0]) * PAGE_SIZE
     except (OSError, ValueError):
         in_use = 512 * 1024 * 1024
-    limit = in_use + budget.memory_bytes
+    limit = in_use + 2 * budget.memory_bytes
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     seconds = int(budget.seconds) + 5
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))

@@ -57,12 +57,13 @@ def shared_strings_bomb(path: Path, megabytes: int = 100) -> Path:
     return write_workbook(path, {"xl/sharedStrings.xml": chunks()}, extra=_shared_strings_content_types())
 
 
-def many_shared_strings(path: Path, count: int) -> Path:
-    """`count` tiny distinct strings: few megabytes, but each a Python object once openpyxl builds the list."""
+def many_shared_strings(path: Path, count: int, text: str = "") -> Path:
+    """`count` distinct strings (`text` and a number): few megabytes, but each a Python object once openpyxl builds
+    the list."""
     def chunks() -> Iterator[bytes]:
         yield SST_HEAD
         for start in range(0, count, 10_000):
-            yield "".join(f"<si><t>{n}</t></si>" for n in range(start, min(start + 10_000, count))).encode()
+            yield "".join(f"<si><t>{text}{n}</t></si>" for n in range(start, min(start + 10_000, count))).encode()
         yield b"</sst>"
 
     return write_workbook(path, {"xl/sharedStrings.xml": chunks()}, extra=_shared_strings_content_types())
