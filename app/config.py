@@ -42,8 +42,9 @@ CASES_PER_PAGE = 50
 MAX_CONTENT_LENGTH = 128 * 1024 * 1024
 
 # Uploaded workbooks (household registry, 附件1 rosters) are parsed only in a child process (app/excel/bounded.py)
-# with an address-space budget beyond its start-up and a deadline; past either, the upload is refused. The county
-# registry (219,043 person rows, as LibreOffice saves it) takes about 230 MB and 30-70 s on this project's machines.
+# with a memory budget beyond its start-up (watched by the parent; twice it is the child's address-space limit) and
+# a deadline; past either, the upload is refused. The county registry (219,043 person rows, as LibreOffice saves
+# it) takes about 230 MB and 30-70 s on this project's machines.
 EXCEL_READ_MEMORY_BYTES = 1024 * 1024 * 1024
 EXCEL_READ_SECONDS = 600
 # Per-part limits, judged before parsing (app/excel/reading.py: Limits); that registry's shared strings are 20.2 MB
