@@ -13,7 +13,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 
 ASSETS := app/static/vendor/versions.json
 
-.PHONY: install assets run serve test bench bench-quick test-sqlite test-postgres lint typecheck check-diagrams clean
+.PHONY: install assets system-packages run serve test bench bench-quick test-sqlite test-postgres lint typecheck check-diagrams clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,22 @@ run: install assets
 	  $(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=8 app.wsgi:application
 
 ## make test: lint, then the whole suite on SQLite, then on PostgreSQL when a server is reachable
-test: install assets lint check-diagrams test-sqlite test-postgres bench-quick
+test: system-packages install assets lint check-diagrams test-sqlite test-postgres bench-quick
+
+## what the suite needs beyond pip and npm: LibreOffice Calc and poppler (the annexes opened in a real spreadsheet
+## program, its PDF read), Chromium (the browser journeys; never a downloaded browser), CJK fonts. Installed with
+## apt-get as root or with sudo; otherwise one line names them. Nothing happens when all are present.
+SYSTEM_PACKAGES ?= libreoffice-calc-nogui poppler-utils fonts-noto-cjk chromium
+system-packages:
+	@missing=""; for package in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "make test needs these system packages:$$missing; install them with: sudo apt-get install$$missing" >&2; exit 1; fi; \
+	command -v apt-get >/dev/null || { echo "make test needs:$$missing (no apt-get here: install them by hand)" >&2; exit 1; }; \
+	echo "== installing system packages:$$missing"; \
+	$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing
 
 lint: install
 	$(BIN)/ruff check .
