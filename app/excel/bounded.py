@@ -4,8 +4,8 @@
 child's resident memory against `budget.memory_bytes` and the deadline; the child sets an address-space limit
 (resource.setrlimit: what it uses at start plus twice the budget) and a CPU-time limit as backstops,
 runs every check of `app.excel.reading` and streams the first sheet's rows back as plain values (numbers, text,
-dates; a formula as its text, marked), a thousand rows a message. The parent reads them as the importers read
-openpyxl's cells (`.value`, `.data_type`), while the child reads ahead, so the two work side by side.
+dates; a formula as its text, marked), a thousand rows a message. The parent hands them to the importers as rows
+of cells (`.value`, `.data_type`), while the child reads ahead, so the two work side by side.
 
 A file that gets past the checks still cannot take more than the budget: a child that runs out of memory, dies or
 is still reading at the deadline is ended, and the upload is refused with "文件过大或结构异常，已拒绝：…". The
@@ -26,7 +26,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from app.excel.reading import BOMB, CORRUPT, Limits, SpreadsheetRefused, merged_in_rows
+from app.excel.reading import BOMB, CORRUPT, Limits, PlainRow, RowValues, SpreadsheetRefused, merged_in_rows
 
 BATCH_ROWS = 1000
 WATCH_SECONDS = 0.1
@@ -56,16 +56,6 @@ class Budget:
         return f"{self.seconds:g} 秒"
 
 
-class PlainCell:
-    """A cell as the child read it: its value, and data_type "f" where it held a formula (its text)."""
-
-    __slots__ = ("value", "data_type")
-
-    def __init__(self, value: Any, data_type: str) -> None:
-        self.value = value
-        self.data_type = data_type
-
-
 @dataclass
 class UploadSheet:
     """The first worksheet of an upload, as `app.excel.reading.Sheet` offers it, read by the child."""
@@ -76,7 +66,7 @@ class UploadSheet:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     _reader: _Child | None = None
 
-    def rows(self) -> Iterator[tuple[int, tuple[PlainCell, ...]]]:
+    def rows(self) -> Iterator[tuple[int, PlainRow]]:
         """(row number, cells) for every row, blank ones included: may be iterated once."""
         reader = self._reader
         if reader is None:
@@ -87,10 +77,7 @@ class UploadSheet:
                 reader.finish()
                 return
             for number, values, formulas in message[1]:
-                cells = [PlainCell(value, "n") for value in values]
-                for index in formulas:
-                    cells[index].data_type = "f"
-                yield number, tuple(cells)
+                yield number, PlainRow(values, formulas)
 
     def merged_in_rows(self, first_row: int, last_row: int | None = None) -> tuple[int, int, int, int] | None:
         return merged_in_rows(self.merged, first_row, last_row)
@@ -225,11 +212,9 @@ def _read(connection: Connection, path: Path, limits: Limits) -> None:
 
     with open_sheet(path, limits) as sheet:
         connection.send(("sheet", sheet.title, sheet.max_row, sheet.max_column, sheet.merged))
-        batch: list[tuple[int, tuple[Any, ...], tuple[int, ...]]] = []
-        for number, cells in sheet.rows():
-            values = tuple(cell.value for cell in cells)
-            formulas = tuple(index for index, cell in enumerate(cells) if cell.data_type == "f")
-            batch.append((number, values, formulas))
+        batch: list[RowValues] = []
+        for row in sheet.values():
+            batch.append(row)
             if len(batch) >= BATCH_ROWS:
                 connection.send(("rows", batch))
                 batch = []

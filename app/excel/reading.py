@@ -31,13 +31,15 @@ import re
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, overload
 
-from openpyxl import load_workbook
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from app.errors import InvalidInput
 from app.excel.cells import from_xstring
@@ -86,6 +88,7 @@ class SpreadsheetRefused(InvalidInput):
 NOT_XLSX = "上传的文件不是 Excel 工作簿（.xlsx），请在 Excel 或 WPS 中另存为 .xlsx 后再上传"
 OLE2 = "文件已加密或为旧版 .xls 格式，请取消密码保护并另存为 .xlsx 后再上传"
 CORRUPT = "文件内容已损坏，无法读取，请重新另存为 .xlsx 后再上传"
+UNREADABLE = "文件内容已损坏或不是标准的 .xlsx，无法读取，请重新另存为 .xlsx 后再上传"
 
 
 def check_container(path: Path, limits: Limits) -> None:
@@ -135,8 +138,9 @@ _SHEET_DATA_RE = re.compile(rb"<(?:\w+:)?sheetData\b")
 MAX_XML_DEPTH = 100
 
 
-def check_parts(path: Path, limits: Limits) -> None:
-    """What openpyxl would hold in memory, judged before it reads the file (step 3 of the module's checks)."""
+def check_parts(path: Path, limits: Limits) -> tuple[str, int | None, int | None] | None:
+    """What openpyxl would hold in memory, judged before it reads the file (step 3 of the module's checks).
+    Returns the first sheet's part and its declared dimension (max column, max row), when it declares one."""
     try:
         with zipfile.ZipFile(path) as archive:
             sheet_path = _first_sheet_path(archive, limits)
@@ -156,7 +160,9 @@ def check_parts(path: Path, limits: Limits) -> None:
                 elif name.endswith((".xml", ".rels")) and info.file_size > limits.max_part_bytes:
                     raise _part_too_large(info, limits)
             if sheet_path is not None and sheet_path in archive.namelist():
-                _check_declared_dimension(archive, sheet_path, limits)
+                dimension = _check_declared_dimension(archive, sheet_path, limits)
+                return (sheet_path, *dimension) if dimension is not None else None
+            return None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error) as exc:
         raise SpreadsheetRefused(CORRUPT) from exc
 
@@ -216,24 +222,26 @@ def _first_sheet_path(archive: zipfile.ZipFile, limits: Limits) -> str | None:
                     target = element.get("Target") or ""
                     return target.lstrip("/") if target.startswith("/") else "xl/" + target
     except ElementTree.ParseError as exc:
-        raise SpreadsheetRefused("文件内容已损坏或不是标准的 .xlsx，无法读取，请重新另存为 .xlsx 后再上传") from exc
+        raise SpreadsheetRefused(UNREADABLE) from exc
     return None
 
 
-def _check_declared_dimension(archive: zipfile.ZipFile, sheet_path: str, limits: Limits) -> None:
+def _check_declared_dimension(archive: zipfile.ZipFile, sheet_path: str, limits: Limits
+                              ) -> tuple[int | None, int | None] | None:
     """The sheet's <dimension> comes before its rows: read from the first bytes, before any cell is parsed."""
     with archive.open(sheet_path) as part:
         head = part.read(64 * 1024)
     data_at = _SHEET_DATA_RE.search(head)
     match = _DIMENSION_RE.search(head, 0, data_at.start() if data_at else len(head))
     if match is None:
-        return
+        return None
     ref = match.group(1).decode("ascii")
     _min_col, _min_row, max_col, max_row = range_boundaries(ref if ":" in ref else f"{ref}:{ref}")
     if max_row is not None and max_row > limits.max_rows:
         raise SpreadsheetRefused(too_many_rows(limits))
     if max_col is not None and max_col > limits.max_columns:
         raise SpreadsheetRefused(too_many_columns(limits))
+    return max_col, max_row
 
 
 def _declares_doctype(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
@@ -242,9 +250,59 @@ def _declares_doctype(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
         return b"<!DOCTYPE" in part.read(4096).upper()
 
 
+class PlainCell:
+    """A cell as read: its value, and data_type "f" where it held a formula (its text), "n" otherwise."""
+
+    __slots__ = ("value", "data_type")
+
+    def __init__(self, value: Any, data_type: str = "n") -> None:
+        self.value = value
+        self.data_type = data_type
+
+
+class PlainRow(Sequence[PlainCell]):
+    """A row's values, with the cells made only for the columns an importer looks at (a registry row has a dozen
+    columns, of which an import reads a few: building every cell cost more than the parse)."""
+
+    __slots__ = ("values", "formulas")
+
+    def __init__(self, values: tuple[Any, ...], formulas: tuple[int, ...] = ()) -> None:
+        self.values = values
+        self.formulas = formulas
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @overload
+    def __getitem__(self, index: int) -> PlainCell: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[PlainCell, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> PlainCell | tuple[PlainCell, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self.values))))
+        if index < 0:
+            index += len(self.values)
+        value = self.values[index]
+        return PlainCell(value, "f" if index in self.formulas else "n")
+
+    def __iter__(self) -> Iterator[PlainCell]:
+        formulas = self.formulas
+        for index, value in enumerate(self.values):
+            yield PlainCell(value, "f" if index in formulas else "n")
+
+
+RowValues = tuple[int, tuple[Any, ...], tuple[int, ...]]  # row number, values, indexes of formula cells
+
+
 @dataclass
 class Sheet:
-    """The first worksheet of a checked workbook, read row by row (openpyxl read-only mode)."""
+    """The first worksheet of a checked workbook, read row by row with openpyxl's own sheet parser.
+
+    Not through openpyxl's read-only worksheet: opening one scans its whole sheet once more when the file has no
+    <dimension> near the top (as openpyxl's own write-only files have not: 18 of 25 s reading a county registry),
+    and it builds a cell object per cell before anyone asks for it."""
 
     path: Path
     limits: Limits
@@ -252,44 +310,74 @@ class Sheet:
     max_row: int | None
     max_column: int | None
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # min_col, min_row, max_col, max_row
-    _workbook: Any = None
-    _worksheet: Any = None
+    _archive: zipfile.ZipFile | None = None
+    _sheet_path: str = ""
+    _parser_options: dict[str, Any] = field(default_factory=dict)
 
-    def rows(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        """(row number, cells) for every row, blank ones included; cells are openpyxl read-only cells, their text
-        as the spreadsheet shows it."""
+    def values(self) -> Iterator[RowValues]:
+        """(row number, values, formula indexes) for every row, blank ones included, each as wide as the declared
+        dimension (or the column limit); text as the spreadsheet shows it, a formula as its text."""
         width = min(self.max_column or self.limits.max_columns, self.limits.max_columns)
+        blank = (None,) * width
+        max_rows = self.limits.max_rows
+        if self._archive is None:
+            return
         # Every row the sheet holds, not only those its declared dimension names: some exporters declare "A1" for
         # a whole registry (a short dimension would end the read early and lose rows), and a bomb may lie.
-        self._worksheet.reset_dimensions()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it drops
             try:
-                for number, cells in enumerate(self._worksheet.iter_rows(max_col=width), start=1):
-                    if number > self.limits.max_rows:
-                        raise SpreadsheetRefused(too_many_rows(self.limits))
-                    for cell in cells:
-                        if cell.data_type == "s" and "_x" in cell._value:
-                            cell._value = from_xstring(cell._value)
-                    yield number, cells
+                with self._archive.open(self._sheet_path) as source:
+                    parser = WorkSheetParser(source, **self._parser_options)
+                    expected = 1
+                    for number, cells in parser.parse():
+                        if number > max_rows:
+                            raise SpreadsheetRefused(too_many_rows(self.limits))
+                        while expected < number:
+                            yield expected, blank, ()
+                            expected += 1
+                        yield number, *_row_values(cells, width)
+                        expected = number + 1
             except SpreadsheetRefused:
                 raise
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, SyntaxError) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, TypeError, SyntaxError,
+                    zlib.error) as exc:
                 raise SpreadsheetRefused(CORRUPT) from exc
+
+    def rows(self) -> Iterator[tuple[int, PlainRow]]:
+        """(row number, cells) for every row, as `values` reads them."""
+        for number, values, formulas in self.values():
+            yield number, PlainRow(values, formulas)
 
     def merged_in_rows(self, first_row: int, last_row: int | None = None) -> tuple[int, int, int, int] | None:
         return merged_in_rows(self.merged, first_row, last_row)
 
     def close(self) -> None:
-        if self._workbook is not None:
-            self._workbook.close()
-            self._workbook = None
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None
 
     def __enter__(self) -> Sheet:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _row_values(cells: list[dict[str, Any]], width: int) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+    values: list[Any] = [None] * width
+    formulas: list[int] = []
+    for cell in cells:
+        index = cell["column"] - 1
+        if 0 <= index < width:
+            value = cell["value"]
+            kind = cell["data_type"]
+            if kind == "s" and value is not None and "_x" in value:
+                value = from_xstring(value)
+            elif kind == "f":
+                formulas.append(index)
+            values[index] = value
+    return tuple(values), tuple(formulas)
 
 
 def merged_in_rows(merged: list[tuple[int, int, int, int]], first_row: int, last_row: int | None = None
@@ -311,32 +399,47 @@ def too_many_columns(limits: Limits) -> str:
 
 
 def open_sheet(path: Path, limits: Limits) -> Sheet:
-    """Check the container and its parts, then open the first worksheet read-only and check its size and merged
-    ranges. Parses the upload: run it within a budget (`app.excel.bounded.open_upload`), not in a web worker."""
+    """Check the container and its parts, then open the first worksheet and check its size and merged ranges.
+    Parses the upload: run it within a budget (`app.excel.bounded.open_upload`), not in a web worker."""
     check_container(path, limits)
-    check_parts(path, limits)
+    dimension = check_parts(path, limits)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            workbook = load_workbook(path, read_only=True, data_only=False, keep_links=False)
+            reader = ExcelReader(path, read_only=True, keep_vba=False, data_only=False, keep_links=False)
+        except Exception as exc:
+            raise SpreadsheetRefused(UNREADABLE) from exc
+        try:
+            # What openpyxl's load_workbook does, up to the worksheets: the strings and the styles (dates are
+            # numbers with a date format) the sheet parser needs.
+            reader.read_manifest()
+            reader.read_strings()
+            reader.read_workbook()
+            apply_stylesheet(reader.archive, reader.wb)
+            first = next(((sheet, rel) for sheet, rel in reader.parser.find_sheets()
+                          if rel.target in reader.valid_files and "chartsheet" not in rel.Type), None)
         except MemoryError:
+            reader.archive.close()
             raise
         except Exception as exc:  # openpyxl raises many kinds on malformed parts; all mean "unreadable"
-            raise SpreadsheetRefused("文件内容已损坏或不是标准的 .xlsx，无法读取，请重新另存为 .xlsx 后再上传") from exc
-    if not workbook.worksheets:
-        workbook.close()
+            reader.archive.close()
+            raise SpreadsheetRefused(UNREADABLE) from exc
+    if first is None:
+        reader.archive.close()
         raise SpreadsheetRefused("工作簿中没有工作表")
-    worksheet = workbook.worksheets[0]
-    sheet = Sheet(path=path, limits=limits, title=worksheet.title, max_row=worksheet.max_row,
-                  max_column=worksheet.max_column, _workbook=workbook, _worksheet=worksheet)
+    sheet_entry, relationship = first
+    workbook = reader.wb
+    # The declared dimension, when it is the sheet read here (check_parts found the first <sheet>; openpyxl's
+    # first worksheet skips chart sheets).
+    max_column, max_row = (dimension[1], dimension[2]) if dimension and dimension[0] == relationship.target \
+        else (None, None)
+    sheet = Sheet(path=path, limits=limits, title=sheet_entry.name, max_row=max_row, max_column=max_column,
+                  _archive=reader.archive, _sheet_path=relationship.target,
+                  _parser_options={"shared_strings": reader.shared_strings, "data_only": False,
+                                   "epoch": workbook.epoch, "date_formats": workbook._date_formats,
+                                   "timedelta_formats": workbook._timedelta_formats})
     try:
-        if sheet.max_row is not None and sheet.max_row > limits.max_rows:
-            raise SpreadsheetRefused(too_many_rows(limits))
-        if sheet.max_column is not None and sheet.max_column > limits.max_columns:
-            raise SpreadsheetRefused(too_many_columns(limits))
-        sheet_path = getattr(worksheet, "_worksheet_path", None)
-        if sheet_path:
-            sheet.merged = _merged_ranges(path, sheet_path.lstrip("/"))
+        sheet.merged = _merged_ranges(path, relationship.target)
     except BaseException:
         sheet.close()
         raise

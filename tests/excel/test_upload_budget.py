@@ -209,7 +209,8 @@ def test_the_process_that_receives_an_upload_never_parses_it(app, login_as, monk
 
     monkeypatch.setattr(openpyxl.reader.excel, "load_workbook", parsed_here)
     monkeypatch.setattr("openpyxl.load_workbook", parsed_here)
-    monkeypatch.setattr("app.excel.reading.load_workbook", parsed_here)  # the name the reader imported
+    monkeypatch.setattr("app.excel.reading.ExcelReader", parsed_here)  # the names the reader imported
+    monkeypatch.setattr("app.excel.reading.WorkSheetParser", parsed_here)
     monkeypatch.setattr("app.households.workbooks.load_workbook", parsed_here, raising=False)
     from tests.excel.conftest import fixture_bytes
 
