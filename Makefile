@@ -39,20 +39,23 @@ run: install assets
 	  $(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=8 app.wsgi:application
 
 ## make test: lint, then the whole suite on SQLite, then on PostgreSQL when a server is reachable
-test: system-packages install assets lint check-diagrams test-sqlite test-postgres bench-quick
+test: system-packages install assets lint typecheck check-diagrams test-sqlite test-postgres bench-quick
 
-## what the suite needs beyond pip and npm: LibreOffice Calc and poppler (the annexes opened in a real spreadsheet
-## program, its PDF read), Chromium (the browser journeys; never a downloaded browser), CJK fonts. Installed with
-## apt-get as root or with sudo; otherwise one line names them. Nothing happens when all are present.
-SYSTEM_PACKAGES ?= libreoffice-calc-nogui poppler-utils fonts-noto-cjk chromium
+## what the suite needs beyond pip and npm, as the programs it runs and the package each comes from: LibreOffice
+## Calc and poppler (the annexes opened in a real spreadsheet program, PDFs read, fonts listed and pages rendered),
+## Chromium (the browser journeys; never a downloaded browser), and a CJK font (fontconfig must find one for
+## Chinese). Installed with apt-get as root or with sudo; otherwise one line names them. A no-op when all are there.
+SYSTEM_NEEDS ?= soffice:libreoffice-calc-nogui pdftotext:poppler-utils pdffonts:poppler-utils \
+  pdftoppm:poppler-utils chromium:chromium fc-list:fontconfig
+CJK_FONT_PACKAGE ?= fonts-noto-cjk
 system-packages:
-	@missing=""; for package in $(SYSTEM_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
-	done; \
+	@missing=""; add() { case " $$missing " in *" $$1 "*) ;; *) missing="$$missing $$1";; esac; }; \
+	for need in $(SYSTEM_NEEDS); do command -v "$${need%%:*}" >/dev/null 2>&1 || add "$${need#*:}"; done; \
+	fc-list :lang=zh family 2>/dev/null | grep -q . || add $(CJK_FONT_PACKAGE); \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
 	else echo "make test needs these system packages:$$missing; install them with: sudo apt-get install$$missing" >&2; exit 1; fi; \
-	command -v apt-get >/dev/null || { echo "make test needs:$$missing (no apt-get here: install them by hand)" >&2; exit 1; }; \
+	command -v apt-get >/dev/null || { echo "make test needs these system packages:$$missing (no apt-get here: install them by hand)" >&2; exit 1; }; \
 	echo "== installing system packages:$$missing"; \
 	$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing
 

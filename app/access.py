@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from app.clock import china_today
-from app.extensions import db
+from app.extensions import db, table_of
 from app.models import Case, ReadyTask, Screening, User
 from app.roles import READ_ONLY_ROLES, ROLES
 
@@ -84,7 +84,7 @@ def household_clause(user: User) -> ColumnElement[bool]:
     from app.models import Household
 
     if ROLES.get(user.role) and ROLES[user.role].scope == "assigned":
-        return Household.id.in_(Case.__table__.select().with_only_columns(Case.household_id)
+        return Household.id.in_(table_of(Case).select().with_only_columns(Case.household_id)
                                 .where(Case.cadre_id == user.id).scalar_subquery())
     return _area_clause(user, Household.village_code, Household.town_code)
 

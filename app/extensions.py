@@ -1,9 +1,11 @@
 """Flask extensions, created unbound; create_app() binds them."""
 
+from typing import TYPE_CHECKING
+
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -21,5 +23,19 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base. Flask-SQLAlchemy makes db.Model at run time (from Base, with the table names and the session
+# bound), so a type checker cannot see it; to one, the models are what they are: declarative classes on Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for the Core statements of the hot paths (SQLAlchemy types `__table__` as any FromClause)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

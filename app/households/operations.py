@@ -20,7 +20,7 @@ from app.clock import china_today, utcnow
 from app.errors import NotFound, PermissionDenied
 from app.excel.bounded import Budget
 from app.excel.reading import Limits, SpreadsheetRefused, check_container, save_upload
-from app.extensions import db
+from app.extensions import db, table_of
 from app.households.importer import Counts, RowError, Validation, counts, store, validate_file
 from app.models import ImportJob, User
 
@@ -142,7 +142,7 @@ def error_workbook_path(job: ImportJob) -> Path:
 def _set_job(job_id: int, **values: object) -> None:
     """Progress goes through its own short transaction, so the page sees it while the import runs."""
     with db.engine.begin() as connection:
-        connection.execute(update(ImportJob.__table__).where(ImportJob.__table__.c.id == job_id).values(**values))
+        connection.execute(update(table_of(ImportJob)).where(table_of(ImportJob).c.id == job_id).values(**values))
 
 
 def run_import_job(job_id: int) -> None:

@@ -1,10 +1,10 @@
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 
 
-class Area(db.Model):
+class Area(Model):
     """County (6-digit code) → town (9) → village (12)."""
 
     __tablename__ = "area"

@@ -4,13 +4,13 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.accounts import User
 from app.models.areas import Area
 from app.models.households import Household
 
 
-class Case(db.Model):
+class Case(Model):
     """One household's risk episode, from certification to closure (销号). Never deleted."""
 
     __tablename__ = "household_case"
@@ -45,7 +45,7 @@ class Case(db.Model):
     )
 
 
-class Measure(db.Model):
+class Measure(Model):
     """One assistance measure of a case's plan (附件2 台账)."""
 
     __tablename__ = "measure"

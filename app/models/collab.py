@@ -4,11 +4,11 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.accounts import User
 
 
-class Comment(db.Model):
+class Comment(Model):
     """A remark on a case, or on one of its tasks while it waited. Its `comment_added` event puts it in the
     case history."""
 
@@ -28,7 +28,7 @@ class Comment(db.Model):
     author: Mapped[User] = relationship(lazy="joined")
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """A file of a case (photo of a posted notice, scanned minutes, signed authorisation). The bytes live
     outside the database, under ATTACHMENTS_DIR/<sha256[:2]>/<sha256>; identical content is stored once."""
 

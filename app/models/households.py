@@ -1,11 +1,11 @@
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.areas import Area
 
 
-class Household(db.Model):
+class Household(Model):
     """A household of the national system's monitoring scope: lifted out of poverty or non-poor."""
 
     __tablename__ = "household"
@@ -32,7 +32,7 @@ class Household(db.Model):
         return str(self.lifted_year) if self.kind == "lifted" and self.lifted_year else "非贫困户"
 
 
-class Member(db.Model):
+class Member(Model):
     __tablename__ = "household_member"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,11 +5,11 @@ from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.accounts import User
 
 
-class ImportJob(db.Model):
+class ImportJob(Model):
     """One uploaded registry file being checked and stored in the background; the progress page reads it."""
 
     __tablename__ = "import_job"

@@ -4,12 +4,12 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.areas import Area
 from app.models.households import Household
 
 
-class Screening(db.Model):
+class Screening(Model):
     """One village's monthly screening and assessment (一月一精准排查 / 评估)."""
 
     __tablename__ = "screening"
@@ -33,7 +33,7 @@ class Screening(db.Model):
     )
 
 
-class RiskRegistration(db.Model):
+class RiskRegistration(Model):
     """A row of the monthly roster (附件1): a household found at risk in a screening."""
 
     __tablename__ = "risk_registration"

@@ -4,10 +4,10 @@ from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(Model):
     """One checked log-in (web form or API token), kept in the database so that the lock-out holds across
     app processes. Attempts refused because the username was locked are not stored here (they are audit
     events), so hammering a locked account does not lengthen its lock."""

@@ -5,10 +5,10 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
-class ProcessVersion(db.Model):
+class ProcessVersion(Model):
     """A deployed BPMN file. Cases keep the version they started on."""
 
     __tablename__ = "process_version"
@@ -30,7 +30,7 @@ class ProcessVersion(db.Model):
     deployed_by = relationship("User")
 
 
-class WorkflowInstance(db.Model):
+class WorkflowInstance(Model):
     """The engine's serialised state of one running process. The spec is stored by reference."""
 
     __tablename__ = "workflow_instance"
@@ -52,7 +52,7 @@ class WorkflowInstance(db.Model):
     __mapper_args__ = {"version_id_col": revision}
 
 
-class ReadyTask(db.Model):
+class ReadyTask(Model):
     """A human task waiting for someone: the inbox is SQL over these rows, never the workflow state."""
 
     __tablename__ = "ready_task"
@@ -103,7 +103,7 @@ def task_title(context_name: str | None, name: str) -> str:
     return f"{context_name} · {name}" if context_name else name
 
 
-class Event(db.Model):
+class Event(Model):
     """Append-only history: who did what, when, with which opinion."""
 
     __tablename__ = "event"
@@ -131,7 +131,7 @@ class Event(db.Model):
     on_behalf_of = relationship("User", foreign_keys=[on_behalf_of_id])
 
 
-class ElementVisit(db.Model):
+class ElementVisit(Model):
     """A BPMN element a workflow finished, with the element it came from: the case's path on its diagram,
     and for user tasks how long they waited (the heatmap's times)."""
 
@@ -153,7 +153,7 @@ class ElementVisit(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
-class ProcessDraft(db.Model):
+class ProcessDraft(Model):
     """A diagram an administrator is editing: saved, validated and deployed from the modeler."""
 
     __tablename__ = "process_draft"
@@ -168,7 +168,7 @@ class ProcessDraft(db.Model):
     deployed_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
 
 
-class StandIn(db.Model):
+class StandIn(Model):
     """While a user is away, a colleague of the same role and area sees and does their tasks."""
 
     __tablename__ = "stand_in"
@@ -185,7 +185,7 @@ class StandIn(db.Model):
     stand_in = relationship("User", foreign_keys=[stand_in_id])
 
 
-class TaskDraft(db.Model):
+class TaskDraft(Model):
     """A half-filled task form, kept per person until the task is done."""
 
     __tablename__ = "task_draft"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -166,7 +167,7 @@ def import_roster(screening: Screening, path: Path, actor: User) -> RosterOutcom
     return outcome
 
 
-def _header(number: int, cells: tuple[Any, ...]) -> tuple[int, dict[str, int], dict[str, str]] | None:
+def _header(number: int, cells: Sequence[Any]) -> tuple[int, dict[str, int], dict[str, str]] | None:
     columns: dict[str, int] = {}
     labels: dict[str, str] = {}
     for index, cell in enumerate(cells, start=1):
@@ -177,7 +178,7 @@ def _header(number: int, cells: tuple[Any, ...]) -> tuple[int, dict[str, int], d
     return (number, columns, labels) if len(columns) == len(COLUMNS) else None
 
 
-def _read_row(number: int, cells: tuple[Any, ...], columns: dict[str, int], labels: dict[str, str],
+def _read_row(number: int, cells: Sequence[Any], columns: dict[str, int], labels: dict[str, str],
               screening: Screening, errors: list[RowError]) -> _Row | None:
     values: dict[str, Any] = {}
     found: list[RowError] = []

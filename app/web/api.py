@@ -16,7 +16,7 @@ from app.accounts.operations import LoginFailed, LoginLocked, issue_token, log_i
 from app.cases import operations as case_ops
 from app.cases.queries import list_cases, search_households
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
-from app.extensions import csrf, db
+from app.extensions import csrf, db, table_of
 from app.households.idnumber import masked_id
 from app.models import Case, Event, Household, ReadyTask, Screening, User, WorkflowInstance
 from app.models.workflow import task_title
@@ -286,7 +286,7 @@ def show_task(task_id: int) -> Response:
 
 
 # Rows of the table, not objects: the answer only reads their columns.
-_READY_TASK_TABLE = ReadyTask.__table__
+_READY_TASK_TABLE = table_of(ReadyTask)
 _TASKS_OF_INSTANCE = (select(_READY_TASK_TABLE).where(_READY_TASK_TABLE.c.instance_id == bindparam("instance_id"))
                       .order_by(_READY_TASK_TABLE.c.id))
 

@@ -64,7 +64,7 @@ def show(task_id: int) -> Response | tuple[str, int]:
     if not (can_act_on(current_user, task) or can_claim(current_user, task)):
         abort(403)
     draft = task_ops.draft_for(task, current_user)
-    formdata = MultiDict([tuple(pair) for pair in draft.fields]) if draft else None
+    formdata: MultiDict[str, str] | None = MultiDict([(name, value) for name, value in draft.fields]) if draft else None
     return _task_page(task, runtime.build_form(task, formdata=formdata), draft=draft)
 
 

@@ -19,7 +19,7 @@ from app.audit.log import request_address
 from app.clock import to_china, utcnow
 from app.deadlines.policy import due_on
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
-from app.extensions import db
+from app.extensions import db, table_of
 from app.models import (
     Case,
     ElementVisit,
@@ -89,15 +89,15 @@ class SubjectHooks:
 HOOKS: dict[str, SubjectHooks] = {}
 
 # The step's statements, built once (each submit runs them; building them again costs more than running them).
-_READY = ReadyTask.__table__
-_INSTANCE = WorkflowInstance.__table__
-_INSERT_EVENT = insert(Event.__table__)
-_INSERT_VISIT = insert(ElementVisit.__table__)
+_READY = table_of(ReadyTask)
+_INSTANCE = table_of(WorkflowInstance)
+_INSERT_EVENT = insert(table_of(Event))
+_INSERT_VISIT = insert(table_of(ElementVisit))
 _INSERT_READY = insert(_READY)
 _READY_UUIDS = select(_READY.c.task_uuid).where(_READY.c.instance_id == bindparam("instance_id"))
 _DELETE_READY = delete(_READY).where(_READY.c.task_uuid.in_(bindparam("uuids", expanding=True)))
-_DELETE_DRAFTS = delete(TaskDraft.__table__).where(
-    TaskDraft.__table__.c.task_uuid.in_(bindparam("uuids", expanding=True)))
+_DELETE_DRAFTS = delete(table_of(TaskDraft)).where(
+    table_of(TaskDraft).c.task_uuid.in_(bindparam("uuids", expanding=True)))
 _LOCK_INSTANCE = select(_INSTANCE.c.id).where(_INSTANCE.c.id == bindparam("instance_id")).with_for_update()
 _SAVE_INSTANCE = (update(_INSTANCE)
                   .where(_INSTANCE.c.id == bindparam("instance_id"),
