@@ -13,7 +13,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 
 ASSETS := app/static/vendor/versions.json
 
-.PHONY: install assets system-packages run serve test bench bench-quick test-sqlite test-postgres lint typecheck check-diagrams clean
+.PHONY: install assets system-packages notice-font run serve test bench bench-quick test-sqlite test-postgres lint typecheck check-diagrams clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ $(ASSETS): app/frontend/package-lock.json app/frontend/build.mjs $(wildcard app/
 assets: $(ASSETS)
 
 ## make run: set up, migrate, load the demo county, process timers in the background, serve on 127.0.0.1
-run: install assets
+run: install assets notice-font
 	$(FLASK) init-db
 	$(FLASK) load-demo
 	@echo "返贫监测认定和帮扶: http://$(HOST):$(PORT)/  (demo users: see README; password \$$DEMO_PASSWORD or Shiquan@2020)"
@@ -58,6 +58,12 @@ system-packages:
 	command -v apt-get >/dev/null || { echo "make test needs these system packages:$$missing (no apt-get here: install them by hand)" >&2; exit 1; }; \
 	echo "== installing system packages:$$missing"; \
 	$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing
+
+## the Chinese face the notices' PDFs embed (fonts-noto-cjk), installed as system-packages does; without root or
+## sudo the app still runs (a notice then prints from its page, and its PDF says which package is missing)
+notice-font:
+	@$(MAKE) -s --no-print-directory system-packages SYSTEM_NEEDS="fc-list:fontconfig" || \
+	  echo "(continuing: the notices' PDFs need a Chinese font until it is installed)" >&2
 
 lint: install
 	$(BIN)/ruff check .

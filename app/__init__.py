@@ -28,7 +28,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, commands: bool =
     app.config["PROCESSES_DIR"] = str(ROOT / "processes")
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "rpm.sqlite3")
     app.config.from_pyfile("config.py", silent=True)
-    for name in ("DATABASE_URL", "SECRET_KEY", "DEMO_PASSWORD"):
+    for name in ("DATABASE_URL", "SECRET_KEY", "DEMO_PASSWORD", "NOTICE_FONT_FILE"):
         if os.environ.get(name):
             key = "SQLALCHEMY_DATABASE_URI" if name == "DATABASE_URL" else name
             app.config[key] = os.environ[name]

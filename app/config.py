@@ -58,3 +58,9 @@ EXCEL_MAX_PART_BYTES = 16 * 1024 * 1024
 # None keeps them in instance/attachments.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENTS_DIR = None
+
+# The Chinese face embedded (as a subset) in the notices' PDFs. None: what fontconfig finds for Simplified Chinese
+# (Noto Serif CJK SC from Debian's fonts-noto-cjk, which `make run` installs). A .ttc holds several faces:
+# NOTICE_FONT_INDEX picks one.
+NOTICE_FONT_FILE = None
+NOTICE_FONT_INDEX = 0

@@ -1,213 +1,190 @@
-"""A notice as an A4 PDF, written by hand: no PDF library, no font file.
+"""A notice as an A4 PDF that carries its own font (fpdf2, with fontTools subsetting the face).
 
-The text uses the standard Chinese CID font STSong-Light (Adobe-GB1, UniGB-UCS2-H), which PDF viewers supply
-themselves (Acrobat's Asian font pack, pdf.js, PDFium and poppler substitute a Song/Ming face), so nothing is
-embedded and the file stays a few kilobytes. Streams are left uncompressed: the text can be checked in tests.
-Half-width characters are set in half an em (the full stop in a quarter), everything else in a full em."""
+A village office prints from whatever viewer or printer driver it has, so nothing is left to the viewer: the
+glyphs the notice uses are embedded, a subset of a Chinese Song (serif) face found on the server through
+fontconfig (Noto Serif CJK SC of Debian's fonts-noto-cjk, which `make run` and `make test` install; any
+installed face that covers Simplified Chinese otherwise), or the file the NOTICE_FONT_FILE setting names.
+A character the face lacks (a rare one outside the common planes) is printed as a full-width ？, to be written
+in by hand, rather than dropped from a name.
+
+The layout: A4, the title, the opening paragraph, the table (its header repeated on each page), the period and
+where it is posted, the supervision lines, the issuing unit and the date, page numbers when there is more than one
+page. What a notice may show is decided in `app.notices.lists` (no ID number, phone, bank or reason text)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
+from fpdf import FPDF
+from fpdf.enums import Align, TableBordersLayout, VAlign, WrapMode, XPos, YPos
+from fpdf.fonts import FontFace, TTFFont
+
+from app.errors import DomainError
 from app.notices.lists import Notice
 
-PAGE_W, PAGE_H = 595.28, 841.89  # A4 in points
-MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 62.0, 64.0, 60.0
-ROW_H = 24.0
+MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 62.0, 64.0, 60.0  # points, on A4
 BODY = 12.0
+FAMILY = "notice"
+FONTCONFIG_PATTERNS = ("Noto Serif CJK SC:lang=zh-cn", "serif:lang=zh-cn", "sans-serif:lang=zh-cn")
+MISSING_GLYPH = "？"
 
 
-def _em(ch: str) -> float:
-    return 0.25 if ch == "." else 0.5 if ord(ch) < 0x7F else 1.0
+class NoticeFontMissing(DomainError):
+    """No Chinese face to embed: the notice can still be printed from its page, not as a PDF."""
+
+    status = 503
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"服务器上没有可嵌入的中文字体，暂时无法生成 PDF（{detail}）：请用“打印”按钮打印本页，"
+                         "并请系统管理员安装 fonts-noto-cjk 字体包或在设置 NOTICE_FONT_FILE 中指定中文字体文件")
 
 
-def text_width(text: str, size: float) -> float:
-    return sum(_em(ch) for ch in text) * size
+@dataclass(frozen=True)
+class FontChoice:
+    path: str
+    index: int  # the face within a collection (.ttc); 0 for a single font file
 
 
-def wrap(text: str, size: float, width: float) -> list[str]:
-    lines, line = [], ""
-    for ch in text:
-        if line and text_width(line + ch, size) > width:
-            lines.append(line)
-            line = ""
-        line += ch
-    return [*lines, line] if line else lines
+def find_font(configured: str | None, configured_index: int = 0) -> FontChoice:
+    """The face to embed: the configured file, or what fontconfig finds for Simplified Chinese."""
+    if configured:
+        if not Path(configured).is_file():
+            raise NoticeFontMissing(f"NOTICE_FONT_FILE 指定的 {configured} 不存在")
+        return FontChoice(configured, configured_index)
+    found = _fontconfig_font()
+    if found is None:
+        raise NoticeFontMissing("fontconfig 找不到覆盖简体中文的字体")
+    return found
 
 
-def _hex(text: str) -> str:
-    # UCS-2: characters outside the BMP (rare in names) cannot be set in this encoding; show a full-width ？.
-    return "".join(f"{ord(ch):04X}" if ord(ch) <= 0xFFFF else "FF1F" for ch in text)
+@lru_cache(maxsize=1)
+def _fontconfig_font() -> FontChoice | None:
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        return None
+    for pattern in FONTCONFIG_PATTERNS:
+        try:
+            answer = subprocess.run([fc_match, "--format=%{file}\t%{index}\t%{lang}", pattern],
+                                    capture_output=True, text=True, timeout=10, check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        path, _, rest = answer.partition("\t")
+        index, _, languages = rest.partition("\t")
+        # fontconfig always answers something: only a face that covers Simplified Chinese will do.
+        if path.endswith((".ttf", ".otf", ".ttc", ".otc")) and "zh-cn" in languages.split("|") and Path(path).is_file():
+            return FontChoice(path, int(index or 0))
+    return None
 
 
-@dataclass
-class _Page:
-    ops: list[str] = field(default_factory=list)
+class _NoticePDF(FPDF):
+    def __init__(self, numbered: bool) -> None:
+        super().__init__(orientation="portrait", unit="pt", format="A4")
+        self.numbered = numbered
 
-    def text(self, x: float, y: float, text: str, size: float = BODY) -> None:
-        if text:
-            self.ops.append(f"BT /F1 {size:g} Tf {x:.2f} {y:.2f} Td <{_hex(text)}> Tj ET")
-
-    def centred(self, y: float, text: str, size: float, left: float = MARGIN_X,
-                right: float = PAGE_W - MARGIN_X) -> None:
-        self.text(left + (right - left - text_width(text, size)) / 2, y, text, size)
-
-    def line(self, x1: float, y1: float, x2: float, y2: float) -> None:
-        self.ops.append(f"{x1:.2f} {y1:.2f} m {x2:.2f} {y2:.2f} l S")
+    def footer(self) -> None:
+        if self.numbered:  # "{nb}" is fpdf2's alias for the page count, filled in at output
+            self.set_y(-(MARGIN_BOTTOM - 12))
+            self.set_font(FAMILY, size=9)
+            self.cell(0, 12, f"第 {self.page_no()} 页 共 {{nb}} 页", align=Align.C)
 
 
-class _Layout:
-    """Pages filled top to bottom; a new page when the next block does not fit."""
+def render_notice_pdf(notice: Notice, font: FontChoice) -> bytes:
+    pages = _output(notice, font, numbered=False)
+    if pages[0] > 1:  # page numbers only when there is more than one page
+        pages = _output(notice, font, numbered=True)
+    return pages[1]
 
-    def __init__(self) -> None:
-        self.pages: list[_Page] = []
-        self.y = 0.0
-        self.new_page()
 
-    def new_page(self) -> _Page:
-        self.pages.append(_Page(["0.6 w 0 g 0 G"]))
-        self.y = PAGE_H - MARGIN_TOP
-        return self.pages[-1]
+def _output(notice: Notice, font: FontChoice, numbered: bool) -> tuple[int, bytes]:
+    pdf = _NoticePDF(numbered)
+    try:
+        _render(pdf, notice, font)
+        return pdf.pages_count, bytes(pdf.output())
+    finally:
+        for face in pdf.fonts.values():  # fontTools reads the font file lazily and keeps it open
+            if isinstance(face, TTFFont):
+                face.ttfont.close()
 
-    @property
-    def page(self) -> _Page:
-        return self.pages[-1]
 
-    def need(self, height: float) -> None:
-        if self.y - height < MARGIN_BOTTOM:
-            self.new_page()
+def _render(pdf: _NoticePDF, notice: Notice, font: FontChoice) -> None:
+    pdf.set_margins(MARGIN_X, MARGIN_TOP, MARGIN_X)
+    pdf.set_auto_page_break(True, margin=MARGIN_BOTTOM)
+    pdf.add_font(FAMILY, fname=font.path, collection_font_number=font.index)
+    pdf.set_title(notice.title)
+    pdf.set_creator("返贫监测认定和帮扶")
+    printable = _Printable(pdf)
+    pdf.add_page()
+    pdf.set_font(FAMILY, size=17)
+    pdf.multi_cell(0, 26, printable(notice.title), align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+                   wrapmode=WrapMode.CHAR)
+    pdf.ln(14)
+    _paragraph(pdf, printable(notice.intro))
+    _table(pdf, notice, printable)
+    for text in notice.closing_lines:
+        _paragraph(pdf, printable(text))
+    pdf.set_font(FAMILY, size=BODY)
+    if pdf.will_page_break(100):
+        pdf.add_page()
+    pdf.ln(24)
+    for text in notice.signatures:
+        pdf.cell(0, 22, printable(text), align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-    def paragraph(self, text: str, size: float = BODY, indent: bool = True, gap: float = 6.0) -> None:
-        width = PAGE_W - 2 * MARGIN_X
-        for line in wrap(("　　" if indent else "") + text, size, width):
-            self.need(size * 1.7)
-            self.y -= size * 1.7
-            self.page.text(MARGIN_X, self.y, line, size)
-        self.y -= gap
+
+class _Printable:
+    """Text as the embedded face can print it: a character it has no glyph for becomes a full-width ？."""
+
+    def __init__(self, pdf: FPDF) -> None:
+        face = pdf.fonts[FAMILY]
+        assert isinstance(face, TTFFont)  # added from a file, never one of PDF's 14 standard fonts
+        self.cmap = face.cmap
+
+    def __call__(self, text: str) -> str:
+        cmap = self.cmap
+        return "".join(ch if ord(ch) in cmap or ch in "\n\t " else MISSING_GLYPH for ch in text)
+
+
+def _paragraph(pdf: FPDF, text: str) -> None:
+    pdf.set_font(FAMILY, size=BODY)
+    pdf.multi_cell(0, BODY * 1.7, "　　" + text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+                   wrapmode=WrapMode.CHAR)  # Chinese breaks between any two characters
+    pdf.ln(6)
 
 
 def _columns(notice: Notice) -> list[tuple[str, float]]:
-    cols = [("序号", 34.0), ("户主姓名", 72.0), ("村民小组", 66.0), ("家庭人口", 58.0),
-            (notice.kind.result_header, 0.0)]
+    columns = [("序号", 34.0), ("户主姓名", 72.0), ("村民小组", 66.0), ("家庭人口", 58.0),
+               (notice.kind.result_header, 0.0)]
     if notice.rows and notice.common_posting is None:
-        cols.append((f"{notice.kind.label}期", 132.0))
-    rest = PAGE_W - 2 * MARGIN_X - sum(w for _, w in cols)
-    return [(name, w or rest) for name, w in cols]
+        columns.append((f"{notice.kind.label}期", 132.0))
+    width = 595.28 - 2 * MARGIN_X
+    rest = width - sum(w for _, w in columns)
+    return [(name, w or rest) for name, w in columns]
 
 
 def _row_cells(notice: Notice, index: int) -> list[str]:
     row = notice.rows[index]
     cells = [str(index + 1), row.head_name, "", f"{row.size}人", row.result]
     if notice.common_posting is None:
-        p = row.posting
-        cells.append(f"{p.posted_on:%Y.%m.%d}—{p.ends_on:%m.%d}（{p.period_days}天）" if p else "尚未张贴")
+        posting = row.posting
+        cells.append(f"{posting.posted_on:%Y.%m.%d}—{posting.ends_on:%m.%d}（{posting.period_days}天）"
+                     if posting else "尚未张贴")
     return cells
 
 
-def _table(layout: _Layout, notice: Notice) -> None:
-    cols = _columns(notice)
-    left = MARGIN_X
-
-    def draw_row(cells: Iterable[str], size: float = BODY) -> None:
-        wrapped = [wrap(cell, size, width - 6) for (_, width), cell in zip(cols, cells, strict=True)]
-        lines = max(1, *(len(w) for w in wrapped))
-        height = max(ROW_H, lines * size * 1.3 + 9)
-        if layout.y - height < MARGIN_BOTTOM:
-            layout.new_page()
-            header()
-        page = layout.page
-        top, bottom = layout.y, layout.y - height
-        page.line(left, bottom, PAGE_W - MARGIN_X, bottom)
-        x = left
-        for (_, width), cell_lines in zip(cols, wrapped, strict=True):
-            first = bottom + (height + (len(cell_lines) - 1) * size * 1.3 - size) / 2 + 1.5
-            for number, text in enumerate(cell_lines):
-                page.centred(first - number * size * 1.3, text, size, x, x + width)
-            x += width
-        x = left
-        for _, width in cols:
-            page.line(x, top, x, bottom)
-            x += width
-        page.line(x, top, x, bottom)
-        layout.y = bottom
-
-    def header() -> None:
-        layout.page.line(left, layout.y, PAGE_W - MARGIN_X, layout.y)
-        draw_row([name for name, _ in cols])
-
-    layout.need(ROW_H * 2)
-    header()
-    for index in range(len(notice.rows)):
-        draw_row(_row_cells(notice, index), 11.0)
-    if not notice.rows:
-        layout.need(ROW_H)
-        layout.page.line(left, layout.y - ROW_H, left, layout.y)
-        layout.page.line(PAGE_W - MARGIN_X, layout.y - ROW_H, PAGE_W - MARGIN_X, layout.y)
-        layout.page.line(left, layout.y - ROW_H, PAGE_W - MARGIN_X, layout.y - ROW_H)
-        layout.page.centred(layout.y - ROW_H + 7.5, f"本村目前没有{notice.kind.label}中的户", BODY)
-        layout.y -= ROW_H
-    layout.y -= 14
-
-
-def render_notice_pdf(notice: Notice) -> bytes:
-    layout = _Layout()
-    for line in wrap(notice.title, 17, PAGE_W - 2 * MARGIN_X):
-        layout.y -= 26
-        layout.page.centred(layout.y, line, 17)
-    layout.y -= 18
-    layout.paragraph(notice.intro)
-    _table(layout, notice)
-    for text in notice.closing_lines:
-        layout.paragraph(text)
-    layout.need(100)
-    layout.y -= 24
-    right = PAGE_W - MARGIN_X
-    for text in notice.signatures:
-        layout.y -= 22
-        layout.page.text(right - text_width(text, BODY) - 12, layout.y, text)
-    pages = layout.pages
-    for number, page in enumerate(pages, start=1):
-        if len(pages) > 1:
-            page.centred(MARGIN_BOTTOM - 30, f"第 {number} 页 共 {len(pages)} 页", 9)
-    return _document([p.ops for p in pages], notice.title)
-
-
-def _document(pages: list[list[str]], title: str) -> bytes:
-    objects: list[bytes] = []
-
-    def add(body: str | bytes) -> int:
-        objects.append(body.encode("latin-1") if isinstance(body, str) else body)
-        return len(objects)
-
-    catalog = add("")  # filled in below, once the pages object exists
-    pages_id = add("")
-    descriptor = add("<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] "
-                     "/ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>")
-    cid_font = add("<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
-                   "/CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >> "
-                   f"/FontDescriptor {descriptor} 0 R /DW 1000 /W [1 14 500 15 15 250 16 95 500] >>")
-    font = add(f"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light-UniGB-UCS2-H /Encoding /UniGB-UCS2-H "
-               f"/DescendantFonts [{cid_font} 0 R] >>")
-    kids = []
-    for ops in pages:
-        stream = "\n".join(ops).encode("latin-1")
-        content = add(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-        kids.append(add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] "
-                        f"/Resources << /Font << /F1 {font} 0 R >> >> /Contents {content} 0 R >>"))
-    objects[catalog - 1] = f"<< /Type /Catalog /Pages {pages_id} 0 R >>".encode("latin-1")
-    objects[pages_id - 1] = (f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] "
-                             f"/Count {len(kids)} >>").encode("latin-1")
-    info = add(f"<< /Title <FEFF{_hex(title)}> /Producer (rpm-shiquan) >>")
-
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += (b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-            % (len(objects) + 1, catalog, info, xref))
-    return bytes(out)
+def _table(pdf: FPDF, notice: Notice, printable: _Printable) -> None:
+    columns = _columns(notice)
+    pdf.set_font(FAMILY, size=11)
+    heading = FontFace(family=FAMILY, emphasis=None, size_pt=BODY, fill_color=None)
+    with pdf.table(col_widths=[w for _, w in columns], width=sum(w for _, w in columns), align=Align.L,
+                   text_align=Align.C, v_align=VAlign.M, line_height=11 * 1.3, padding=(4.5, 3), wrapmode=WrapMode.CHAR,
+                   headings_style=heading, repeat_headings=1, borders_layout=TableBordersLayout.ALL,
+                   first_row_as_headings=True) as table:
+        table.row([name for name, _ in columns])
+        for index in range(len(notice.rows)):
+            table.row([printable(cell) for cell in _row_cells(notice, index)])
+        if not notice.rows:
+            table.row().cell(f"本村目前没有{notice.kind.label}中的户", colspan=len(columns))
+    pdf.ln(14)

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from app.clock import china_today
 from app.notices.lists import KINDS, Notice, notice_kind, village_notice, visible_village
-from app.notices.pdf import render_notice_pdf
+from app.notices.pdf import find_font, render_notice_pdf
 
 bp = Blueprint("notices", __name__, url_prefix="/notices")
 
@@ -29,7 +29,8 @@ def show(village_code: str) -> str:
 @login_required
 def pdf(village_code: str) -> Response:
     notice = _notice(village_code)
-    response = make_response(render_notice_pdf(notice))
+    font = find_font(current_app.config.get("NOTICE_FONT_FILE"), int(current_app.config.get("NOTICE_FONT_INDEX", 0)))
+    response = make_response(render_notice_pdf(notice, font))
     response.mimetype = "application/pdf"
     name = f"{notice.village_name}{notice.kind.label}_{china_today().isoformat()}.pdf"
     response.headers["Content-Disposition"] = _attachment(name, f"{notice.village_code}_{notice.kind.code}.pdf")

@@ -4,6 +4,8 @@ households in that phase, with the posting once posted, and never an ID number, 
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,8 +85,34 @@ def _rows(html: str) -> list[list[str]]:
 
 
 def pdf_text(data: bytes) -> str:
-    """The text drawn in one of our PDFs (UCS-2 hex strings, uncompressed streams)."""
-    return "\n".join(bytes.fromhex(h.decode()).decode("utf-16-be") for h in re.findall(rb"<([0-9A-F]+)> Tj", data))
+    """The text of a PDF as poppler's pdftotext reads it (from the embedded font's own character map)."""
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout \
+        .decode("utf-8")
+
+
+def pdf_fonts(data: bytes, tmp_path: Path) -> list[dict[str, str]]:
+    """pdffonts' table: name, type, encoding, emb, sub, uni per font."""
+    path = tmp_path / "notice.pdf"
+    path.write_bytes(data)
+    lines = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout.splitlines()
+    found = []
+    for line in lines[2:]:
+        fields = line.split()
+        found.append({"name": fields[0], "emb": fields[-5], "sub": fields[-4], "uni": fields[-3]})
+    return found
+
+
+def inked_share(data: bytes, tmp_path: Path) -> list[float]:
+    """Each page rendered by poppler (pdftoppm, greyscale): the share of its pixels that carry ink."""
+    from PIL import Image
+
+    subprocess.run(["pdftoppm", "-r", "50", "-gray", "-png", "-", str(tmp_path / "page")], input=data, check=True)
+    shares = []
+    for page in sorted(tmp_path.glob("page-*.png")):
+        with Image.open(page) as image:
+            histogram = image.convert("L").histogram()
+        shares.append(sum(histogram[:128]) / sum(histogram))
+    return shares
 
 
 def _no_secrets(output: str, village: dict[str, Any], patterns: bool = True) -> None:
@@ -146,21 +174,61 @@ def test_the_announcement_lists_the_households_being_closed(app, login_as, villa
 
 
 @pytest.mark.parametrize("kind", ["publicity", "announcement"])
-def test_the_pdf_carries_the_same_list_and_no_secret(login_as, village, kind):
+def test_the_pdf_carries_the_same_list_and_no_secret(login_as, village, kind, tmp_path):
     response = login_as("chengguan01_team").get(f"/notices/{VILLAGE}.pdf?kind={kind}")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert "attachment" in response.headers["Content-Disposition"]
     data = response.get_data()
-    assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     text = pdf_text(data)
     listed = [0, 1] if kind == "publicity" else [2]
     for index in listed:
         assert village["names"][index] in text
     assert ("认定结果公示" if kind == "publicity" else "销号公告") in text
-    assert "监督电话" in text
+    assert "监督电话" in text and "村民委员会（盖章）" in text
     _no_secrets(text, village)
-    _no_secrets(data.decode("latin-1"), village, patterns=False)
+
+
+def test_the_pdf_carries_its_own_chinese_font(login_as, village, tmp_path):
+    """A village office prints from whatever viewer it has: the face is embedded (a subset), never left to the
+    viewer, and every page prints ink, not blank or boxes."""
+    data = login_as("chengguan01_team").get(f"/notices/{VILLAGE}.pdf?kind=publicity").get_data()
+    fonts = pdf_fonts(data, tmp_path)
+    assert fonts, "no font in the PDF"
+    for font in fonts:
+        assert font["emb"] == "yes" and font["sub"] == "yes" and font["uni"] == "yes", fonts
+        assert "CJK" in font["name"] or "Song" in font["name"] or "Hei" in font["name"], fonts
+    shares = inked_share(data, tmp_path)
+    assert len(shares) == 1
+    assert shares[0] > 0.005, "the page rendered blank"
+
+
+def test_a_long_list_runs_over_pages_with_the_header_and_page_numbers(tmp_path):
+    from app.notices.lists import KINDS, Notice, NoticeRow
+    from app.notices.pdf import find_font, render_notice_pdf
+
+    rows = [NoticeRow(f"王{index}", 3, "返贫（致贫）风险户", None) for index in range(60)]
+    rows[3] = NoticeRow("张𠀀", 4, "返贫（致贫）风险户", None)  # a rare character the face may lack
+    data = render_notice_pdf(Notice(KINDS["publicity"], "石泉县", "城关镇", "金星村", VILLAGE, rows), find_font(None))
+    text = pdf_text(data)
+    pages = [page.replace(" ", "") for page in text.split("\f")]
+    assert "第1页共3页" in pages[0] and "第3页共3页" in pages[2]
+    assert all("户主姓名" in page for page in pages[:2])  # the header repeats on each page of the table
+    assert all(f"王{index}" in text for index in range(4, 60))
+    assert "张𠀀" in text or "张？" in text  # printed, or marked to be written in by hand: never dropped
+    assert all(share > 0.005 for share in inked_share(data, tmp_path))
+
+
+def test_without_a_chinese_font_the_pdf_is_refused_with_a_reason(app, login_as, village):
+    app.config["NOTICE_FONT_FILE"] = "/nonexistent/font.ttc"
+    try:
+        response = login_as("chengguan01_team").get(f"/notices/{VILLAGE}.pdf?kind=publicity")
+    finally:
+        app.config["NOTICE_FONT_FILE"] = None
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "没有可嵌入的中文字体" in page and "fonts-noto-cjk" in page
 
 
 @pytest.mark.parametrize("username,status", [
