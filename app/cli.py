@@ -52,17 +52,34 @@ def init_db() -> None:
 @click.option("--households-per-village", default=20, show_default=True, type=int)
 @click.option("--villages-per-town", default=None, type=int, help="default: about 161 villages in all")
 @click.option("--towns", default=None, type=int, help="only the first N towns")
-def load_demo_command(households_per_village: int, villages_per_town: int | None, towns: int | None) -> None:
-    """Load the demo county (石泉县) into an empty database; does nothing if areas exist."""
+@click.option("--empty", is_flag=True, help="the bare county only: areas, households and users, no year of work")
+def load_demo_command(households_per_village: int, villages_per_town: int | None, towns: int | None,
+                      empty: bool) -> None:
+    """Load the demo county (石泉县) into an empty database, with the year of work before today made through the
+    app's own operations (unless --empty). Does nothing for what is there already."""
+    import time
+
     from app.demo import load_demo
+    from app.demo_history import load_demo_history
 
     counts = load_demo(current_app.config["DEMO_PASSWORD"], towns=towns, villages_per_town=villages_per_town,
                        households_per_village=households_per_village)
     db.session.commit()
     if not counts["areas"]:
-        click.echo("demo county already loaded; nothing to do")
+        click.echo("demo county already loaded")
     else:
         click.echo("loaded " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    if empty:
+        return
+    started = time.monotonic()
+    click.echo("loading the demo county's year of work (screenings, cases, closures) …", nl=False)
+    history = load_demo_history(progress=lambda month: click.echo(f" {month}", nl=False))
+    click.echo("")
+    if not history:
+        click.echo("the demo county has its history already")
+    else:
+        click.echo(f"made {history.get('steps', 0)} steps in {time.monotonic() - started:.0f} s: "
+                   + ", ".join(f"{v} {k}" for k, v in history.items() if k != "steps"))
 
 
 def _parse_now(value: str | None) -> datetime | None:

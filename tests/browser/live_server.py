@@ -137,7 +137,7 @@ def serve(database_url: str, workdir: Path) -> Iterator[LiveServer]:
     env.update({"DATABASE_URL": database_url, "SECRET_KEY": secrets.token_hex(32), "DEMO_PASSWORD": PASSWORD,
                 "PYTHONUNBUFFERED": "1"})
     run_flask(env, "init-db")
-    run_flask(env, "load-demo", *DEMO_SIZE)
+    run_flask(env, "load-demo", "--empty", *DEMO_SIZE)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = workdir / "waitress.log"
