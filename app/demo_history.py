@@ -415,7 +415,7 @@ class _History:
         if case.status == "rejected":
             self.counts["rejected"] += 1
             return
-        if self.counts["comments"] < 3 or self.rng.random() < 0.03:
+        if self.counts["comments"] < 3 or self.rng.random() < 0.01:
             self._comment(case)
         self._next(case.id)
 
