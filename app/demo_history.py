@@ -159,10 +159,11 @@ class _History:
 
     def _this_mornings_work(self) -> None:
         """Today, in every town, a village that screens early reports three households; the certification group
-        certifies two, and the leadership meeting passes one to the county: whatever the day the demo is loaded,
-        each town's group and meeting and the county office have a case waiting, freshly, not overdue."""
+        certifies two, and the leadership meeting passes one to the county (in the first town a fourth goes back to
+        the village for more material): whatever the day the demo is loaded, each town's group and meeting and the
+        county office have a case waiting, freshly, not overdue."""
         self._day = self.today
-        for town in sorted(self.town_slug):
+        for number, town in enumerate(sorted(self.town_slug)):
             screening = db.session.scalars(
                 select(Screening).join(ReadyTask, ReadyTask.screening_id == Screening.id)
                 .where(Screening.town_code == town, ReadyTask.bpmn_id == "Task_ScreenHouseholds",
@@ -170,7 +171,7 @@ class _History:
             if screening is None:
                 continue
             with travel_to(china_moment(self.today, 9)):
-                self._screen(screening.id, short=False, report_at_least=3)
+                self._screen(screening.id, short=False, report_at_least=4 if number == 0 else 3)
                 db.session.commit()
             with travel_to(china_moment(self.today, 10)):
                 self._assess(screening.id, {"attendees": "驻村工作队、村两委成员", "minutes": "研判本月登记的风险户"},
@@ -184,6 +185,11 @@ class _History:
                     self._act(case_id, "Task_TownCertify")
                     if index == 0:
                         self._act(case_id, "Task_TownLeadershipReview")
+                    db.session.commit()
+            if len(cases) > 3:  # and one goes back to its village for more material
+                self.plans[cases[3]].detours = {"supplement"}
+                with travel_to(china_moment(self.today, 15)):
+                    self._act(cases[3], "Task_TownCertify")
                     db.session.commit()
         self.agenda.pop(self.today, None)  # what they scheduled comes after today
 

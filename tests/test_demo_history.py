@@ -85,6 +85,11 @@ def test_cases_stand_at_every_step(year: Flask):
     for status in ("certification", "assistance", "closed"):
         assert statuses.get(status, 0) > 0, statuses
     assert sum(statuses.values()) >= 15
+    waiting = found["tasks"]
+    assert isinstance(waiting, dict)
+    for step in ("Task_TownCertify", "Task_SupplementInformation", "Task_TownLeadershipReview", "Task_CountyApprove",
+                 "Task_CarryOutMeasures", "Task_ScreenHouseholds"):
+        assert waiting.get(step, 0) > 0, (step, waiting)
     with year.app_context():
         decisions = set(db.session.scalars(select(Event.decision).where(Event.decision.is_not(None))))
         assert {"certify", "pass", "approve", "file", "accept", "confirm", "no_objection"} <= decisions
