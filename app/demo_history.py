@@ -95,7 +95,7 @@ class _History:
         first = _add_months(today.replace(day=1), -months)
         self.first_day = first
         self.agenda: dict[date, list[tuple[int, Callable[[], None]]]] = defaultdict(list)
-        self.users = {u.username: u for u in db.session.scalars(select(User))}
+        self.users = {u.username: u for u in db.session.scalars(select(User).order_by(User.username))}
         self.villages = db.session.scalars(select(Area).where(Area.level == "village").order_by(Area.code)).all()
         towns = sorted({v.parent_code or "" for v in self.villages})
         self.slow_towns = set(self.rng.sample(towns, k=max(1, min(2, len(towns) - 1)))) if towns else set()
@@ -216,12 +216,11 @@ class _History:
             self.at(screen_on, partial(self._screen, screening.id, short))
 
     def _screen(self, screening_id: int, short: bool, report_at_least: int = 0) -> None:
-        from app.screenings.operations import register_household
-
+        """The team's round of the village: a check for every household through the phone page's form (a risk
+        answered "yes" is the roster entry), some not reached in a short month, then the screening task."""
         screening = db.session.get(Screening, screening_id)
         assert screening is not None
         team = self._team(screening.village_code)
-        registrations = []
         count = max(report_at_least, self.rng.choices((0, 1, 2), weights=(78, 18, 4))[0])
         candidates = self._candidates(screening.village_code)
         if self.reopen is not None and self._household_village(self.reopen) == screening.village_code:
@@ -229,16 +228,33 @@ class _History:
             count = max(count, 1)
             self.reopen = None
             self.counts["reopened"] += 1
-        for household_id in candidates[:count]:
-            risk_type = self.rng.choice(list(RISK_TYPES))
-            registrations.append(register_household(screening, household_id, risk_type,
-                                                    self.rng.choice(REASONS[risk_type]), team))
-            self.counts["registrations"] += 1
-        total = screening.households_total
-        checked = max(len(registrations), total - self.rng.randint(2, 5)) if short and total > 5 else total
-        note = "部分农户外出务工，电话核实" if checked < total else ""
-        self._complete(team, "Task_ScreenHouseholds", {"households_checked": checked, "note": note},
-                       screening_id=screening.id)
+        risky = candidates[:count]
+        households = list(db.session.scalars(select(Household.id).where(
+            Household.village_code == screening.village_code).order_by(Household.id)))
+        others = [h for h in households if h not in risky]
+        unreached = set(self.rng.sample(others, k=min(len(others), self.rng.randint(2, 5)))) if short else set()
+        visitors = f"{team.full_name}、村两委成员"
+        for household_id in households:
+            if household_id in risky:
+                risk_type = self.rng.choice(list(RISK_TYPES))
+                pairs = [("outcome", "checked"), ("visited_on", self._day.isoformat()), ("visitors", visitors),
+                         ("risks", risk_type), ("risk_detail", self.rng.choice(REASONS[risk_type]))]
+                if risk_type == "major_illness":
+                    pairs.append(("medical_out_of_pocket", str(self.rng.randint(8, 60) * 1000)))
+                if risk_type == "unstable_employment":
+                    pairs.append(("months_without_work", str(self.rng.randint(3, 8))))
+                self.counts["registrations"] += 1
+            elif household_id in unreached:
+                reason = self.rng.choice(("away_unreachable", "away_unreachable", "long_absent", "other"))
+                pairs = [("outcome", "not_checked"), ("not_checked_reason", reason),
+                         ("not_checked_note", "户主在外地住院陪护" if reason == "other" else "")]
+            else:
+                pairs = [("outcome", "checked"), ("visited_on", self._day.isoformat()), ("visitors", visitors)]
+            self._check(screening, household_id, pairs, team)
+        registrations = db.session.scalars(select(RiskRegistration).where(
+            RiskRegistration.screening_id == screening.id).order_by(RiskRegistration.id)).all()
+        note = "部分农户外出务工，电话未联系上" if unreached else ""
+        self._complete(team, "Task_ScreenHouseholds", {"note": note}, screening_id=screening.id)
         self.counts["screenings"] += 1
         reported = [r.id for index, r in enumerate(registrations)
                     if index < report_at_least or self.rng.random() < 0.85 or r.household_id in self._reopening]
@@ -282,7 +298,7 @@ class _History:
 
     def _next(self, case_id: int) -> None:
         """Schedule whoever holds the case's next task: soon, or late in a slow town (past the time limits)."""
-        tasks = db.session.scalars(select(ReadyTask).where(ReadyTask.case_id == case_id)).all()
+        tasks = db.session.scalars(select(ReadyTask).where(ReadyTask.case_id == case_id).order_by(ReadyTask.id)).all()
         if not tasks:
             case = db.session.get(Case, case_id)
             if case is not None and case.status in OPEN_CASE_STATUSES:
@@ -476,6 +492,18 @@ class _History:
             self.counts["stand_ins"] += 1
 
     # ---- one step ---------------------------------------------------------------------------------------
+
+    def _check(self, screening: Screening, household_id: int, pairs: list[tuple[str, str]], team: User) -> None:
+        from app.screenings.checks import month_start, record_check
+        from forms.screening import HouseholdCheckForm
+
+        form = HouseholdCheckForm(formdata=MultiDict(pairs), today=self._day, month_start=month_start(screening))
+        if not form.validate():
+            raise RuntimeError(f"demo history: a household check was refused: {form.errors}")
+        data = dict(form.data)
+        data["visited_on"] = data["visited_on"].isoformat() if data.get("visited_on") else None
+        record_check(screening, household_id, data, team)
+        self.counts["checks"] += 1
 
     def _team(self, village_code: str) -> User:
         return self.users[f"{self.village_slug[village_code]}_team"]

@@ -56,3 +56,24 @@ DECISION_LABELS: dict[str, str] = {
     "accept": "验收合格",
     "confirm": "复核达标",
 }
+
+# 两不愁三保障 and drinking water: the items a household check confirms (a gap is an item not secured).
+GUARANTEE_ITEMS: dict[str, str] = {
+    "food": "不愁吃",
+    "clothing": "不愁穿",
+    "education": "义务教育有保障",
+    "medical": "基本医疗有保障",
+    "housing": "住房安全有保障",
+    "water": "饮水安全有保障",
+}
+
+CHECK_OUTCOMES: dict[str, str] = {"checked": "已入户排查", "not_checked": "未能排查"}
+
+# Why a household of the month's scope was not checked: the fixed list, "other" with its own text.
+NOT_CHECKED_REASONS: dict[str, str] = {
+    "away_unreachable": "外出务工未联系上",
+    "long_absent": "长期不在家",
+    "moved_out": "已搬离本村",
+    "refused": "拒绝入户",
+    "other": "其他原因",
+}

@@ -20,6 +20,8 @@ class FormContext:
     households_total: int = 0
     registered_count: int = 0
     registrations: list[tuple[int, str]] = field(default_factory=list)
+    households_checked: int = 0  # this month's checks: checked, and not checked with a reason
+    households_unaccounted: int = 0  # households of the scope with no check yet
     cadres: list[tuple[int, str]] = field(default_factory=list)
     measures: list[tuple[int, str]] = field(default_factory=list)
     notice_kind: str = "publicity"  # publicity 公示 | announcement 公告

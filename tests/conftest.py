@@ -202,6 +202,9 @@ def api(app: Flask) -> Callable[[str], Any]:
         def post(self, url: str, **kw: Any) -> Any:
             return self.client.post(url, headers=self.headers, **kw)
 
+        def put(self, url: str, **kw: Any) -> Any:
+            return self.client.put(url, headers=self.headers, **kw)
+
     return Api
 
 

@@ -35,6 +35,30 @@ def complete(username: str, bpmn_id: str, data: dict[str, Any], case_id: int | N
     db.session.commit()
 
 
+def check_households(screening_id: int, username: str, checked: int | None = None) -> None:
+    """The team's checks of the month, through the same operation as the phone page: the first `checked`
+    households without a check (all by default) visited today with no risk found, the rest not checked
+    (长期不在家). Households registered at risk already have their check from the registration."""
+    from app.models import Screening
+    from app.screenings.checks import get_check, record_check
+
+    screening = db.session.get(Screening, screening_id)
+    assert screening is not None
+    actor = user(username)
+    households = db.session.scalars(select(Household).where(Household.village_code == screening.village_code)
+                                    .order_by(Household.id)).all()
+    for index, household in enumerate(households):
+        if get_check(screening, household.id) is not None:
+            continue
+        if checked is None or index < checked:
+            data: dict[str, Any] = {"outcome": "checked", "visited_on": today().isoformat(),
+                                    "visitors": actor.full_name, "risks": [], "guarantee_gaps": []}
+        else:
+            data = {"outcome": "not_checked", "not_checked_reason": "long_absent", "not_checked_note": ""}
+        record_check(screening, household.id, data, actor)
+    db.session.commit()
+
+
 def open_case(app: Flask, village: str = "610922100001", household_index: int = 0) -> int:
     """Screen `village` this month and report one household for key assistance; returns the case id."""
     with app.app_context():
@@ -51,8 +75,8 @@ def open_case(app: Flask, village: str = "610922100001", household_index: int = 
         registration = register_household(screening, household.id, "accident", "车祸致主要劳动力伤残",
                                           user(team))
         db.session.commit()
-        complete(team, "Task_ScreenHouseholds", {"households_checked": screening.households_total},
-                 screening_id=screening.id)
+        check_households(screening.id, team)
+        complete(team, "Task_ScreenHouseholds", {}, screening_id=screening.id)
         complete(team, "Task_AssessmentMeeting", {"meeting_date": today().isoformat(), "attendees": "全体",
                                                   "minutes": "研判", "key_assistance": registration.id},
                  screening_id=screening.id)

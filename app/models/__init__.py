@@ -6,7 +6,7 @@ from app.models.cases import Case, Measure
 from app.models.collab import Attachment, Comment
 from app.models.households import Household, Member
 from app.models.imports import ImportJob
-from app.models.screenings import RiskRegistration, Screening
+from app.models.screenings import RiskRegistration, Screening, ScreeningCheck
 from app.models.security import LoginAttempt
 from app.models.workflow import (
     ElementVisit,
@@ -37,6 +37,7 @@ __all__ = [
     "ReadyTask",
     "RiskRegistration",
     "Screening",
+    "ScreeningCheck",
     "StandIn",
     "TaskDraft",
     "User",

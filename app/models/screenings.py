@@ -1,6 +1,7 @@
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -51,3 +52,47 @@ class RiskRegistration(Model):
 
     screening: Mapped[Screening] = relationship(back_populates="registrations")
     household: Mapped[Household] = relationship(lazy="joined")
+
+
+class ScreeningCheck(Model):
+    """One household's check in one month's screening (逐户逐人排查): the village team's own record of the visit,
+    the six risk situations of the rulebook's 二(一)–(六) and the 两不愁三保障 items as answered, or the reason
+    the household could not be checked. Coverage is counted from these rows."""
+
+    __tablename__ = "screening_check"
+    __table_args__ = (UniqueConstraint("screening_id", "household_id", name="uq_screening_check_household"),
+                      # The county's and a town's coverage of a month: one index range per town and month.
+                      Index("ix_screening_check_town_month", "town_code", "month", "outcome"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screening.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    village_code: Mapped[str] = mapped_column(String(12))
+    town_code: Mapped[str] = mapped_column(String(9))
+    month: Mapped[str] = mapped_column(String(7))
+    outcome: Mapped[str] = mapped_column(String(12))  # checked | not_checked
+    visited_on: Mapped[date | None]
+    visitors: Mapped[str] = mapped_column(String(200), default="")
+    risks: Mapped[list[str]] = mapped_column(JSON, default=list)  # risk types answered "yes", rulebook order
+    medical_out_of_pocket: Mapped[int | None]  # yuan, after the three medical guarantees (二(一))
+    months_without_work: Mapped[int | None]  # 二(五)
+    risk_detail: Mapped[str] = mapped_column(Text, default="")
+    guarantee_gaps: Mapped[list[str]] = mapped_column(JSON, default=list)  # 两不愁三保障 items not secured
+    not_checked_reason: Mapped[str | None] = mapped_column(String(24))
+    not_checked_note: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("risk_registration.id"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    household: Mapped[Household] = relationship(lazy="joined")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"household_id": self.household_id, "outcome": self.outcome,
+                "visited_on": self.visited_on.isoformat() if self.visited_on else None,
+                "visitors": self.visitors, "risks": list(self.risks or []),
+                "medical_out_of_pocket": self.medical_out_of_pocket,
+                "months_without_work": self.months_without_work, "risk_detail": self.risk_detail,
+                "guarantee_gaps": list(self.guarantee_gaps or []), "not_checked_reason": self.not_checked_reason,
+                "not_checked_note": self.not_checked_note, "note": self.note,
+                "registration_id": self.registration_id, "recorded_at": self.recorded_at.isoformat()}

@@ -92,6 +92,9 @@ def register_household(screening: Screening, household_id: int, risk_type: str, 
     db.session.flush()
     runtime.record_event(screening, "household_registered", actor,
                          task_name=f"登记风险户：{household.head_name}（{RISK_TYPES[risk_type]}）", opinion=reason)
+    from app.screenings.checks import check_from_registration
+
+    check_from_registration(screening, registration, actor)
     return registration
 
 
@@ -102,6 +105,14 @@ def remove_registration(screening: Screening, registration_id: int, actor: User)
         raise NotFound("登记记录不存在")
     runtime.record_event(screening, "registration_removed", actor,
                          task_name=f"撤销登记：{registration.household.head_name}")
+    from app.screenings.checks import get_check
+
+    check = get_check(screening, registration.household_id)
+    if check is not None and check.registration_id == registration.id:
+        # The roster entry goes, and with it the risk the check recorded: the team found it was none.
+        check.registration_id, check.risks, check.risk_detail = None, [], ""
+        check.medical_out_of_pocket = check.months_without_work = None
+        db.session.flush()
     db.session.delete(registration)
     db.session.flush()
 
@@ -121,10 +132,15 @@ def _label(screening: Screening) -> str:
 
 
 def _form_context(screening: Screening, task: ReadyTask, _needs: frozenset[str]) -> FormContext:
+    from app.screenings.checks import coverage
+
     registrations = screening.registrations
+    covered = coverage(screening) if task.form_key == "screening" else None
     return FormContext(
         today=china_today(),
-        households_total=screening.households_total,
+        households_total=covered.total if covered else screening.households_total,
+        households_checked=covered.checked + covered.with_reason if covered else 0,
+        households_unaccounted=covered.unaccounted if covered else 0,
         registered_count=len(registrations),
         registrations=[(r.id, f"{r.household.head_name}（{RISK_TYPES.get(r.risk_type, r.risk_type)}）")
                        for r in registrations],
@@ -133,7 +149,9 @@ def _form_context(screening: Screening, task: ReadyTask, _needs: frozenset[str])
 
 def _after_task(screening: Screening, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
     if task.form_key == "screening":
-        screening.households_checked = data["households_checked"]
+        from app.screenings.checks import coverage
+
+        screening.households_checked = coverage(screening).checked  # from the checks, the record behind it
     elif task.form_key == "assessment":
         from app.cases.operations import open_case
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from app.clock import CHINA_TZ, to_china
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
-from app.models import Area, Case, Event, Household, Measure, ReadyTask, Screening, User
+from app.models import Area, Case, Event, Household, Measure, ReadyTask, Screening, ScreeningCheck, User
 from app.reports.scope import ReportMonth
 from app.roles import ROLES
 from app.vocab import OPEN_CASE_STATUSES
@@ -151,6 +151,7 @@ class ScoreRow:
     villages_assessed: int = 0
     households_registered: int = 0
     households_checked: int = 0
+    households_with_reason: int = 0  # not checked this month, with the reason recorded
     approval_days: list[int] = field(default_factory=list)
     measures_due: int = 0
     measures_on_time: int = 0
@@ -252,15 +253,29 @@ def build_scoreboard(scope: SupervisionScope, month: ReportMonth, today: date,
     screening_stmt = (
         select(unit,
                func.sum(case((Screening.status.in_(SCREENED), 1), else_=0)),
-               func.sum(case((Screening.status == "completed", 1), else_=0)),
-               func.sum(func.coalesce(Screening.households_checked, 0)))
+               func.sum(case((Screening.status == "completed", 1), else_=0)))
         .where(Screening.month == month.key, scope.where(Screening.village_code, Screening.town_code))
         .group_by(unit))
-    for code, screened, assessed, checked in db.session.execute(screening_stmt):
+    for code, screened, assessed in db.session.execute(screening_stmt):
         if code in rows:
             rows[code].villages_screened = int(screened or 0)
             rows[code].villages_assessed = int(assessed or 0)
+
+    # Households checked: the month's check records (visited within the month), and those not checked with a
+    # reason; never a typed number. Off the town-and-month index.
+    unit = scope.unit_of(ScreeningCheck.village_code, ScreeningCheck.town_code)
+    checks_stmt = (
+        select(unit,
+               func.sum(case((and_(ScreeningCheck.outcome == "checked",
+                                   ScreeningCheck.visited_on >= month.first_day,
+                                   ScreeningCheck.visited_on < month.next_first_day), 1), else_=0)),
+               func.sum(case((ScreeningCheck.outcome == "not_checked", 1), else_=0)))
+        .where(ScreeningCheck.month == month.key, scope.where(ScreeningCheck.village_code, ScreeningCheck.town_code))
+        .group_by(unit))
+    for code, checked, with_reason in db.session.execute(checks_stmt):
+        if code in rows:
             rows[code].households_checked = int(checked or 0)
+            rows[code].households_with_reason = int(with_reason or 0)
 
     approvals = first_approvals(utc_midnight(month.first_day), utc_midnight(month.next_first_day))
     unit = scope.unit_of(Case.village_code, Case.town_code)
@@ -291,7 +306,8 @@ def build_scoreboard(scope: SupervisionScope, month: ReportMonth, today: date,
     total = ScoreRow(scope.code, "合计", limit_days=certification_days)
     for row in ordered:
         for attribute in ("open_cases", "overdue_tasks", "villages_total", "villages_screened", "villages_assessed",
-                          "households_registered", "households_checked", "measures_due", "measures_on_time"):
+                          "households_registered", "households_checked", "households_with_reason", "measures_due",
+                          "measures_on_time"):
             setattr(total, attribute, getattr(total, attribute) + getattr(row, attribute))
         total.approval_days.extend(row.approval_days)
     return Scoreboard(scope, month, today, ordered, total, case_trend(scope, month))

@@ -79,9 +79,12 @@ def _register_template_helpers(app: Flask) -> None:
     from app.roles import role_label
     from app.vocab import (
         CASE_STATUSES,
+        CHECK_OUTCOMES,
         DECISION_LABELS,
+        GUARANTEE_ITEMS,
         HOUSEHOLD_KINDS,
         MEASURE_TYPES,
+        NOT_CHECKED_REASONS,
         RISK_LEVELS,
         RISK_TYPES,
         SCREENING_STATUSES,
@@ -92,6 +95,8 @@ def _register_template_helpers(app: Flask) -> None:
         return to_china(value).strftime(fmt) if value else ""
 
     app.template_filter("masked_id")(masked_id)
+    app.template_filter("risk_label")(lambda key: RISK_TYPES.get(key, key))
+    app.template_filter("guarantee_label")(lambda key: GUARANTEE_ITEMS.get(key, key))
 
     @app.context_processor
     def _helpers() -> dict[str, Any]:
@@ -109,6 +114,8 @@ def _register_template_helpers(app: Flask) -> None:
             "MEASURE_TYPES": MEASURE_TYPES,
             "HOUSEHOLD_KINDS": HOUSEHOLD_KINDS,
             "DECISION_LABELS": DECISION_LABELS,
+            "CHECK_OUTCOMES": CHECK_OUTCOMES,
+            "NOT_CHECKED_REASONS": NOT_CHECKED_REASONS,
             "inbox_count": inbox_count,
             "county_name": app.config["COUNTY_NAME"],
         }

@@ -15,6 +15,7 @@ from app.access import can_act_on, can_claim, can_see_case, can_see_screening, i
 from app.accounts.operations import LoginFailed, LoginLocked, issue_token, log_in, revoke_token, user_for_token
 from app.cases import operations as case_ops
 from app.cases.queries import list_cases, search_households
+from app.clock import china_today
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from app.extensions import csrf, db, table_of
 from app.households.idnumber import masked_id
@@ -251,6 +252,48 @@ def register_household(screening_id: int) -> tuple[Response, int]:
                                                     str(body.get("reason", "")), g.api_user)
     db.session.commit()
     return jsonify({"id": registration.id, "screening_id": screening.id}), 201
+
+
+@bp.route("/screenings/<int:screening_id>/checks")
+@token_required
+def screening_checks(screening_id: int) -> Response:
+    """逐户排查: the village's households and each one's check this month, and the coverage counted from them."""
+    from app.screenings import checks
+
+    screening = screening_ops.get_screening(screening_id)
+    if not can_see_screening(g.api_user, screening):
+        raise PermissionDenied("您无权查看该村的排查")
+    covered = checks.coverage(screening)
+    rows = checks.village_households(screening, limit=100_000)
+    return jsonify({"screening_id": screening.id, "month": screening.month,
+                    "coverage": {"total": covered.total, "checked": covered.checked,
+                                 "not_checked_with_reason": covered.with_reason, "unaccounted": covered.unaccounted},
+                    "households": [{"household_id": r.household.id, "head_name": r.household.head_name,
+                                    "household_no": r.household.household_no,
+                                    "check": r.check.as_dict() if r.check else None} for r in rows]})
+
+
+@bp.route("/screenings/<int:screening_id>/checks/<int:household_id>", methods=["PUT"])
+@token_required
+def record_screening_check(screening_id: int, household_id: int) -> Response:
+    """One household's check (the phone form's fields, as JSON); a risk answered "yes" registers it in the roster."""
+    from app.screenings import checks
+    from forms.screening import HouseholdCheckForm
+
+    screening = screening_ops.get_screening(screening_id)
+    if not can_see_screening(g.api_user, screening):
+        raise PermissionDenied("您无权查看该村的排查")
+    checks.ensure_may_record(screening, g.api_user)
+    form = HouseholdCheckForm(formdata=to_formdata(_json_body()), meta={"csrf": False}, today=china_today(),
+                              month_start=checks.month_start(screening))
+    if not form.validate():
+        raise InvalidInput("排查信息填写有误", errors={k: [str(m) for m in v] for k, v in form.errors.items()})
+    data = dict(form.data)
+    if data.get("visited_on"):
+        data["visited_on"] = data["visited_on"].isoformat()
+    check = checks.record_check(screening, household_id if 0 < household_id <= MAX_ROW_ID else 0, data, g.api_user)
+    db.session.commit()
+    return jsonify(check.as_dict())
 
 
 @bp.route("/tasks")

@@ -119,6 +119,32 @@ def openapi_document() -> dict[str, Any]:
                                          "unstable_employment", "other"]},
                                      "reason": {"type": "string"}}},
                 params=[_path("screening_id")], tag="screenings")},
+            "/screenings/{screening_id}/checks": {"get": _op(
+                "逐户排查：本村农户及其本月排查记录，和由记录统计的覆盖情况", {"200": _ok(obj),
+                                                          "403": {"$ref": "#/components/responses/Forbidden"}},
+                params=[_path("screening_id")], tag="screenings")},
+            "/screenings/{screening_id}/checks/{household_id}": {"put": _op(
+                "登记一户的本月排查情况（排查任务办理期间）；有风险的户同时登记进花名册", {
+                    "200": _ok(obj), "409": {"$ref": "#/components/responses/Conflict"},
+                    "422": {"$ref": "#/components/responses/Invalid"}},
+                body={"type": "object", "required": ["outcome"], "properties": {
+                    "outcome": {"type": "string", "enum": ["checked", "not_checked"]},
+                    "visited_on": {"type": "string", "format": "date",
+                                   "description": "outcome 为 checked 时必填，须在本月内且不晚于今天"},
+                    "visitors": {"type": "string", "description": "参加排查人员；outcome 为 checked 时必填"},
+                    "risks": {"type": "array", "items": {"type": "string", "enum": [
+                        "major_illness", "natural_disaster", "accident", "industry_failure",
+                        "unstable_employment", "other"]}},
+                    "medical_out_of_pocket": {"type": "integer", "description": "risks 含 major_illness 时必填"},
+                    "months_without_work": {"type": "integer", "description": "risks 含 unstable_employment 时必填"},
+                    "risk_detail": {"type": "string", "description": "risks 非空时必填"},
+                    "guarantee_gaps": {"type": "array", "items": {"type": "string", "enum": [
+                        "food", "clothing", "education", "medical", "housing", "water"]}},
+                    "not_checked_reason": {"type": "string", "enum": [
+                        "away_unreachable", "long_absent", "moved_out", "refused", "other"],
+                        "description": "outcome 为 not_checked 时必填"},
+                    "not_checked_note": {"type": "string"}, "note": {"type": "string"}}},
+                params=[_path("screening_id"), _path("household_id")], tag="screenings")},
             "/tasks": {"get": _op("我的待办任务", {
                 "200": _ok({"type": "object", "properties": {"tasks": {"type": "array", "items": _ref("Task")}}})},
                 tag="tasks")},

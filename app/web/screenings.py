@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -10,8 +10,9 @@ from werkzeug.wrappers import Response
 from app.access import can_see_screening, can_start_screening, screening_clause
 from app.clock import china_today
 from app.extensions import db
-from app.models import ReadyTask, Screening
-from app.screenings import operations
+from app.models import Household, ReadyTask, Screening
+from app.screenings import checks, operations
+from forms.screening import HouseholdCheckForm
 
 bp = Blueprint("screenings", __name__, url_prefix="/screenings")
 
@@ -25,7 +26,8 @@ def index() -> str:
         .order_by(Screening.village_code)
     ).all()
     return render_template("screenings/index.html", screenings=rows, month=month,
-                           can_start=can_start_screening(current_user))
+                           can_start=can_start_screening(current_user),
+                           checked=checks.checked_by_screening([s.id for s in rows]))
 
 
 @bp.route("/start", methods=["POST"])
@@ -50,7 +52,8 @@ def show(screening_id: int) -> str:
     if not can_see_screening(current_user, screening):
         abort(403)
     tasks = db.session.scalars(select(ReadyTask).where(ReadyTask.screening_id == screening.id)).all()
-    return render_template("screenings/show.html", screening=screening, tasks=tasks)
+    return render_template("screenings/show.html", screening=screening, tasks=tasks,
+                           coverage=checks.coverage(screening))
 
 
 def _back_to_task(screening_id: int) -> Response:
@@ -105,3 +108,72 @@ def upload_roster(screening_id: int) -> Response | tuple[str, int]:
     skipped = f"；{len(outcome.skipped)} 户本月已按相同内容登记，未重复登记" if outcome.skipped else ""
     flash(f"已从花名册登记 {len(outcome.registered)} 户风险户{skipped}", "success")
     return _back_to_task(screening_id)
+
+
+# ---- 逐户排查: the village's households and each one's check this month (a phone page) -----------------------
+
+def _visible(screening_id: int) -> Screening:
+    screening = operations.get_screening(screening_id)
+    if not can_see_screening(current_user, screening):
+        abort(403)
+    return screening
+
+
+def _check_form(screening: Screening, formdata: object = None, check: object = None) -> HouseholdCheckForm:
+    return HouseholdCheckForm(formdata=formdata, obj=check, today=china_today(),
+                              month_start=checks.month_start(screening))
+
+
+@bp.route("/<int:screening_id>/households")
+@login_required
+def households(screening_id: int) -> str:
+    screening = _visible(screening_id)
+    query = request.args.get("q", "")
+    return render_template("screenings/households.html", screening=screening, query=query,
+                           rows=checks.village_households(screening, query), coverage=checks.coverage(screening),
+                           can_record=_can_record(screening), saved=request.args.get("saved", type=int))
+
+
+@bp.route("/<int:screening_id>/households/<int:household_id>", methods=["GET", "POST"])
+@login_required
+def check(screening_id: int, household_id: int) -> Response | str | tuple[str, int]:
+    screening = _visible(screening_id)
+    household = db.session.get(Household, household_id)
+    if household is None or household.village_code != screening.village_code:
+        abort(404)
+    existing = checks.get_check(screening, household_id)
+    if request.method == "GET":
+        form = _check_form(screening, None, existing)
+        if existing is None:
+            form.visited_on.data = china_today()
+            form.visitors.data = current_user.full_name
+        return render_template("screenings/check.html", screening=screening, household=household, form=form,
+                               check=existing, can_record=_can_record(screening))
+    checks.ensure_may_record(screening, current_user)
+    form = _check_form(screening, request.form)
+    if not form.validate():
+        return render_template("screenings/check.html", screening=screening, household=household, form=form,
+                               check=existing, can_record=_can_record(screening)), 422
+    checks.record_check(screening, household_id, _plain_data(form), current_user)
+    db.session.commit()
+    flash(f"已保存{household.head_name}户的排查情况", "success")
+    after = url_for("screenings.households", screening_id=screening_id, saved=household_id)
+    if request.headers.get("X-Check-Save") == "fetch":  # the phone page's own save: it goes on to the list itself
+        return jsonify({"saved": True, "next": after})
+    return redirect(after)
+
+
+def _plain_data(form: HouseholdCheckForm) -> dict[str, object]:
+    data = dict(form.data)
+    data.pop("csrf_token", None)
+    if data.get("visited_on"):
+        data["visited_on"] = data["visited_on"].isoformat()
+    return data
+
+
+def _can_record(screening: Screening) -> bool:
+    from app.access import can_act_on
+
+    task = db.session.scalar(select(ReadyTask).where(ReadyTask.screening_id == screening.id,
+                                                     ReadyTask.form_key == "screening"))
+    return task is not None and can_act_on(current_user, task)

@@ -43,10 +43,12 @@ def _task_page(task: ReadyTask, form: object, status: int = 200, draft: object =
     instance = db.session.get(WorkflowInstance, task.instance_id)
     extra: dict[str, object] = {}
     if task.screening_id is not None and task.form_key == "screening":
+        from app.screenings.checks import coverage
         from app.screenings.operations import search_village_households
 
         query = request.args.get("q", "")
         extra["query"] = query
+        extra["coverage"] = coverage(subject)
         extra["found"] = search_village_households(subject.village_code, query) if query else []
     may_reassign = can_reassign(current_user, task)
     return render_template("tasks/task.html", task=task, form=form, subject=subject, draft=draft,

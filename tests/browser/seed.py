@@ -68,7 +68,11 @@ def seed_case(server: LiveServer) -> SeededCase:
     registration = team.call("POST", f"/screenings/{screening['id']}/registrations",
                              {"household_id": household["id"], "risk_type": "major_illness",
                               "reason": "户主突发脑梗，医疗支出大"})
-    team.complete("Task_ScreenHouseholds", {"households_checked": screening["households_total"]})
+    for row in team.call("GET", f"/screenings/{screening['id']}/checks")["households"]:
+        if row["check"] is None:
+            team.call("PUT", f"/screenings/{screening['id']}/checks/{row['household_id']}",
+                      {"outcome": "checked", "visited_on": today.isoformat(), "visitors": "驻村工作队"})
+    team.complete("Task_ScreenHouseholds", {})
     team.complete("Task_AssessmentMeeting", {"meeting_date": today.isoformat(), "attendees": "工作队、村两委",
                                              "minutes": "研判后报镇认定", "key_assistance": [registration["id"]]})
     case_id = next(r["case_id"] for r in team.call("GET", f"/screenings/{screening['id']}")["registrations"]

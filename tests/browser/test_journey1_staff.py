@@ -92,7 +92,17 @@ def test_a_household_goes_from_screening_to_closure(journey: Journey) -> None:
     expect(registered.get_by_role("row")).to_have_count(3)
     expect(registered).to_contain_text(target)
     expect(registered).to_contain_text(other)
-    page.get_by_label("本月已排查户数").fill(str(HOUSEHOLDS_PER_VILLAGE))
+    # 逐户逐人: the two registered households have their checks; the team records the others on the phone page.
+    expect(journey.main()).to_contain_text(f"已排查 2 / {HOUSEHOLDS_PER_VILLAGE} 户")
+    task_url = page.url
+    page.get_by_role("link", name="逐户登记排查情况").click()
+    for _ in range(HOUSEHOLDS_PER_VILLAGE - 2):
+        journey.main().locator(".check-row.todo a").first.click()
+        expect(page.get_by_label("入户日期")).to_have_value(today.isoformat())  # today, and the user, by default
+        page.get_by_role("button", name="保存本户排查情况").click()
+        expect(journey.status(re.compile("已保存.*户的排查情况"))).to_be_visible()
+    expect(journey.main()).to_contain_text(f"已排查 {HOUSEHOLDS_PER_VILLAGE} / {HOUSEHOLDS_PER_VILLAGE} 户")
+    page.goto(task_url)
     page.get_by_label("排查情况说明").fill("逐户走访完毕")
     journey.shoot("screening-registered")
     journey.submit()

@@ -27,7 +27,7 @@ from app.workflow.runtime import complete_user_task
 from tests.conftest import today
 from tests.excel.conftest import import_households, upload
 from tests.excel.test_annex_exports import _libreoffice
-from tests.helpers import complete, plan_measures
+from tests.helpers import check_households, complete, plan_measures
 
 HYPERLINK = '=HYPERLINK("http://evil.example/","点我")'
 DDE = "=cmd|' /C calc'!A0"
@@ -84,8 +84,8 @@ def hostile_county(app, api) -> dict[str, Any]:
             assert response.status_code == 201, response.get_json()
         with app.app_context():
             registrations = db.session.scalars(select(RiskRegistration.id).order_by(RiskRegistration.id)).all()
-            complete("chengguan01_team", "Task_ScreenHouseholds", {"households_checked": 6},
-                     screening_id=screening_id)
+            check_households(screening_id, "chengguan01_team")
+            complete("chengguan01_team", "Task_ScreenHouseholds", {}, screening_id=screening_id)
             meeting = db.session.scalar(select(ReadyTask).where(ReadyTask.bpmn_id == "Task_AssessmentMeeting"))
             complete_user_task(meeting.id, MultiDict([
                 ("meeting_date", "2026-03-02"), ("attendees", "-全体"), ("minutes", HYPERLINK),

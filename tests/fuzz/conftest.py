@@ -241,7 +241,7 @@ def _fresh_month() -> str:
 def _screening_task(bpmn_id: str) -> int:
     from app.models import ReadyTask, Screening
     from app.screenings.operations import start_monthly_screening
-    from tests.helpers import complete, user
+    from tests.helpers import check_households, complete, user
 
     month = _fresh_month()
     start_monthly_screening(month, user("county_office"))
@@ -250,8 +250,8 @@ def _screening_task(bpmn_id: str) -> int:
                                                           Screening.village_code == VILLAGE))
     assert screening is not None
     if bpmn_id == "Task_AssessmentMeeting":
-        complete(TEAM, "Task_ScreenHouseholds", {"households_checked": screening.households_total},
-                 screening_id=screening.id)
+        check_households(screening.id, TEAM)
+        complete(TEAM, "Task_ScreenHouseholds", {}, screening_id=screening.id)
     task_id = db.session.scalar(select(ReadyTask.id).where(ReadyTask.screening_id == screening.id,
                                                            ReadyTask.bpmn_id == bpmn_id))
     assert task_id is not None
@@ -262,7 +262,7 @@ def _new_case() -> int:
     """A new case in the team's village, on a household without an open case (a screening month of its own)."""
     from app.models import Case, Household, ReadyTask, Screening
     from app.screenings.operations import register_household, start_monthly_screening
-    from tests.helpers import complete, user
+    from tests.helpers import check_households, complete, user
 
     month = _fresh_month()
     start_monthly_screening(month, user("county_office"))
@@ -278,8 +278,8 @@ def _new_case() -> int:
         db.session.commit()
     registration = register_household(screening, household.id, "accident", "车祸致主要劳动力伤残", user(TEAM))
     db.session.commit()
-    complete(TEAM, "Task_ScreenHouseholds", {"households_checked": screening.households_total},
-             screening_id=screening.id)
+    check_households(screening.id, TEAM)
+    complete(TEAM, "Task_ScreenHouseholds", {}, screening_id=screening.id)
     complete(TEAM, "Task_AssessmentMeeting", {"meeting_date": today().isoformat(), "attendees": "全体",
                                               "minutes": "研判", "key_assistance": registration.id},
              screening_id=screening.id)

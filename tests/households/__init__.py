@@ -12,7 +12,7 @@ from app.models import Case, Household, ReadyTask, Screening
 from app.screenings.operations import register_household, start_monthly_screening
 from app.workflow.runtime import complete_user_task
 from tests.conftest import today
-from tests.helpers import _slug, user
+from tests.helpers import _slug, check_households, user
 
 
 def households_of(village: str) -> list[Household]:
@@ -44,7 +44,8 @@ def screen_village(app: Flask, village: str, indexes: list[int], month: str | No
             complete_user_task(task.id, MultiDict(pairs), team, None)
             db.session.commit()
 
-        finish("Task_ScreenHouseholds", [("households_checked", str(screening.households_total))])
+        check_households(screening.id, team.username)
+        finish("Task_ScreenHouseholds", [])
         finish("Task_AssessmentMeeting", [("meeting_date", today().isoformat()), ("attendees", "全体"),
                                           ("minutes", "研判")]
                + [("key_assistance", str(r.id)) for r in registrations])

@@ -227,11 +227,11 @@ def get(url: str) -> Make:
                                                   for k in _fields(url)}))
 
 
-def post(url: str, **kwargs: Any) -> Make:
+def post(url: str, method: str = "POST", **kwargs: Any) -> Make:
     def make(w: World, s: str) -> Call:
         base = get(url)(w, s)
         extra = {k: v(w, s) if callable(v) else v for k, v in kwargs.items()}
-        return Call("POST", base.url, **extra)
+        return Call(method, base.url, **extra)
 
     return make
 
@@ -314,6 +314,12 @@ ROUTES: dict[str, Route] = {
     "api.register_household": Route(SCREENING_TEAM, post("/api/v1/screenings/{open_screening}/registrations",
                                                          json={"household_id": 0, "risk_type": "accident",
                                                                "reason": "x"}), ok=422),
+    # 逐户排查: the records are read by who sees the screening, written by the village's team while it is open
+    "screenings.households": Route(SCREENING, get("/screenings/{screening}/households")),
+    "screenings.check": Route(SCREENING, get("/screenings/{screening}/households/{household}")),
+    "api.screening_checks": Route(SCREENING, get("/api/v1/screenings/{screening}/checks")),
+    "api.record_screening_check": Route(SCREENING_TEAM, post("/api/v1/screenings/{open_screening}/checks/0",
+                                                             method="PUT", json={}), ok=422),
     "screenings.unregister": Route(SCREENING_TEAM, post(
         "/screenings/{open_screening}/registrations/{registration}/delete", data={}), probe=False),
     "screenings.upload_roster": Route(SCREENING_TEAM, post("/screenings/{open_screening}/roster",
@@ -384,7 +390,8 @@ def _send(world: World, persona: str | None, call: Call, api: bool) -> Any:
     if call.method == "GET":
         response = client.get(call.url, headers=headers)
     elif call.json is not None or (call.data is None and call.body is None):
-        response = client.post(call.url, headers=headers, json=call.json if call.json is not None else {})
+        response = client.open(call.url, method=call.method, headers=headers,
+                               json=call.json if call.json is not None else {})
     elif call.body is not None:
         response = client.post(call.url, headers=headers, data=call.body, content_type="application/xml")
     else:

@@ -136,8 +136,17 @@ def test_a_completed_screening_step_names_the_assessment_meeting_next(api):
     api("county_office").post("/api/v1/screenings", json={"month": today().strftime("%Y-%m")})
     team = api("chengguan01_team")
     [screen] = [t for t in team.get("/api/v1/tasks").get_json()["tasks"] if t["bpmn_id"] == "Task_ScreenHouseholds"]
+    refused = team.post(f"/api/v1/tasks/{screen['id']}/complete", json={})
+    assert refused.status_code == 422 and "还有 6 户未排查" in str(refused.get_json())
+    checks = team.get(f"/api/v1/screenings/{screen['screening_id']}/checks").get_json()
+    assert checks["coverage"] == {"total": 6, "checked": 0, "not_checked_with_reason": 0, "unaccounted": 6}
+    for index, row in enumerate(checks["households"]):
+        body = ({"outcome": "checked", "visited_on": today().isoformat(), "visitors": "工作队", "risks": []}
+                if index else {"outcome": "not_checked", "not_checked_reason": "away_unreachable"})
+        saved = team.put(f"/api/v1/screenings/{screen['screening_id']}/checks/{row['household_id']}", json=body)
+        assert saved.status_code == 200, saved.get_json()
     detail = team.get(f"/api/v1/tasks/{screen['id']}").get_json()
-    done = team.post(f"/api/v1/tasks/{screen['id']}/complete", json={"households_checked": 1})
+    done = team.post(f"/api/v1/tasks/{screen['id']}/complete", json={})
     assert done.status_code == 200, done.get_json()
     body = done.get_json()
     assert body["screening"]["id"] == screen["screening_id"] and "case" not in body

@@ -54,23 +54,140 @@ def test_registration_refuses_bad_input_and_households_of_other_villages(app, lo
         assert db.session.scalar(select(func.count()).select_from(RiskRegistration)) == 1
 
 
-def test_households_checked_must_fit_the_village(app, login_as):
-    team, task = _screen(app, login_as)
-    response = team.complete("Task_ScreenHouseholds", {"households_checked": 999}, expect=422)
-    assert "不能超过本村监测范围内的户数（6 户）" in response.get_data(as_text=True)
-    team.complete("Task_ScreenHouseholds", {"households_checked": 6})
+def _village_households(app, village: str = "610922100001") -> list[int]:
     with app.app_context():
-        screening = db.session.get(Screening, task["screening_id"])
-        assert screening.households_checked == 6 and screening.status == "assessing"
-    # The roster is closed once screening is done.
-    response = team.post(f"/screenings/{task['screening_id']}/registrations",
-                         {"household_id": 1, "risk_type": "other", "reason": "x"})
-    assert response.status_code == 409
+        from app.models import Household
+
+        return list(db.session.scalars(select(Household.id).where(Household.village_code == village)
+                                       .order_by(Household.id)))
+
+
+def _check(team, sid: int, household_id: int, data: dict, expect: int = 302):
+    page = f"/screenings/{sid}/households/{household_id}"
+    response = team.post(page, data, page=page)
+    assert response.status_code == expect, response.get_data(as_text=True)[:2000]
+    return response
+
+
+NO_RISK = {"outcome": "checked", "visitors": "驻村工作队张三、李四", "note": ""}
+
+
+def test_the_screening_is_completed_only_when_every_household_is_accounted_for(app, login_as):
+    """逐户逐人: each household has its check this month, or the reason it could not be checked; the count on
+    the scoreboard is the number of those records, never a typed number."""
+    team, task = _screen(app, login_as)
+    sid = task["screening_id"]
+    households = _village_households(app)
+    refused = team.complete("Task_ScreenHouseholds", {"note": "已走访"}, expect=422)
+    assert "还有 6 户未排查" in refused.get_data(as_text=True)
+    for household_id in households[:4]:
+        _check(team, sid, household_id, {**NO_RISK, "visited_on": today().isoformat()})
+    _check(team, sid, households[4], {"outcome": "not_checked", "not_checked_reason": "away_unreachable"})
+    other = _check(team, sid, households[5], {"outcome": "not_checked", "not_checked_reason": "other"}, expect=422)
+    assert "选择“其他原因”时请说明" in other.get_data(as_text=True)
+    page = team.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert "已排查 4 / 6 户，1 户未能排查已说明原因" in page and "还有 1 户待排查" in page
+    refused = team.complete("Task_ScreenHouseholds", {}, expect=422)
+    assert "还有 1 户未排查" in refused.get_data(as_text=True)
+    _check(team, sid, households[5], {"outcome": "not_checked", "not_checked_reason": "other",
+                                      "not_checked_note": "户主住院，家中无人"})
+    team.complete("Task_ScreenHouseholds", {})
+    with app.app_context():
+        screening = db.session.get(Screening, sid)
+        assert screening.households_checked == 4 and screening.status == "assessing"
+    # The month's record is closed once screening is done.
+    assert team.post(f"/screenings/{sid}/registrations",
+                     {"household_id": households[0], "risk_type": "other", "reason": "x"}).status_code == 409
+    _check(team, sid, households[0], {**NO_RISK, "visited_on": today().isoformat()}, expect=409)
+
+
+def test_a_risk_answered_yes_is_the_households_roster_entry(app, login_as):
+    team, task = _screen(app, login_as)
+    sid = task["screening_id"]
+    household = _village_households(app)[0]
+    visited = today().isoformat()
+    missing = _check(team, sid, household, {**NO_RISK, "visited_on": visited, "risks": "major_illness"}, expect=422)
+    text = missing.get_data(as_text=True)
+    assert "请填写三重保障后个人自负的医疗费用" in text and "存在风险时请写明具体情况" in text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(RiskRegistration)) == 0  # refused: nothing kept
+    _check(team, sid, household, [*NO_RISK.items(), ("visited_on", visited), ("risks", "major_illness"),
+                                  ("risks", "unstable_employment"), ("medical_out_of_pocket", "18600"),
+                                  ("months_without_work", "4"), ("risk_detail", "户主患尿毒症透析"),
+                                  ("guarantee_gaps", "medical")])
+    with app.app_context():
+        [entry] = db.session.scalars(select(RiskRegistration)).all()
+        assert entry.household_id == household and entry.risk_type == "major_illness"
+        assert "户主患尿毒症透析" in entry.reason and "18600 元" in entry.reason and "失业 4 个月" in entry.reason
+    page = team.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert "户主患尿毒症透析" in page  # the roster on the task page: one entry, from the check
+    # The check answered again: the same roster entry, updated; then no risk at all: the entry goes.
+    _check(team, sid, household, {**NO_RISK, "visited_on": visited, "risks": "accident", "risk_detail": "车祸"})
+    with app.app_context():
+        [entry] = db.session.scalars(select(RiskRegistration)).all()
+        assert entry.risk_type == "accident" and entry.reason == "车祸"
+    _check(team, sid, household, {**NO_RISK, "visited_on": visited})
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(RiskRegistration)) == 0
+
+
+def test_a_check_is_dated_within_the_month_and_not_in_the_future(app, login_as):
+    from datetime import timedelta
+
+    team, task = _screen(app, login_as)
+    household = _village_households(app)[0]
+    future = _check(team, task["screening_id"], household,
+                    {**NO_RISK, "visited_on": (today() + timedelta(days=1)).isoformat()}, expect=422)
+    assert "入户日期不能晚于今天" in future.get_data(as_text=True)
+    early = _check(team, task["screening_id"], household,
+                   {**NO_RISK, "visited_on": today().replace(day=1) - timedelta(days=1)}, expect=422)
+    assert "入户日期应在本月排查期内" in early.get_data(as_text=True)
+    no_one = _check(team, task["screening_id"], household, {"outcome": "checked", "visited_on": today(),
+                                                            "visitors": " "}, expect=422)
+    assert "请填写参加排查的人员" in no_one.get_data(as_text=True)
+
+
+def test_the_list_shows_unchecked_households_first_and_finds_them_by_name(app, login_as):
+    team, task = _screen(app, login_as)
+    sid = task["screening_id"]
+    households = _village_households(app)
+    _check(team, sid, households[0], {**NO_RISK, "visited_on": today().isoformat()})
+    with app.app_context():
+        from app.models import Household
+
+        first, last = (db.session.get(Household, h).head_name for h in (households[0], households[-1]))
+    listing = team.get(f"/screenings/{sid}/households").get_data(as_text=True)
+    assert "已排查 1 / 6 户" in listing and "还有 5 户待排查" in listing
+    rows = listing[listing.index('<ul class="check-list">'):]
+    assert rows.index(last) < rows.index(first)  # the checked household goes to the end
+    found = team.get(f"/screenings/{sid}/households?q={last}").get_data(as_text=True)
+    assert last in found and (first == last or first not in found)
+
+
+def test_only_the_villages_own_team_writes_its_checks_and_its_area_reads_them(app, login_as):
+    team, task = _screen(app, login_as)
+    sid = task["screening_id"]
+    household = _village_households(app)[0]
+    _check(team, sid, household, {**NO_RISK, "visited_on": today().isoformat(), "note": "已核实收入"})
+    page = f"/screenings/{sid}/households/{household}"
+    for username in ("chengguan02_team", "raofeng01_team", "chengguan01_cadre1"):
+        other = login_as(username)
+        assert other.get(f"/screenings/{sid}/households").status_code == 403, username
+        assert other.get(page).status_code == 403, username
+        assert other.post(page, {**NO_RISK, "visited_on": today().isoformat()}).status_code == 403, username
+    certifier = login_as("chengguan_certifier")  # the town reads the record behind the number, and only reads
+    record = certifier.get(page).get_data(as_text=True)
+    assert "已核实收入" in record and "保存本户排查情况" not in record
+    assert certifier.post(page, {**NO_RISK, "visited_on": today().isoformat()}, page=f"/screenings/{sid}"
+                          ).status_code == 403
+    assert login_as("supervisor").get(f"/screenings/{sid}/households").status_code == 200
 
 
 def test_an_assessment_without_key_households_opens_no_case(app, login_as):
-    team, _task = _screen(app, login_as)
-    team.complete("Task_ScreenHouseholds", {"households_checked": 6})
+    team, task = _screen(app, login_as)
+    for household_id in _village_households(app):
+        _check(team, task["screening_id"], household_id, {**NO_RISK, "visited_on": today().isoformat()})
+    team.complete("Task_ScreenHouseholds", {})
     team.complete("Task_AssessmentMeeting", {"meeting_date": today().isoformat(), "attendees": "全体",
                                              "minutes": "本月无重点帮扶户"})
     with app.app_context():

@@ -57,7 +57,17 @@ def test_household_walks_from_screening_to_closure(app, login_as, runner):
         response = team.post(f"/screenings/{screen['screening_id']}/registrations",
                              {"household_id": household.id, "risk_type": risk, "reason": reason})
         assert response.status_code == 302
-    team.complete("Task_ScreenHouseholds", {"households_checked": len(households), "note": "逐户走访完毕"})
+    # 逐户逐人: the two registered households have their checks from the registration; the team checks the rest
+    # on the phone page, one household at a time.
+    sid = screen["screening_id"]
+    for household in households[2:]:
+        page = f"/screenings/{sid}/households/{household.id}"
+        response = team.post(page, {"outcome": "checked", "visited_on": today().isoformat(), "visitors": "驻村工作队",
+                                    "note": "家中无人患病，务工收入稳定"}, page=page)
+        assert response.status_code == 302
+    listing = team.get(f"/screenings/{sid}/households").get_data(as_text=True)
+    assert f"已排查 {len(households)} / {len(households)} 户" in listing and "未排查<" not in listing
+    team.complete("Task_ScreenHouseholds", {"note": "逐户走访完毕"})
 
     # 一月一精准评估: the meeting marks only the first household for key assistance.
     assess = team.task("Task_AssessmentMeeting")
