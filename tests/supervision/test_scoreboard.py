@@ -59,6 +59,7 @@ def test_coverage_matches_the_screening_month_built_in_the_test(app, login_as):
         assert chengguan["villages-screened"].startswith("1/2（50.0%）")
         assert chengguan["villages-assessed"] == "0/2"
         assert chengguan["households"] == "5/12（41.7%）"  # 6 households registered in each demo village
+        assert chengguan["households-with-reason"] == "1"  # the sixth, not checked, with its reason
         raofeng = row(page, RAOFENG)
         assert raofeng["villages-screened"].startswith("0/2") and raofeng["households"].startswith("0/12")
         assert row(page, "610922")["villages-screened"].startswith("1/4")  # the county's total
