@@ -18,7 +18,7 @@ from app.deadlines.policy import month_end
 from app.errors import InvalidInput
 from app.excel.tables import DATE, TEXT, ListWorkbook, TableColumn
 from app.extensions import db
-from app.models import Area, Case, Household, Measure, ReadyTask, Screening, User
+from app.models import Area, Case, Household, Measure, ReadyTask, Screening, ScreeningCheck, User
 from app.roles import role_label
 from app.supervision.scoreboard import SupervisionScope, china_date, first_approvals, utc_midnight
 from app.vocab import OPEN_CASE_STATUSES, SCREENING_STATUSES
@@ -56,6 +56,25 @@ class TownReview:
         if not self.not_excellent:
             return ""
         return NOT_EXCELLENT if self.level == "town" else f"所在镇{NOT_EXCELLENT}"
+
+
+@dataclass
+class CheckCoverage:
+    """A unit's household checks over the year's judged months (逐户逐人): counted from the check records."""
+
+    code: str
+    name: str
+    due: int = 0  # households in scope, summed over the months screened
+    checked: int = 0  # visited within their month
+    with_reason: int = 0  # not checked, with the reason recorded
+
+    @property
+    def unaccounted(self) -> int:
+        return max(self.due - self.checked - self.with_reason, 0)
+
+    @property
+    def share(self) -> float | None:
+        return round(100 * self.checked / self.due, 1) if self.due else None
 
 
 @dataclass
@@ -117,6 +136,7 @@ class AnnualReview:
     late_screenings: list[LateScreening]
     overdue_measures: list[OverdueMeasure]
     judged_months: list[str] = field(default_factory=list)
+    check_coverage: list[CheckCoverage] = field(default_factory=list)
 
     @property
     def not_excellent_towns(self) -> list[TownReview]:
@@ -138,7 +158,36 @@ def build_annual_review(scope: SupervisionScope, year: int, today: date, county_
         overdue_tasks=_overdue_tasks(scope, last, today, names, county_office_name),
         late_screenings=late_screenings, judged_months=judged,
         overdue_measures=_overdue_measures(scope, last, today),
+        check_coverage=_check_coverage(scope, judged),
     )
+
+
+def _check_coverage(scope: SupervisionScope, months: list[str]) -> list[CheckCoverage]:
+    """Per unit, over the judged months: households due (each month's scope), checked within the month, and not
+    checked with a reason. A month a statement, each off the check records' town-and-month index."""
+    rows = {a.code: CheckCoverage(a.code, a.name) for a in _review_units(scope)}
+    screening_unit = Screening.village_code if scope.level == "village" else Screening.town_code
+    for code, due in db.session.execute(
+            select(screening_unit, func.sum(Screening.households_total))
+            .where(Screening.month.in_(months), scope.where(Screening.village_code, Screening.town_code))
+            .group_by(screening_unit)):
+        if code in rows:
+            rows[code].due = int(due or 0)
+    unit = ScreeningCheck.village_code if scope.level == "village" else ScreeningCheck.town_code
+    for month in months:
+        first = date(int(month[:4]), int(month[5:]), 1)
+        for code, checked, with_reason in db.session.execute(
+                select(unit,
+                       func.sum(case((and_(ScreeningCheck.outcome == "checked", ScreeningCheck.visited_on >= first,
+                                           ScreeningCheck.visited_on <= month_end(month)), 1), else_=0)),
+                       func.sum(case((ScreeningCheck.outcome == "not_checked", 1), else_=0)))
+                .where(ScreeningCheck.month == month,
+                       scope.where(ScreeningCheck.village_code, ScreeningCheck.town_code))
+                .group_by(unit)):
+            if code in rows:
+                rows[code].checked += int(checked or 0)
+                rows[code].with_reason += int(with_reason or 0)
+    return list(rows.values())
 
 
 def _review_units(scope: SupervisionScope) -> list[Area]:
@@ -350,6 +399,8 @@ DEPARTMENT_COLUMNS = (Column("序号", 6), Column("责任单位", 24, wrap=True)
 TASK_COLUMNS = (Column("序号", 6), Column("责任单位", 30, wrap=True), Column("角色", 18, wrap=True),
                 Column("逾期环节", 24, wrap=True), Column("责任人", 18, wrap=True), Column("逾期任务数", 10),
                 Column("最早到期日", 12, DATE_FORMAT), Column("最长逾期（天）", 12))
+CHECK_COLUMNS = (Column("序号", 6), Column("单位", 16), Column("应排查户次", 12), Column("按月入户排查", 12),
+                 Column("未能排查（已说明原因）", 14), Column("无排查记录", 12), Column("入户排查率", 12))
 SCREENING_COLUMNS = (Column("序号", 6), Column("月份", 10), Column("镇", 12), Column("村", 16, wrap=True),
                      Column("情况", 26, wrap=True), Column("驻村工作队", 24, wrap=True))
 MEASURE_COLUMNS = (Column("序号", 6), Column("镇", 10), Column("村", 14, wrap=True), Column("户主姓名", 10),
@@ -371,6 +422,9 @@ def write_annual_review(review: AnnualReview, county_name: str, unit_label: str,
     book.add_sheet("逾期未办任务", f"{prefix}监测帮扶逾期未办任务清单", line, TASK_COLUMNS,
                [[i, g.unit, g.role, g.step, g.people, g.tasks, g.earliest_due, g.days_overdue]
                 for i, g in enumerate(review.overdue_tasks, 1)])
+    book.add_sheet("逐户排查", f"{prefix}逐户排查情况（按排查记录统计）", line, CHECK_COLUMNS,
+               [[i, c.name, c.due, c.checked, c.with_reason, c.unaccounted,
+                 f"{c.share:.1f}%" if c.share is not None else "—"] for i, c in enumerate(review.check_coverage, 1)])
     book.add_sheet("未按时完成排查", f"{prefix}未按时完成月度排查的村", line, SCREENING_COLUMNS,
                [[i, s.month, s.town, s.village, s.state, s.team] for i, s in enumerate(review.late_screenings, 1)])
     book.add_sheet("逾期未完成措施", f"{prefix}逾期未完成帮扶措施清单", line, MEASURE_COLUMNS,

@@ -15,11 +15,11 @@ from openpyxl.workbook.workbook import Workbook  # noqa: TID251 (a type for read
 from app.clock import china_moment, travel_to
 from app.extensions import db
 from app.models import Case
-from tests.helpers import approve_case, complete, open_case, plan_measures, user
+from tests.helpers import approve_case, check_households, complete, open_case, plan_measures, user
 
 CHENGGUAN, RAOFENG = "610922100", "610922101"
 MARCH = date(2026, 3, 2)
-SHEETS = ["各镇考核", "行业部门", "逾期未办任务", "未按时完成排查", "逾期未完成措施"]
+SHEETS = ["各镇考核", "行业部门", "逾期未办任务", "逐户排查", "未按时完成排查", "逾期未完成措施"]
 
 
 def town_row(page: str, unit: str) -> list[str]:
@@ -228,3 +228,33 @@ def test_a_county_user_can_narrow_the_review_to_one_town(app, login_as):
 def test_a_bad_year_is_refused_in_chinese(app, login_as):
     response = login_as("supervisor").get("/supervision/annual-review?year=20x6")
     assert response.status_code == 422 and "年度" in response.get_data(as_text=True)
+
+
+def test_the_years_household_checks_are_counted_from_the_records(app, login_as):
+    """逐户逐人 over the year: households due in each screened month, checked within the month, not checked with a
+    reason, and those with no record at all, per town, from the check records."""
+    from sqlalchemy import select
+
+    from app.models import Screening
+    from app.screenings.operations import start_monthly_screening
+
+    with travel_to(china_moment(MARCH)), app.app_context():
+        start_monthly_screening("2026-03", user("county_office"))
+        db.session.commit()
+        screening_id = db.session.scalar(select(Screening.id).where(Screening.village_code == "610922100001"))
+        check_households(screening_id, "chengguan01_team", checked=5)  # the sixth: 长期不在家
+    with travel_to(china_moment(date(2026, 4, 2))):
+        county = login_as("county_office")
+        page = review(county)
+        book, _name = export(county)
+
+    def coverage(unit: str) -> list[str]:
+        match = re.search(rf'<tr data-check-unit="{unit}">(.*?)</tr>', page, re.S)
+        assert match, unit
+        return [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+                for c in re.findall(r"<td[^>]*>(.*?)</td>", match.group(1), re.S)]
+
+    assert coverage(CHENGGUAN) == ["城关镇", "12", "5", "1", "6", "41.7%"]  # its second village: no record
+    assert coverage(RAOFENG) == ["饶峰镇", "12", "0", "0", "12", "0.0%"]
+    rows = {r[1]: r[2:] for r in data_rows(book, "逐户排查")}
+    assert rows["城关镇"] == [12, 5, 1, 6, "41.7%"] and rows["饶峰镇"] == [12, 0, 0, 12, "0.0%"]
