@@ -118,7 +118,7 @@ def add_screening_history(database: Path, months: int, registrations_per_village
     for household_id, village in connection.execute("SELECT id, village_code FROM household"):
         by_village[village].append(household_id)
     year, month = map(int, this_month.split("-"))
-    screenings = 0
+    screenings = checks_written = 0
     for back in range(1, months + 1):
         y, m = divmod(year * 12 + month - 1 - back, 12)
         label = f"{y:04d}-{m + 1:02d}"
@@ -132,11 +132,27 @@ def add_screening_history(database: Path, months: int, registrations_per_village
             "updated_at) VALUES (?,?,?,?,1,4,?,?)",
             [(first_instance + i, row[5], "screening", row[4], _ts(started), _ts(started + timedelta(days=9)))
              for i, row in enumerate(latest)])
+        # 逐户逐人: every household's check of the month (a few not reached, with the reason), as the phone page
+        # writes them; the supervision pages count coverage from these rows.
+        visited = _ts(started + timedelta(days=3))[:10]
+        checks = []
+        reached_count: dict[int, int] = defaultdict(int)
+        for i, row in enumerate(latest):
+            for household_id in by_village.get(row[1], []):
+                reached = rng.random() > 0.02
+                reached_count[i] += reached
+                checks.append((first_screening + i, household_id, row[1], row[2], label,
+                               "checked" if reached else "not_checked", visited if reached else None,
+                               "驻村工作队" if reached else "", "[]", "", "[]",
+                               None if reached else "away_unreachable", "", "", row[6],
+                               _ts(started + timedelta(days=3))))
         connection.executemany(
             "INSERT INTO screening (id, month, village_code, town_code, instance_id, status, households_total, "
-            "households_checked, started_at, started_by_id, completed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [(first_screening + i, label, row[1], row[2], first_instance + i, "completed", row[3], row[3],
-              _ts(started), row[6], _ts(started + timedelta(days=9))) for i, row in enumerate(latest)])
+            "households_checked, households_not_checked, started_at, started_by_id, completed_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(first_screening + i, label, row[1], row[2], first_instance + i, "completed", row[3], reached_count[i],
+              len(by_village.get(row[1], [])) - reached_count[i], _ts(started), row[6],
+              _ts(started + timedelta(days=9))) for i, row in enumerate(latest)])
         registrations = []
         for i, row in enumerate(latest):
             pool = by_village.get(row[1], [])
@@ -147,10 +163,15 @@ def add_screening_history(database: Path, months: int, registrations_per_village
         connection.executemany(
             "INSERT INTO risk_registration (screening_id, household_id, risk_type, reason, registered_at, "
             "key_assistance) VALUES (?,?,?,?,?,?)", registrations)
+        connection.executemany(
+            "INSERT INTO screening_check (screening_id, household_id, village_code, town_code, month, outcome, "
+            "visited_on, visitors, risks, risk_detail, guarantee_gaps, not_checked_reason, not_checked_note, note, "
+            "recorded_by_id, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", checks)
+        checks_written += len(checks)
         screenings += len(latest)
         connection.commit()
     connection.close()
-    return {"past_screenings": screenings}
+    return {"past_screenings": screenings, "past_household_checks": checks_written}
 
 
 def open_task_count(database: Path) -> int:

@@ -87,6 +87,9 @@ def _checks_for_the_rest(screening: Screening, team: User) -> None:
             if hid not in done]
     if rows:
         db.session.execute(insert(ScreeningCheck), rows)
+    from app.screenings.checks import refresh_counts
+
+    refresh_counts(screening)
 
 
 def _complete(bpmn_id: str, actor: User, data: MultiDict[str, str] | dict[str, str], case_id: int | None = None,

@@ -150,6 +150,8 @@ PAGES = [
     ("supervisor", "scoreboard", "/supervision/scoreboard"),
     ("supervisor", "annual review (this year)", "/supervision/annual-review"),
     ("chengguan_certifier", "town case list", "/cases/"),
+    # this month's screening of 城关镇's first village (the first screening started): its ~370 households
+    ("supervisor", "screening household list, one village", "/screenings/1/households"),
 ]
 
 

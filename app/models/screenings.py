@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -23,7 +23,10 @@ class Screening(Model):
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id"), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="screening")  # screening | assessing | completed
     households_total: Mapped[int] = mapped_column(default=0)
+    # Counted from the month's check records, in the transaction that writes one (the read paths sum these):
+    # households visited within the month, and households not checked with the reason recorded.
     households_checked: Mapped[int | None]
+    households_not_checked: Mapped[int] = mapped_column(default=0, server_default="0")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     completed_at: Mapped[datetime | None]
@@ -60,9 +63,7 @@ class ScreeningCheck(Model):
     the household could not be checked. Coverage is counted from these rows."""
 
     __tablename__ = "screening_check"
-    __table_args__ = (UniqueConstraint("screening_id", "household_id", name="uq_screening_check_household"),
-                      # The county's and a town's coverage of a month: one index range per town and month.
-                      Index("ix_screening_check_town_month", "town_code", "month", "outcome"))
+    __table_args__ = (UniqueConstraint("screening_id", "household_id", name="uq_screening_check_household"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     screening_id: Mapped[int] = mapped_column(ForeignKey("screening.id"), index=True)

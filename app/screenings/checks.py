@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from app.clock import china_today, utcnow
+from app.deadlines.policy import month_end
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Household, RiskRegistration, Screening, ScreeningCheck, User
@@ -45,6 +46,21 @@ def coverage(screening: Screening) -> Coverage:
     total = db.session.scalar(select(func.count()).select_from(Household)
                               .where(Household.village_code == screening.village_code)) or 0
     return Coverage(total=int(total), checked=int(checked), with_reason=int(with_reason))
+
+
+def refresh_counts(screening: Screening) -> None:
+    """The screening's counts from its check records, in the same transaction as the record that changed them:
+    households visited within the month, and households not checked with the reason. The supervision pages sum
+    these per village a month, never counting a year of records again."""
+    start = month_start(screening)
+    end = month_end(screening.month)
+    checked, not_checked = db.session.execute(
+        select(func.count(case((and_(ScreeningCheck.outcome == "checked", ScreeningCheck.visited_on >= start,
+                                     ScreeningCheck.visited_on <= end), 1))),
+               func.count(case((ScreeningCheck.outcome == "not_checked", 1))))
+        .where(ScreeningCheck.screening_id == screening.id)).one()
+    screening.households_checked = int(checked)
+    screening.households_not_checked = int(not_checked)
 
 
 def checked_by_screening(screening_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -134,6 +150,8 @@ def record_check(screening: Screening, household_id: int, data: dict[str, Any], 
     if check.risks or check.registration_id is not None:
         db.session.flush()
         _roster_entry(screening, household, check, actor)
+    db.session.flush()
+    refresh_counts(screening)
     runtime.record_event(screening, "household_checked", actor, task_name=f"逐户排查：{household.head_name}户",
                          opinion=_summary(check))
     return check
@@ -197,3 +215,4 @@ def check_from_registration(screening: Screening, registration: RiskRegistration
         guarantee_gaps=[], not_checked_note="", note="", registration_id=registration.id,
         recorded_by_id=actor.id, recorded_at=utcnow()))
     db.session.flush()
+    refresh_counts(screening)

@@ -149,9 +149,9 @@ def _form_context(screening: Screening, task: ReadyTask, _needs: frozenset[str])
 
 def _after_task(screening: Screening, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
     if task.form_key == "screening":
-        from app.screenings.checks import coverage
+        from app.screenings.checks import refresh_counts
 
-        screening.households_checked = coverage(screening).checked  # from the checks, the record behind it
+        refresh_counts(screening)  # from the checks, the record behind the number
     elif task.form_key == "assessment":
         from app.cases.operations import open_case
 

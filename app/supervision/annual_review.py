@@ -18,7 +18,7 @@ from app.deadlines.policy import month_end
 from app.errors import InvalidInput
 from app.excel.tables import DATE, TEXT, ListWorkbook, TableColumn
 from app.extensions import db
-from app.models import Area, Case, Household, Measure, ReadyTask, Screening, ScreeningCheck, User
+from app.models import Area, Case, Household, Measure, ReadyTask, Screening, User
 from app.roles import role_label
 from app.supervision.scoreboard import SupervisionScope, china_date, first_approvals, utc_midnight
 from app.vocab import OPEN_CASE_STATUSES, SCREENING_STATUSES
@@ -164,29 +164,17 @@ def build_annual_review(scope: SupervisionScope, year: int, today: date, county_
 
 def _check_coverage(scope: SupervisionScope, months: list[str]) -> list[CheckCoverage]:
     """Per unit, over the judged months: households due (each month's scope), checked within the month, and not
-    checked with a reason. A month a statement, each off the check records' town-and-month index."""
+    checked with a reason, from the counts each screening keeps of its check records: one statement."""
     rows = {a.code: CheckCoverage(a.code, a.name) for a in _review_units(scope)}
-    screening_unit = Screening.village_code if scope.level == "village" else Screening.town_code
-    for code, due in db.session.execute(
-            select(screening_unit, func.sum(Screening.households_total))
+    unit = Screening.village_code if scope.level == "village" else Screening.town_code
+    for code, due, checked, with_reason in db.session.execute(
+            select(unit, func.sum(Screening.households_total), func.sum(func.coalesce(Screening.households_checked, 0)),
+                   func.sum(Screening.households_not_checked))
             .where(Screening.month.in_(months), scope.where(Screening.village_code, Screening.town_code))
-            .group_by(screening_unit)):
+            .group_by(unit)):
         if code in rows:
-            rows[code].due = int(due or 0)
-    unit = ScreeningCheck.village_code if scope.level == "village" else ScreeningCheck.town_code
-    for month in months:
-        first = date(int(month[:4]), int(month[5:]), 1)
-        for code, checked, with_reason in db.session.execute(
-                select(unit,
-                       func.sum(case((and_(ScreeningCheck.outcome == "checked", ScreeningCheck.visited_on >= first,
-                                           ScreeningCheck.visited_on <= month_end(month)), 1), else_=0)),
-                       func.sum(case((ScreeningCheck.outcome == "not_checked", 1), else_=0)))
-                .where(ScreeningCheck.month == month,
-                       scope.where(ScreeningCheck.village_code, ScreeningCheck.town_code))
-                .group_by(unit)):
-            if code in rows:
-                rows[code].checked += int(checked or 0)
-                rows[code].with_reason += int(with_reason or 0)
+            rows[code].due, rows[code].checked, rows[code].with_reason = int(due or 0), int(checked or 0), \
+                int(with_reason or 0)
     return list(rows.values())
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from app.clock import CHINA_TZ, to_china
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
-from app.models import Area, Case, Event, Household, Measure, ReadyTask, Screening, ScreeningCheck, User
+from app.models import Area, Case, Event, Household, Measure, ReadyTask, Screening, User
 from app.reports.scope import ReportMonth
 from app.roles import ROLES
 from app.vocab import OPEN_CASE_STATUSES
@@ -253,27 +253,17 @@ def build_scoreboard(scope: SupervisionScope, month: ReportMonth, today: date,
     screening_stmt = (
         select(unit,
                func.sum(case((Screening.status.in_(SCREENED), 1), else_=0)),
-               func.sum(case((Screening.status == "completed", 1), else_=0)))
+               func.sum(case((Screening.status == "completed", 1), else_=0)),
+               func.sum(func.coalesce(Screening.households_checked, 0)),
+               func.sum(Screening.households_not_checked))
         .where(Screening.month == month.key, scope.where(Screening.village_code, Screening.town_code))
         .group_by(unit))
-    for code, screened, assessed in db.session.execute(screening_stmt):
+    # Households checked are the month's check records (visited within the month) and those not checked with a
+    # reason, as each village's screening keeps them counted (app.screenings.checks.refresh_counts).
+    for code, screened, assessed, checked, with_reason in db.session.execute(screening_stmt):
         if code in rows:
             rows[code].villages_screened = int(screened or 0)
             rows[code].villages_assessed = int(assessed or 0)
-
-    # Households checked: the month's check records (visited within the month), and those not checked with a
-    # reason; never a typed number. Off the town-and-month index.
-    unit = scope.unit_of(ScreeningCheck.village_code, ScreeningCheck.town_code)
-    checks_stmt = (
-        select(unit,
-               func.sum(case((and_(ScreeningCheck.outcome == "checked",
-                                   ScreeningCheck.visited_on >= month.first_day,
-                                   ScreeningCheck.visited_on < month.next_first_day), 1), else_=0)),
-               func.sum(case((ScreeningCheck.outcome == "not_checked", 1), else_=0)))
-        .where(ScreeningCheck.month == month.key, scope.where(ScreeningCheck.village_code, ScreeningCheck.town_code))
-        .group_by(unit))
-    for code, checked, with_reason in db.session.execute(checks_stmt):
-        if code in rows:
             rows[code].households_checked = int(checked or 0)
             rows[code].households_with_reason = int(with_reason or 0)
 

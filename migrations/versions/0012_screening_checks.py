@@ -1,4 +1,5 @@
-"""screening checks: one row per household per monthly screening (逐户逐人排查), the record coverage is counted from
+"""screening checks: one row per household per monthly screening (逐户逐人排查), the record coverage is counted from;
+the screening keeps the counts (households checked within the month, not checked with a reason) in step with them
 
 Revision ID: 0012
 Revises: 0011
@@ -14,6 +15,8 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table("screening") as batch:
+        batch.add_column(sa.Column("households_not_checked", sa.Integer(), server_default="0", nullable=False))
     op.create_table(
         "screening_check",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -47,7 +50,6 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_screening_check")),
         sa.UniqueConstraint("screening_id", "household_id", name="uq_screening_check_household"),
     )
-    op.create_index("ix_screening_check_town_month", "screening_check", ["town_code", "month", "outcome"])
     op.create_index(op.f("ix_screening_check_screening_id"), "screening_check", ["screening_id"])
     op.create_index(op.f("ix_screening_check_household_id"), "screening_check", ["household_id"])
 
@@ -55,5 +57,6 @@ def upgrade():
 def downgrade():
     op.drop_index(op.f("ix_screening_check_household_id"), table_name="screening_check")
     op.drop_index(op.f("ix_screening_check_screening_id"), table_name="screening_check")
-    op.drop_index("ix_screening_check_town_month", table_name="screening_check")
     op.drop_table("screening_check")
+    with op.batch_alter_table("screening") as batch:
+        batch.drop_column("households_not_checked")
