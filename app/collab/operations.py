@@ -191,6 +191,19 @@ def store_attachment(case: Case, stream: IO[bytes] | None, file_name: str | None
     return attachment, True
 
 
+def keep_image(stream: IO[bytes]) -> tuple[filetypes.FileType, str, int]:
+    """Check and keep an uploaded photo (a household check's) in the attachments' store, by its checksum: its
+    type is told from its first bytes, images only, within the attachments' size limit. Raises Refused."""
+    head = _read_head(stream)
+    if not head:
+        raise Refused("照片文件为空，请重新选择")
+    kind = filetypes.detect(head)
+    if kind is None or not kind.content_type.startswith("image/"):
+        raise WrongType("照片只能是 JPEG、PNG、WebP 或 HEIC 图片（按文件内容判断，与文件名无关）")
+    sha256, size = _keep(head, stream, max_bytes())
+    return kind, sha256, size
+
+
 def _read_head(stream: IO[bytes]) -> bytes:
     head = b""
     while len(head) < filetypes.HEAD_BYTES:

@@ -82,6 +82,8 @@ class ScreeningCheck(Model):
     not_checked_reason: Mapped[str | None] = mapped_column(String(24))
     not_checked_note: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    photo_sha256: Mapped[str | None] = mapped_column(String(64))  # in the attachments' store, by checksum
+    photo_type: Mapped[str | None] = mapped_column(String(32))
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("risk_registration.id"))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -96,4 +98,5 @@ class ScreeningCheck(Model):
                 "months_without_work": self.months_without_work, "risk_detail": self.risk_detail,
                 "guarantee_gaps": list(self.guarantee_gaps or []), "not_checked_reason": self.not_checked_reason,
                 "not_checked_note": self.not_checked_note, "note": self.note,
+                "photo": self.photo_sha256 is not None,
                 "registration_id": self.registration_id, "recorded_at": self.recorded_at.isoformat()}

@@ -116,7 +116,8 @@ def ensure_may_record(screening: Screening, actor: User) -> None:
     _open_screening_task(screening, actor)
 
 
-def record_check(screening: Screening, household_id: int, data: dict[str, Any], actor: User) -> ScreeningCheck:
+def record_check(screening: Screening, household_id: int, data: dict[str, Any], actor: User,
+                 photo: tuple[str, str] | None = None) -> ScreeningCheck:
     """Save one household's check (the form's data, validated by `forms.screening.HouseholdCheckForm`). A risk
     answered "yes" registers the household in the month's roster, or updates its entry; a check changed to no risk
     takes a roster entry it made away again. Only while the screening task is open."""
@@ -145,6 +146,8 @@ def record_check(screening: Screening, household_id: int, data: dict[str, Any], 
     check.not_checked_reason = None if checked else data.get("not_checked_reason")
     check.not_checked_note = "" if checked else (data.get("not_checked_note") or "").strip()
     check.note = (data.get("note") or "").strip()
+    if photo is not None:  # a new photo replaces the one kept; none sent keeps it
+        check.photo_sha256, check.photo_type = photo
     check.recorded_by_id = actor.id
     check.recorded_at = utcnow()
     if check.risks or check.registration_id is not None:

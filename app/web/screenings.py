@@ -151,16 +151,46 @@ def check(screening_id: int, household_id: int) -> Response | str | tuple[str, i
                                check=existing, can_record=_can_record(screening))
     checks.ensure_may_record(screening, current_user)
     form = _check_form(screening, request.form)
-    if not form.validate():
+    valid = form.validate()
+    photo = None
+    upload = request.files.get("photo")
+    if valid and upload is not None and upload.filename:
+        from app.collab.operations import keep_image
+        from app.errors import DomainError
+
+        try:
+            kind, sha256, _size = keep_image(upload.stream)
+            photo = (sha256, kind.content_type)
+        except DomainError as exc:  # the photo refused: nothing of the check is saved either
+            return render_template("screenings/check.html", screening=screening, household=household, form=form,
+                                   check=existing, can_record=True, photo_error=exc.message), 422
+    if not valid:
         return render_template("screenings/check.html", screening=screening, household=household, form=form,
                                check=existing, can_record=_can_record(screening)), 422
-    checks.record_check(screening, household_id, _plain_data(form), current_user)
+    checks.record_check(screening, household_id, _plain_data(form), current_user, photo=photo)
     db.session.commit()
     flash(f"已保存{household.head_name}户的排查情况", "success")
     after = url_for("screenings.households", screening_id=screening_id, saved=household_id)
     if request.headers.get("X-Check-Save") == "fetch":  # the phone page's own save: it goes on to the list itself
         return jsonify({"saved": True, "next": after})
     return redirect(after)
+
+
+@bp.route("/<int:screening_id>/households/<int:household_id>/photo")
+@login_required
+def check_photo(screening_id: int, household_id: int) -> Response:
+    from flask import send_file
+
+    from app.collab.operations import stored_path
+
+    screening = _visible(screening_id)
+    found = checks.get_check(screening, household_id)
+    if found is None or found.photo_sha256 is None:
+        abort(404)
+    response = send_file(stored_path(found.photo_sha256), mimetype=found.photo_type or "application/octet-stream")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _plain_data(form: HouseholdCheckForm) -> dict[str, object]:

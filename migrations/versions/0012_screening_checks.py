@@ -36,6 +36,8 @@ def upgrade():
         sa.Column("not_checked_reason", sa.String(length=24), nullable=True),
         sa.Column("not_checked_note", sa.String(length=200), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("photo_sha256", sa.String(length=64), nullable=True),
+        sa.Column("photo_type", sa.String(length=32), nullable=True),
         sa.Column("registration_id", sa.Integer(), nullable=True),
         sa.Column("recorded_by_id", sa.Integer(), nullable=True),
         sa.Column("recorded_at", sa.DateTime(), nullable=False),

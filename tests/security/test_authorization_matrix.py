@@ -317,6 +317,8 @@ ROUTES: dict[str, Route] = {
     # 逐户排查: the records are read by who sees the screening, written by the village's team while it is open
     "screenings.households": Route(SCREENING, get("/screenings/{screening}/households")),
     "screenings.check": Route(SCREENING, get("/screenings/{screening}/households/{household}")),
+    "screenings.check_photo": Route(SCREENING, get("/screenings/{screening}/households/{household}/photo"),
+                                    ok=404),  # permission first; the case's household has no photo
     "api.screening_checks": Route(SCREENING, get("/api/v1/screenings/{screening}/checks")),
     "api.record_screening_check": Route(SCREENING_TEAM, post("/api/v1/screenings/{open_screening}/checks/0",
                                                              method="PUT", json={}), ok=422),

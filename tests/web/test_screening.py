@@ -207,3 +207,47 @@ def test_notice_period_shorter_than_five_days_is_refused(app, login_as):
     response = team.complete("Task_PostNotice", {"posted_on": today().isoformat(), "period_days": 3,
                                                  "location": "村委会"}, case_id=case_id, expect=422)
     assert "公示期不得少于 5 天" in response.get_data(as_text=True)
+
+
+def test_a_check_may_carry_a_photo_and_a_refused_one_saves_nothing(app, login_as, tmp_path, monkeypatch):
+    import io
+
+    from PIL import Image
+
+    from app.models import ScreeningCheck
+
+    monkeypatch.setitem(app.config, "ATTACHMENTS_DIR", str(tmp_path / "attachments"))
+    team, task = _screen(app, login_as)
+    sid = task["screening_id"]
+    household = _village_households(app)[0]
+    page = f"/screenings/{sid}/households/{household}"
+    token = team._csrf(team.get(page).get_data(as_text=True))
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (120, 160, 90)).save(picture, format="PNG")
+    fields = {"outcome": "checked", "visited_on": today().isoformat(), "visitors": "驻村工作队", "csrf_token": token}
+
+    refused = team.client.post(page, data={**fields, "photo": (io.BytesIO(b"not a picture at all"), "a.png")},
+                               content_type="multipart/form-data")
+    assert refused.status_code == 422 and "照片只能是" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ScreeningCheck)) == 0  # nothing saved
+
+    saved = team.client.post(page, data={**fields, "photo": (io.BytesIO(picture.getvalue()), "门口.png")},
+                             content_type="multipart/form-data")
+    assert saved.status_code == 302
+    photo = f"{page}/photo"
+
+    def status(browser) -> tuple[int, str, bytes]:
+        response = browser.get(photo)
+        try:
+            return response.status_code, response.mimetype, response.get_data()
+        finally:
+            response.close()
+
+    assert status(team) == (200, "image/png", picture.getvalue())
+    assert "入户照片" in team.get(page).get_data(as_text=True)
+    assert status(login_as("chengguan_certifier"))[0] == 200
+    assert status(login_as("chengguan02_team"))[0] == 403
+    # Saved again without a photo: the photo is kept.
+    _check(team, sid, household, {**NO_RISK, "visited_on": today().isoformat(), "note": "复查"})
+    assert status(team)[0] == 200

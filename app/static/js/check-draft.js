@@ -5,7 +5,7 @@
 
   function fields(form) {
     return Array.prototype.filter.call(form.elements, function (el) {
-      return el.name && el.name !== "csrf_token" && el.type !== "submit";
+      return el.name && el.name !== "csrf_token" && el.type !== "submit" && el.type !== "file";
     });
   }
 
