@@ -29,6 +29,7 @@ def load_demo(password: str, *, towns: int | None = None, villages_per_town: int
         "household_no": h.household_no, "village_code": h.village_code, "town_code": h.village_code[:9],
         "head_name": h.members[0].name, "head_id_number": h.members[0].id_number, "size": len(h.members),
         "kind": h.kind, "lifted_year": h.lifted_year, "phone": h.phone,
+        "group_name": f"{(int(h.household_no[-4:]) - 1) // 8 + 1}组",  # 村民小组: eight households a group
     } for h in county.households]
     # Plain executemany, then read the ids back: INSERT … RETURNING over tens of thousands of rows is
     # quadratic in SQLAlchemy 2.0's row splicing.

@@ -54,13 +54,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "lifted_year": ("脱贫年度", "脱贫年份"),
     "kind": ("户类型", "脱贫户类型", "户属性"),
     "phone": ("联系电话", "电话", "联系方式", "手机号码", "手机号"),
+    "group": ("村民小组", "组", "小组", "村民组", "组别", "所在组"),
 }
 # The columns of the template the app offers, in order.
 TEMPLATE_COLUMNS: tuple[str, ...] = ("乡镇", "行政村", "户编号", "姓名", "证件号码", "与户主关系", "家庭人口",
                                      "脱贫年度", "联系电话")
 DEFAULT_LABELS = {"county": "县", "town": "乡镇", "village": "行政村", "village_code": "村代码",
                   "household_no": "户编号", "name": "姓名", "id_number": "证件号码", "relation": "与户主关系",
-                  "size": "家庭人口", "lifted_year": "脱贫年度", "kind": "户类型", "phone": "联系电话"}
+                  "size": "家庭人口", "lifted_year": "脱贫年度", "kind": "户类型", "phone": "联系电话",
+                  "group": "村民小组"}
 NUMERIC_ID = "证件号码被存成了数字，精度已丢失，请将该列设为文本"
 NUMERIC_HOUSEHOLD_NO = "户编号被存成了数字，精度已丢失，请将该列设为文本"
 PHONE_RE = re.compile(r"^[0-9+\-]{5,20}$")
@@ -117,6 +119,7 @@ class _Draft:
     kind: str | None = None
     lifted_year: int | None = None
     phone: str = ""
+    group: str | None = None  # None: the file has no 村民小组 column, and the stored one is kept
     invalid: bool = False
     existing_id: int | None = None
     action: str = "create"  # create | update | unchanged
@@ -392,6 +395,10 @@ class _RowReader:
         if phone and not PHONE_RE.match(phone):
             problems.append(("phone", "联系电话格式不正确（只能是数字，最多 20 位）"))
             phone = ""
+        group = text("group") if "group" in self.columns else None
+        if group is not None and len(group) > 32:
+            problems.append(("group", "村民小组不超过 32 个字"))
+            group = None
 
         if draft is not None:
             if village_code is not None:
@@ -408,6 +415,7 @@ class _RowReader:
                 draft.heads.append(number)
                 if len(draft.heads) == 1:
                     draft.phone = phone
+                    draft.group = group
                     self._kind(number, text, problems, draft)
             draft.members.append((number, self._interned(name), id_number, self._interned(relation)))
         for key, message in problems:
@@ -672,6 +680,7 @@ def _household_values(draft: _Draft) -> dict[str, Any]:
         "kind": draft.kind,
         "lifted_year": draft.lifted_year,
         "phone": draft.phone,
+        **({"group_name": draft.group} if draft.group is not None else {}),
     }
 
 

@@ -20,6 +20,7 @@ class Household(Model):
     kind: Mapped[str] = mapped_column(String(10))  # lifted | non_poor
     lifted_year: Mapped[int | None]
     phone: Mapped[str] = mapped_column(String(20), default="")
+    group_name: Mapped[str] = mapped_column(String(32), default="", server_default="")  # 村民小组, e.g. "3组"
 
     village: Mapped[Area] = relationship(lazy="joined")
     members: Mapped[list["Member"]] = relationship(

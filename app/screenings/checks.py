@@ -81,8 +81,8 @@ class HouseholdRow:
 
 
 def village_households(screening: Screening, query: str = "", limit: int = 500) -> list[HouseholdRow]:
-    """The village's households for the team's list: those not yet checked this month first, then by number;
-    `query` matches the head's name, a member's name or the household number."""
+    """The village's households for the team's list: those not yet checked this month first, then by group and
+    number; `query` matches the head's name, a member's name, the household number or the group (组)."""
     from app.models import Member
 
     stmt = (select(Household, ScreeningCheck)
@@ -92,9 +92,11 @@ def village_households(screening: Screening, query: str = "", limit: int = 500) 
     query = (query or "").strip()
     if query:
         pattern = f"%{query}%"
+        group = query if query.endswith("组") else f"{query}组"
         stmt = stmt.where(or_(Household.head_name.like(pattern), Household.household_no.like(pattern),
+                              Household.group_name == group,
                               Household.id.in_(select(Member.household_id).where(Member.name.like(pattern)))))
-    stmt = stmt.order_by(ScreeningCheck.id.is_not(None), Household.household_no).limit(limit)
+    stmt = stmt.order_by(ScreeningCheck.id.is_not(None), Household.group_name, Household.household_no).limit(limit)
     return [HouseholdRow(household, check) for household, check in db.session.execute(stmt).all()]
 
 

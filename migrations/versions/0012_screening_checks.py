@@ -15,6 +15,8 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table("household") as batch:  # 村民小组: the team finds households by it
+        batch.add_column(sa.Column("group_name", sa.String(length=32), server_default="", nullable=False))
     with op.batch_alter_table("screening") as batch:
         batch.add_column(sa.Column("households_not_checked", sa.Integer(), server_default="0", nullable=False))
     op.create_table(
@@ -62,3 +64,5 @@ def downgrade():
     op.drop_table("screening_check")
     with op.batch_alter_table("screening") as batch:
         batch.drop_column("households_not_checked")
+    with op.batch_alter_table("household") as batch:
+        batch.drop_column("group_name")

@@ -280,3 +280,38 @@ def test_the_cycle_collector_is_paused_only_while_an_import_runs(app, county_off
             assert gc.isenabled()
         db.session.rollback()
     assert seen and not any(seen)
+
+
+def test_the_village_group_is_imported_when_the_file_has_it_and_kept_when_it_has_not(app, runner, tmp_path):
+    """村民小组 (组): the team finds households by it on the phone. A file with the column sets it; a file without
+    it (the national export) leaves it as it was; the same file again changes nothing."""
+    assert runner.invoke(args=["households", "import", str(NATIONAL)]).exit_code == 0
+    head = members_of(app, "6109221000019001")
+    head_id = next(i for i, (_n, relation) in head.items() if relation == "户主")
+    spouse_id = next(i for i, (_n, relation) in head.items() if relation == "配偶")
+    grouped = tmp_path / "grouped.xlsx"
+    grouped.write_bytes(workbook_bytes([
+        [*TEMPLATE_COLUMNS, "村民小组"],
+        ["城关镇", "金星村（演示）", "6109221000019001", "张德明", head_id, "户主", 2, 2017, "", "3组"],
+        ["城关镇", "金星村（演示）", "6109221000019001", "李秀英", spouse_id, "配偶", 2, 2017, "", "3组"],
+    ], text_columns=(3, 5)))
+    result = runner.invoke(args=["households", "import", str(grouped)])
+    assert result.exit_code == 0 and "updated 1" in result.output, result.output
+
+    def group() -> str:
+        with app.app_context():
+            return db.session.scalar(select(Household.group_name).where(
+                Household.household_no == "6109221000019001"))
+
+    assert group() == "3组"
+    again = runner.invoke(args=["households", "import", str(grouped)])
+    assert "created 0, updated 0, unchanged 1" in again.output, again.output
+    without = tmp_path / "without.xlsx"
+    without.write_bytes(workbook_bytes([
+        list(TEMPLATE_COLUMNS),
+        ["城关镇", "金星村（演示）", "6109221000019001", "张德明", head_id, "户主", 2, 2017, ""],
+        ["城关镇", "金星村（演示）", "6109221000019001", "李秀英", spouse_id, "配偶", 2, 2017, ""],
+    ], text_columns=(3, 5)))
+    kept = runner.invoke(args=["households", "import", str(without)])
+    assert kept.exit_code == 0 and "unchanged 1" in kept.output, kept.output
+    assert group() == "3组"

@@ -251,3 +251,20 @@ def test_a_check_may_carry_a_photo_and_a_refused_one_saves_nothing(app, login_as
     # Saved again without a photo: the photo is kept.
     _check(team, sid, household, {**NO_RISK, "visited_on": today().isoformat(), "note": "复查"})
     assert status(team)[0] == 200
+
+
+def test_the_team_finds_households_by_their_group(app, login_as):
+    from app.models import Household
+
+    team, task = _screen(app, login_as)
+    households = _village_households(app)
+    with app.app_context():
+        one = db.session.get(Household, households[2])
+        one.group_name, name = "2组", one.head_name
+        others = [db.session.get(Household, h).head_name for h in households if h != households[2]]
+        db.session.commit()
+    for query in ("2组",):
+        found = team.get(f"/screenings/{task['screening_id']}/households?q={query}").get_data(as_text=True)
+        rows = found[found.index('<ul class="check-list">'):]
+        assert name in rows and "2组 ·" in rows
+        assert not any(other in rows for other in others if other != name), query
