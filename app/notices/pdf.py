@@ -18,13 +18,13 @@ import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-from fpdf import FPDF
-from fpdf.enums import Align, TableBordersLayout, VAlign, WrapMode, XPos, YPos
-from fpdf.fonts import FontFace, TTFFont
+from typing import TYPE_CHECKING, Any
 
 from app.errors import DomainError
 from app.notices.lists import Notice
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 62.0, 64.0, 60.0  # points, on A4
 BODY = 12.0
@@ -80,16 +80,25 @@ def _fontconfig_font() -> FontChoice | None:
     return None
 
 
-class _NoticePDF(FPDF):
-    def __init__(self, numbered: bool) -> None:
-        super().__init__(orientation="portrait", unit="pt", format="A4")
-        self.numbered = numbered
+@lru_cache(maxsize=1)
+def _document_class() -> Any:
+    """fpdf2 (with fontTools and Pillow, some 20 MB) is loaded when a PDF is first asked for, not by every web
+    worker at start-up."""
+    from fpdf import FPDF
+    from fpdf.enums import Align
 
-    def footer(self) -> None:
-        if self.numbered:  # "{nb}" is fpdf2's alias for the page count, filled in at output
-            self.set_y(-(MARGIN_BOTTOM - 12))
-            self.set_font(FAMILY, size=9)
-            self.cell(0, 12, f"第 {self.page_no()} 页 共 {{nb}} 页", align=Align.C)
+    class NoticePDF(FPDF):  # type: ignore[misc]
+        def __init__(self, numbered: bool) -> None:
+            super().__init__(orientation="portrait", unit="pt", format="A4")
+            self.numbered = numbered
+
+        def footer(self) -> None:
+            if self.numbered:  # "{nb}" is fpdf2's alias for the page count, filled in at output
+                self.set_y(-(MARGIN_BOTTOM - 12))
+                self.set_font(FAMILY, size=9)
+                self.cell(0, 12, f"第 {self.page_no()} 页 共 {{nb}} 页", align=Align.C)
+
+    return NoticePDF
 
 
 def render_notice_pdf(notice: Notice, font: FontChoice) -> bytes:
@@ -100,7 +109,9 @@ def render_notice_pdf(notice: Notice, font: FontChoice) -> bytes:
 
 
 def _output(notice: Notice, font: FontChoice, numbered: bool) -> tuple[int, bytes]:
-    pdf = _NoticePDF(numbered)
+    from fpdf.fonts import TTFFont
+
+    pdf = _document_class()(numbered)
     try:
         _render(pdf, notice, font)
         return pdf.pages_count, bytes(pdf.output())
@@ -110,7 +121,9 @@ def _output(notice: Notice, font: FontChoice, numbered: bool) -> tuple[int, byte
                 face.ttfont.close()
 
 
-def _render(pdf: _NoticePDF, notice: Notice, font: FontChoice) -> None:
+def _render(pdf: FPDF, notice: Notice, font: FontChoice) -> None:
+    from fpdf.enums import Align, WrapMode, XPos, YPos
+
     pdf.set_margins(MARGIN_X, MARGIN_TOP, MARGIN_X)
     pdf.set_auto_page_break(True, margin=MARGIN_BOTTOM)
     pdf.add_font(FAMILY, fname=font.path, collection_font_number=font.index)
@@ -138,6 +151,8 @@ class _Printable:
     """Text as the embedded face can print it: a character it has no glyph for becomes a full-width ？."""
 
     def __init__(self, pdf: FPDF) -> None:
+        from fpdf.fonts import TTFFont
+
         face = pdf.fonts[FAMILY]
         assert isinstance(face, TTFFont)  # added from a file, never one of PDF's 14 standard fonts
         self.cmap = face.cmap
@@ -148,6 +163,8 @@ class _Printable:
 
 
 def _paragraph(pdf: FPDF, text: str) -> None:
+    from fpdf.enums import Align, WrapMode, XPos, YPos
+
     pdf.set_font(FAMILY, size=BODY)
     pdf.multi_cell(0, BODY * 1.7, "　　" + text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT,
                    wrapmode=WrapMode.CHAR)  # Chinese breaks between any two characters
@@ -175,6 +192,9 @@ def _row_cells(notice: Notice, index: int) -> list[str]:
 
 
 def _table(pdf: FPDF, notice: Notice, printable: _Printable) -> None:
+    from fpdf.enums import Align, TableBordersLayout, VAlign, WrapMode
+    from fpdf.fonts import FontFace
+
     columns = _columns(notice)
     pdf.set_font(FAMILY, size=11)
     heading = FontFace(family=FAMILY, emphasis=None, size_pt=BODY, fill_color=None)
