@@ -31,10 +31,11 @@ from werkzeug.datastructures import MultiDict
 from app.clock import china_moment, china_today, travel_to
 from app.extensions import db
 from app.models import Area, Case, Household, ReadyTask, RiskRegistration, Screening, User
-from app.vocab import MEASURE_TYPES, OPEN_CASE_STATUSES, RISK_TYPES
+from app.vocab import OPEN_CASE_STATUSES, RISK_TYPES
 
 HISTORY_MONTHS = 12
-REVISED_TIME_LIMIT = ('<spiffworkflow:property name="time_limit_days" value="5" />', "3")
+APPROVAL_LIMIT = '<spiffworkflow:property name="time_limit_days" value="5" />'  # 县办审批, as shipped
+REVISED_APPROVAL_LIMIT = '<spiffworkflow:property name="time_limit_days" value="3" />'
 
 REASONS = {
     "major_illness": ["户主患尿毒症需长期透析，医疗支出大", "家庭成员确诊恶性肿瘤，住院治疗花费较多",
@@ -110,10 +111,8 @@ class _History:
                              if u.role == "village_team"}
         self.plans: dict[int, _Plan] = {}
         self.waiting: set[int] = set()  # cases in a 公示 period: their next task comes with the timer
-        self.closed_households: list[int] = []
         self.reopen: int | None = None  # a household closed early in the year, to be registered again
         self._reopening: set[int] = set()
-        self.revised = False
         self.counts: dict[str, int] = defaultdict(int)
 
     # ---- the calendar -----------------------------------------------------------------------------------
@@ -422,14 +421,12 @@ class _History:
             deadline = due - timedelta(days=self.rng.randint(0, 30) if index else 0)
             data |= {f"measures-{index}-content": content, f"measures-{index}-measure_type": kind,
                      f"measures-{index}-responsible_unit": unit, f"measures-{index}-deadline": deadline.isoformat()}
-        assert all(kind in MEASURE_TYPES for kind in kinds)
         return data
 
     def _after_case_step(self, case: Case) -> None:
         db.session.refresh(case)
         if case.status == "closed":
             self.counts["closed"] += 1
-            self.closed_households.append(case.household_id)
             if self.reopen is None and self.counts["reopened"] == 0 and self._day < self.today - timedelta(days=60):
                 self.reopen = case.household_id  # registered again at its village's next screening
                 self._reopening.add(case.household_id)
@@ -464,17 +461,12 @@ class _History:
         from app.processes.admin import deploy
         from app.processes.operations import current_version
 
-        version = current_version("household_case")
-        old, new_limit = REVISED_TIME_LIMIT
-        marker = 'id="Task_CountyApprove"'
-        start = version.bpmn_xml.index(marker)
-        at = version.bpmn_xml.index(old, start)
-        xml = version.bpmn_xml[:at] + old.replace('value="5"', f'value="{new_limit}"') + \
-            version.bpmn_xml[at + len(old):]
+        shipped = current_version("household_case").bpmn_xml
+        at = shipped.index(APPROVAL_LIMIT, shipped.index('id="Task_CountyApprove"'))
+        xml = shipped[:at] + REVISED_APPROVAL_LIMIT + shipped[at + len(APPROVAL_LIMIT):]
         with travel_to(china_moment(day, 8)):
             deploy(xml, self.users["admin"], "household_case")
             db.session.commit()
-        self.revised = True
 
     def _stand_ins(self) -> None:
         """Two cadres on leave today, the other cadre of their village standing in (a stand-in has the same role
@@ -494,15 +486,12 @@ class _History:
     # ---- one step ---------------------------------------------------------------------------------------
 
     def _check(self, screening: Screening, household_id: int, pairs: list[tuple[str, str]], team: User) -> None:
-        from app.screenings.checks import month_start, record_check
-        from forms.screening import HouseholdCheckForm
+        from app.screenings.checks import check_form, record_check
 
-        form = HouseholdCheckForm(formdata=MultiDict(pairs), today=self._day, month_start=month_start(screening))
+        form = check_form(screening, MultiDict(pairs), today=self._day)
         if not form.validate():
             raise RuntimeError(f"demo history: a household check was refused: {form.errors}")
-        data = dict(form.data)
-        data["visited_on"] = data["visited_on"].isoformat() if data.get("visited_on") else None
-        record_check(screening, household_id, data, team)
+        record_check(screening, household_id, form.check_data(), team)
         self.counts["checks"] += 1
 
     def _team(self, village_code: str) -> User:

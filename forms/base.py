@@ -20,7 +20,6 @@ class FormContext:
     households_total: int = 0
     registered_count: int = 0
     registrations: list[tuple[int, str]] = field(default_factory=list)
-    households_checked: int = 0  # this month's checks: checked, and not checked with a reason
     households_unaccounted: int = 0  # households of the scope with no check yet
     cadres: list[tuple[int, str]] = field(default_factory=list)
     measures: list[tuple[int, str]] = field(default_factory=list)
@@ -96,14 +95,10 @@ class TaskForm(Form):
         """The fields' own checks, then one for every text: no control characters (a NUL is refused by
         PostgreSQL and means nothing in a county's records anywhere), named on the field that holds it."""
         valid = super().validate(extra_validators)
-        for leaf in _leaf_fields(self):
-            if isinstance(leaf.data, str) and CONTROL_CHARACTERS.search(leaf.data):
-                leaf.errors = [*leaf.errors, "不能包含控制字符，请删除后重新填写"]
-                valid = False
-        return valid
+        return refuse_control_characters(self) and valid
 
     def task_data(self) -> dict[str, Any]:
-        return _plain(dict(self.data))
+        return plain_data(self)
 
     @classmethod
     def describe(cls, context: FormContext) -> list[dict[str, Any]]:
@@ -113,6 +108,22 @@ class TaskForm(Form):
 
 # Tab, line feed and carriage return are text; the other C0 controls and DEL are not.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def refuse_control_characters(form: Form) -> bool:
+    """No control characters in any text of the form (a NUL is refused by PostgreSQL and means nothing in a
+    county's records anywhere), named on the field that holds it. False when one was found."""
+    clean = True
+    for leaf in _leaf_fields(form):
+        if isinstance(leaf.data, str) and CONTROL_CHARACTERS.search(leaf.data):
+            leaf.errors = [*leaf.errors, "不能包含控制字符，请删除后重新填写"]
+            clean = False
+    return clean
+
+
+def plain_data(form: Form) -> dict[str, Any]:
+    """A form's data as JSON-native values (dates as ISO text), without its CSRF token."""
+    return _plain(dict(form.data))
 
 
 def _leaf_fields(fields: Any) -> Any:

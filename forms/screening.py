@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from app.vocab import CHECK_OUTCOMES, GUARANTEE_ITEMS, NOT_CHECKED_REASONS, RISK_TYPES
-from forms.base import CONTROL_CHARACTERS, TaskForm, choices, not_after_today, required
+from forms.base import TaskForm, choices, not_after_today, plain_data, refuse_control_characters, required
 
 # The six situations of the rulebook's 二(一)–(六), as a household check asks them.
 RISK_SITUATIONS = {key: f"{label}导致返贫或致贫" for key, label in RISK_TYPES.items()}
@@ -115,11 +115,10 @@ class HouseholdCheckForm(Form):
             if needed and field.data is None and not field.errors:
                 field.errors = [*field.errors, message]
                 valid = False
-        for leaf in self:
-            if isinstance(leaf.data, str) and CONTROL_CHARACTERS.search(leaf.data):
-                leaf.errors = [*leaf.errors, "不能包含控制字符，请删除后重新填写"]
-                valid = False
-        return valid
+        return refuse_control_characters(self) and valid
+
+    def check_data(self) -> dict[str, Any]:
+        return plain_data(self)
 
 
 class AssessmentForm(TaskForm):

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, func, or_, select
 
 from app.clock import china_today, utcnow
 from app.deadlines.policy import month_end
-from app.errors import InvalidInput
+from app.errors import Conflict, InvalidInput, PermissionDenied
 from app.extensions import db
-from app.models import Household, RiskRegistration, Screening, ScreeningCheck, User
+from app.models import Household, Member, RiskRegistration, Screening, ScreeningCheck, User
 from app.vocab import NOT_CHECKED_REASONS, RISK_TYPES
 from app.workflow import runtime
+
+if TYPE_CHECKING:
+    from forms.screening import HouseholdCheckForm
 
 
 @dataclass(frozen=True)
@@ -63,17 +66,6 @@ def refresh_counts(screening: Screening) -> None:
     screening.households_not_checked = int(not_checked)
 
 
-def checked_by_screening(screening_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """(checked, not checked with a reason) for each screening, from the records: one GROUP BY."""
-    if not screening_ids:
-        return {}
-    rows = db.session.execute(
-        select(ScreeningCheck.screening_id, func.count(case((ScreeningCheck.outcome == "checked", 1))),
-               func.count(case((ScreeningCheck.outcome == "not_checked", 1))))
-        .where(ScreeningCheck.screening_id.in_(screening_ids)).group_by(ScreeningCheck.screening_id)).all()
-    return {sid: (int(done), int(reasoned)) for sid, done, reasoned in rows}
-
-
 @dataclass(frozen=True)
 class HouseholdRow:
     household: Household
@@ -83,8 +75,6 @@ class HouseholdRow:
 def village_households(screening: Screening, query: str = "", limit: int = 500) -> list[HouseholdRow]:
     """The village's households for the team's list: those not yet checked this month first, then by group and
     number; `query` matches the head's name, a member's name, the household number or the group (组)."""
-    from app.models import Member
-
     stmt = (select(Household, ScreeningCheck)
             .outerjoin(ScreeningCheck, (ScreeningCheck.household_id == Household.id)
                        & (ScreeningCheck.screening_id == screening.id))
@@ -110,6 +100,15 @@ def month_start(screening: Screening) -> date:
     return date(year, month, 1)
 
 
+def check_form(screening: Screening, formdata: Any = None, check: ScreeningCheck | None = None,
+               today: date | None = None) -> HouseholdCheckForm:
+    """The household check form for this screening's month (the phone page, the API and the demo's year)."""
+    from forms.screening import HouseholdCheckForm
+
+    return HouseholdCheckForm(formdata=formdata, obj=check, today=today or china_today(),
+                              month_start=month_start(screening))
+
+
 def ensure_may_record(screening: Screening, actor: User) -> None:
     """Refuse before anything is read from the request: PermissionDenied for who may not record this village's
     checks, Conflict once the month's screening task is done."""
@@ -118,14 +117,20 @@ def ensure_may_record(screening: Screening, actor: User) -> None:
     _open_screening_task(screening, actor)
 
 
+def may_record(screening: Screening, actor: User) -> bool:
+    try:
+        ensure_may_record(screening, actor)
+    except (PermissionDenied, Conflict):
+        return False
+    return True
+
+
 def record_check(screening: Screening, household_id: int, data: dict[str, Any], actor: User,
                  photo: tuple[str, str] | None = None) -> ScreeningCheck:
     """Save one household's check (the form's data, validated by `forms.screening.HouseholdCheckForm`). A risk
     answered "yes" registers the household in the month's roster, or updates its entry; a check changed to no risk
     takes a roster entry it made away again. Only while the screening task is open."""
-    from app.screenings.operations import _open_screening_task
-
-    _open_screening_task(screening, actor)
+    ensure_may_record(screening, actor)
     household = db.session.get(Household, household_id)
     if household is None or household.village_code != screening.village_code:
         raise InvalidInput("该户不在本村的监测范围内")
@@ -217,7 +222,6 @@ def check_from_registration(screening: Screening, registration: RiskRegistration
         screening_id=screening.id, household_id=registration.household_id, village_code=screening.village_code,
         town_code=screening.town_code, month=screening.month, outcome="checked", visited_on=china_today(),
         visitors=actor.full_name, risks=[registration.risk_type], risk_detail=registration.reason,
-        guarantee_gaps=[], not_checked_note="", note="", registration_id=registration.id,
-        recorded_by_id=actor.id, recorded_at=utcnow()))
+        registration_id=registration.id, recorded_by_id=actor.id, recorded_at=utcnow()))
     db.session.flush()
     refresh_counts(screening)

@@ -139,7 +139,6 @@ def _form_context(screening: Screening, task: ReadyTask, _needs: frozenset[str])
     return FormContext(
         today=china_today(),
         households_total=covered.total if covered else screening.households_total,
-        households_checked=covered.checked + covered.with_reason if covered else 0,
         households_unaccounted=covered.unaccounted if covered else 0,
         registered_count=len(registrations),
         registrations=[(r.id, f"{r.household.head_name}（{RISK_TYPES.get(r.risk_type, r.risk_type)}）")

@@ -15,7 +15,6 @@ from app.access import can_act_on, can_claim, can_see_case, can_see_screening, i
 from app.accounts.operations import LoginFailed, LoginLocked, issue_token, log_in, revoke_token, user_for_token
 from app.cases import operations as case_ops
 from app.cases.queries import list_cases, search_households
-from app.clock import china_today
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from app.extensions import csrf, db, table_of
 from app.households.idnumber import masked_id
@@ -278,20 +277,16 @@ def screening_checks(screening_id: int) -> Response:
 def record_screening_check(screening_id: int, household_id: int) -> Response:
     """One household's check (the phone form's fields, as JSON); a risk answered "yes" registers it in the roster."""
     from app.screenings import checks
-    from forms.screening import HouseholdCheckForm
 
     screening = screening_ops.get_screening(screening_id)
     if not can_see_screening(g.api_user, screening):
         raise PermissionDenied("您无权查看该村的排查")
     checks.ensure_may_record(screening, g.api_user)
-    form = HouseholdCheckForm(formdata=to_formdata(_json_body()), meta={"csrf": False}, today=china_today(),
-                              month_start=checks.month_start(screening))
+    form = checks.check_form(screening, to_formdata(_json_body()))
     if not form.validate():
         raise InvalidInput("排查信息填写有误", errors={k: [str(m) for m in v] for k, v in form.errors.items()})
-    data = dict(form.data)
-    if data.get("visited_on"):
-        data["visited_on"] = data["visited_on"].isoformat()
-    check = checks.record_check(screening, household_id if 0 < household_id <= MAX_ROW_ID else 0, data, g.api_user)
+    check = checks.record_check(screening, household_id if 0 < household_id <= MAX_ROW_ID else 0,
+                                form.check_data(), g.api_user)
     db.session.commit()
     return jsonify(check.as_dict())
 

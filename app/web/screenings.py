@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from app.access import can_see_screening, can_start_screening, screening_clause
 from app.clock import china_today
+from app.errors import DomainError
 from app.extensions import db
 from app.models import Household, ReadyTask, Screening
 from app.screenings import checks, operations
@@ -26,8 +27,7 @@ def index() -> str:
         .order_by(Screening.village_code)
     ).all()
     return render_template("screenings/index.html", screenings=rows, month=month,
-                           can_start=can_start_screening(current_user),
-                           checked=checks.checked_by_screening([s.id for s in rows]))
+                           can_start=can_start_screening(current_user))
 
 
 @bp.route("/start", methods=["POST"])
@@ -119,11 +119,6 @@ def _visible(screening_id: int) -> Screening:
     return screening
 
 
-def _check_form(screening: Screening, formdata: object = None, check: object = None) -> HouseholdCheckForm:
-    return HouseholdCheckForm(formdata=formdata, obj=check, today=china_today(),
-                              month_start=checks.month_start(screening))
-
-
 @bp.route("/<int:screening_id>/households")
 @login_required
 def households(screening_id: int) -> str:
@@ -131,7 +126,7 @@ def households(screening_id: int) -> str:
     query = request.args.get("q", "")
     return render_template("screenings/households.html", screening=screening, query=query,
                            rows=checks.village_households(screening, query), coverage=checks.coverage(screening),
-                           can_record=_can_record(screening), saved=request.args.get("saved", type=int))
+                           saved=request.args.get("saved", type=int))
 
 
 @bp.route("/<int:screening_id>/households/<int:household_id>", methods=["GET", "POST"])
@@ -142,32 +137,33 @@ def check(screening_id: int, household_id: int) -> Response | str | tuple[str, i
     if household is None or household.village_code != screening.village_code:
         abort(404)
     existing = checks.get_check(screening, household_id)
+
+    def page(form: HouseholdCheckForm, status: int = 200, photo_error: str | None = None) -> tuple[str, int]:
+        return render_template("screenings/check.html", screening=screening, household=household, form=form,
+                               check=existing, can_record=checks.may_record(screening, current_user),
+                               photo_error=photo_error), status
+
     if request.method == "GET":
-        form = _check_form(screening, None, existing)
+        form = checks.check_form(screening, check=existing)
         if existing is None:
             form.visited_on.data = china_today()
             form.visitors.data = current_user.full_name
-        return render_template("screenings/check.html", screening=screening, household=household, form=form,
-                               check=existing, can_record=_can_record(screening))
+        return page(form)
     checks.ensure_may_record(screening, current_user)
-    form = _check_form(screening, request.form)
-    valid = form.validate()
+    form = checks.check_form(screening, request.form)
+    if not form.validate():
+        return page(form, 422)
     photo = None
     upload = request.files.get("photo")
-    if valid and upload is not None and upload.filename:
+    if upload is not None and upload.filename:
         from app.collab.operations import keep_image
-        from app.errors import DomainError
 
         try:
             kind, sha256, _size = keep_image(upload.stream)
-            photo = (sha256, kind.content_type)
         except DomainError as exc:  # the photo refused: nothing of the check is saved either
-            return render_template("screenings/check.html", screening=screening, household=household, form=form,
-                                   check=existing, can_record=True, photo_error=exc.message), 422
-    if not valid:
-        return render_template("screenings/check.html", screening=screening, household=household, form=form,
-                               check=existing, can_record=_can_record(screening)), 422
-    checks.record_check(screening, household_id, _plain_data(form), current_user, photo=photo)
+            return page(form, 422, exc.message)
+        photo = (sha256, kind.content_type)
+    checks.record_check(screening, household_id, form.check_data(), current_user, photo=photo)
     db.session.commit()
     flash(f"已保存{household.head_name}户的排查情况", "success")
     after = url_for("screenings.households", screening_id=screening_id, saved=household_id)
@@ -191,19 +187,3 @@ def check_photo(screening_id: int, household_id: int) -> Response:
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def _plain_data(form: HouseholdCheckForm) -> dict[str, object]:
-    data = dict(form.data)
-    data.pop("csrf_token", None)
-    if data.get("visited_on"):
-        data["visited_on"] = data["visited_on"].isoformat()
-    return data
-
-
-def _can_record(screening: Screening) -> bool:
-    from app.access import can_act_on
-
-    task = db.session.scalar(select(ReadyTask).where(ReadyTask.screening_id == screening.id,
-                                                     ReadyTask.form_key == "screening"))
-    return task is not None and can_act_on(current_user, task)

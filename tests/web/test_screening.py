@@ -87,6 +87,8 @@ def test_the_screening_is_completed_only_when_every_household_is_accounted_for(a
     assert "选择“其他原因”时请说明" in other.get_data(as_text=True)
     page = team.get(f"/tasks/{task['id']}").get_data(as_text=True)
     assert "已排查 4 / 6 户，1 户未能排查已说明原因" in page and "还有 1 户待排查" in page
+    listing = login_as("chengguan_certifier").get("/screenings/").get_data(as_text=True)
+    assert ">4</a>（1 户未能排查已说明原因）" in listing  # the town's list of villages, from the same records
     refused = team.complete("Task_ScreenHouseholds", {}, expect=422)
     assert "还有 1 户未排查" in refused.get_data(as_text=True)
     _check(team, sid, households[5], {"outcome": "not_checked", "not_checked_reason": "other",
