@@ -21,6 +21,8 @@ class FormContext:
     registered_count: int = 0
     registrations: list[tuple[int, str]] = field(default_factory=list)
     households_unaccounted: int = 0  # households of the scope with no check yet
+    # Registrations whose household already has a case in hand: why each may not be reported again.
+    registrations_refused: dict[int, str] = field(default_factory=dict)
     cadres: list[tuple[int, str]] = field(default_factory=list)
     measures: list[tuple[int, str]] = field(default_factory=list)
     notice_kind: str = "publicity"  # publicity 公示 | announcement 公告

@@ -131,5 +131,13 @@ class AssessmentForm(TaskForm):
         "需要重点帮扶的风险户（报镇认定）", coerce=int, validate_choice=True, choices=[]
     )
 
+    context_needs = frozenset({"registrations_refused"})
+
     def bind_context(self) -> None:
         self.key_assistance.choices = choices(self.context.registrations)
+
+    def validate_key_assistance(self, field: Any) -> None:
+        refused = [self.context.registrations_refused[r] for r in field.data or []
+                   if r in self.context.registrations_refused]
+        if refused:
+            raise ValidationError("；".join(refused))

@@ -131,12 +131,13 @@ def _label(screening: Screening) -> str:
     return f"{screening.village.name} {screening.month} 月度排查"
 
 
-def _form_context(screening: Screening, task: ReadyTask, _needs: frozenset[str]) -> FormContext:
+def _form_context(screening: Screening, task: ReadyTask, needs: frozenset[str]) -> FormContext:
     from app.screenings.checks import coverage
 
     registrations = screening.registrations
     covered = coverage(screening) if task.form_key == "screening" else None
     return FormContext(
+        registrations_refused=_refused_reports(registrations) if "registrations_refused" in needs else {},
         today=china_today(),
         households_total=covered.total if covered else screening.households_total,
         households_unaccounted=covered.unaccounted if covered else 0,
@@ -144,6 +145,18 @@ def _form_context(screening: Screening, task: ReadyTask, _needs: frozenset[str])
         registrations=[(r.id, f"{r.household.head_name}（{RISK_TYPES.get(r.risk_type, r.risk_type)}）")
                        for r in registrations],
     )
+
+
+def _refused_reports(registrations: list[RiskRegistration]) -> dict[int, str]:
+    """一户一案: a household with a case in hand may not be reported for another (registration id → why)."""
+    households = {r.household_id: r for r in registrations}
+    if not households:
+        return {}
+    open_cases = db.session.execute(select(Case.household_id, Case.id).where(
+        Case.household_id.in_(households), Case.status.in_(OPEN_CASE_STATUSES))).all()
+    return {households[household_id].id:
+            f"{households[household_id].household.head_name}户已有在办案件（#{case_id}），不能重复上报"
+            for household_id, case_id in open_cases}
 
 
 def _after_task(screening: Screening, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
@@ -157,11 +170,7 @@ def _after_task(screening: Screening, task: ReadyTask, data: dict[str, Any], act
         chosen = set(data.get("key_assistance") or [])
         for registration in screening.registrations:
             if registration.id not in chosen:
-                continue
-            open_case_id = db.session.scalar(select(Case.id).where(
-                Case.household_id == registration.household_id, Case.status.in_(OPEN_CASE_STATUSES)))
-            if open_case_id is not None:
-                raise InvalidInput(f"{registration.household.head_name}户已有在办案件（#{open_case_id}），不能重复上报")
+                continue  # the form refused any chosen household with a case in hand (_refused_reports)
             registration.key_assistance = True
             open_case(registration, actor)
 

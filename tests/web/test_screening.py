@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import RiskRegistration, Screening, WorkflowInstance
+from app.models import Case, Household, ReadyTask, RiskRegistration, Screening, WorkflowInstance
 from tests.conftest import today
+from tests.helpers import check_households, open_case
 
 
 def test_starting_the_same_month_twice_creates_nothing_new(app, runner):
@@ -193,14 +194,46 @@ def test_an_assessment_without_key_households_opens_no_case(app, login_as):
     team.complete("Task_AssessmentMeeting", {"meeting_date": today().isoformat(), "attendees": "全体",
                                              "minutes": "本月无重点帮扶户"})
     with app.app_context():
-        from app.models import Case
 
         assert db.session.scalar(select(func.count()).select_from(Case)) == 0
     assert "已完成" in team.get("/screenings/").get_data(as_text=True)
 
 
+def test_a_household_with_a_case_in_hand_is_refused_on_the_assessment_form(app, login_as):
+    """一户一案: the meeting may not report a household whose case is still open; the form says so, beside the
+    field, and nothing of the meeting is stored (the refusal comes before the engine's step)."""
+    case_id = open_case(app)
+    next_month = f"{today().year + 1}-01"
+    login_as("county_office").post("/screenings/start", {"month": next_month}, page="/screenings/")
+    team = login_as("chengguan01_team")
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        household = db.session.get(Household, case.household_id)
+        screening = db.session.scalar(select(Screening).where(Screening.month == next_month,
+                                                              Screening.village_code == "610922100001"))
+        sid, head_name = screening.id, household.head_name
+    assert team.post(f"/screenings/{sid}/registrations",
+                     {"household_id": case.household_id, "risk_type": "accident", "reason": "伤情加重"},
+                     page=f"/screenings/{sid}/households").status_code == 302
+    with app.app_context():
+        check_households(sid, "chengguan01_team")
+        registration_id = db.session.scalar(select(RiskRegistration.id).where(
+            RiskRegistration.screening_id == sid))
+    team.complete("Task_ScreenHouseholds", {})
+    meeting = {"meeting_date": today().isoformat(), "attendees": "全体", "minutes": "研判",
+               "key_assistance": registration_id}
+    response = team.complete("Task_AssessmentMeeting", meeting, expect=422)
+    html = response.get_data(as_text=True)
+    assert f"{head_name}户已有在办案件（#{case_id}），不能重复上报" in html
+    assert 'name="minutes"' in html and "研判" in html  # the form again, with what was typed
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Case)) == 1
+        assert db.session.scalar(select(ReadyTask.bpmn_id).where(ReadyTask.screening_id == sid)) == \
+            "Task_AssessmentMeeting"
+
+
 def test_notice_period_shorter_than_five_days_is_refused(app, login_as):
-    from tests.helpers import approve_case, open_case
+    from tests.helpers import approve_case
 
     case_id = open_case(app)
     with app.app_context():
