@@ -194,7 +194,6 @@ def test_an_assessment_without_key_households_opens_no_case(app, login_as):
     team.complete("Task_AssessmentMeeting", {"meeting_date": today().isoformat(), "attendees": "全体",
                                              "minutes": "本月无重点帮扶户"})
     with app.app_context():
-
         assert db.session.scalar(select(func.count()).select_from(Case)) == 0
     assert "已完成" in team.get("/screenings/").get_data(as_text=True)
 
