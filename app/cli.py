@@ -34,16 +34,17 @@ def register_cli(app: Flask, migrations: Path) -> None:
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Apply the migrations and deploy the diagrams of processes/ (changed ones become new versions)."""
+    """Apply the migrations and deploy the diagrams of processes/: a changed one becomes the new version, unless
+    the county's administrator deployed a version of their own, which is kept (the shipped one is offered)."""
     from flask_migrate import upgrade
 
     upgrade(directory=current_app.extensions["migrate"].directory)
     from app.processes import deploy_directory
 
-    created = deploy_directory(current_app.config["PROCESSES_DIR"])
+    report = deploy_directory(current_app.config["PROCESSES_DIR"])
     db.session.commit()
-    for version in created:
-        click.echo(f"deployed {version.process_key} v{version.version}")
+    for line in report.lines():
+        click.echo(line)
     click.echo("database ready")
 
 

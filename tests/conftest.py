@@ -59,7 +59,8 @@ def _clear(app: Flask) -> None:
                 if table.name == "process_version":
                     connection.execute(delete(ProcessVersion.__table__).where(ProcessVersion.version > 1))
                     connection.execute(update(ProcessVersion.__table__).values(is_current=True,
-                                                                               deployed_by_id=None))
+                                                                               deployed_by_id=None,
+                                                                               origin="shipped"))
                 elif table.name != "alembic_version":
                     connection.execute(delete(table))
         db.session.commit()

@@ -24,6 +24,9 @@ class ProcessVersion(Model):
     # Called processes are pinned too: {process_key: process_version.id}.
     dependencies: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     is_current: Mapped[bool] = mapped_column(default=False, index=True)
+    # shipped: the repository's own diagram, deployed by init-db (an upgrade may replace it with a newer one);
+    # county: what an administrator deployed or chose, which no upgrade replaces (app/processes/operations.py).
+    origin: Mapped[str] = mapped_column(String(16), default="county", server_default="county")
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
@@ -166,6 +169,13 @@ class ProcessDraft(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     deployed_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
+    # An upgrade's new shipped diagram, offered beside the county's own version: the hash of the shipped file.
+    shipped_sha256: Mapped[str | None] = mapped_column(String(64))
+    dismissed_at: Mapped[datetime | None]  # the administrator chose to keep the county's version
+
+    @property
+    def is_open_offer(self) -> bool:
+        return self.shipped_sha256 is not None and self.deployed_version_id is None and self.dismissed_at is None
 
 
 class StandIn(Model):

@@ -16,7 +16,7 @@ from app.clock import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import ProcessDraft, ProcessVersion, User, WorkflowInstance
-from app.processes.operations import _sha256, current_version
+from app.processes.operations import _sha256, add_version, current_version
 from app.processes.validation import BPMN_NS, BpmnRefused, Problem, Validation, read_bpmn, validate_bpmn
 
 
@@ -35,6 +35,7 @@ class Definition:
     current: ProcessVersion | None
     versions: list[ProcessVersion]
     running: dict[int, int]  # version id → running instances
+    offer: ProcessDraft | None = None  # an upgrade's shipped diagram, offered beside the county's version
 
 
 def definitions() -> list[Definition]:
@@ -43,13 +44,33 @@ def definitions() -> list[Definition]:
     running = dict(db.session.execute(
         select(WorkflowInstance.process_version_id, func.count()).where(WorkflowInstance.completed.is_(False))
         .group_by(WorkflowInstance.process_version_id)).all())
+    offers = {d.process_key: d for d in db.session.scalars(
+        select(ProcessDraft).where(ProcessDraft.shipped_sha256.is_not(None), ProcessDraft.deployed_version_id.is_(None),
+                                   ProcessDraft.dismissed_at.is_(None)).order_by(ProcessDraft.id))}
     by_key: dict[str, list[ProcessVersion]] = {}
     for version in versions:
         by_key.setdefault(version.process_key, []).append(version)
     return [Definition(key, next((v.name for v in items if v.is_current), items[0].name) or key,
                        next((v for v in items if v.is_current), None), items,
-                       {v.id: running.get(v.id, 0) for v in items})
+                       {v.id: running.get(v.id, 0) for v in items}, offers.get(key))
             for key, items in sorted(by_key.items())]
+
+
+def get_offer(draft_id: int) -> ProcessDraft:
+    draft = get_draft(draft_id)
+    if draft.shipped_sha256 is None:
+        raise NotFound("该草稿不是系统升级提供的内置流程图")
+    if not draft.is_open_offer:
+        raise Conflict("该内置流程图已部署或已忽略")
+    return draft
+
+
+def dismiss_offer(draft: ProcessDraft, actor: User) -> None:
+    """Keep the county's version: the offer goes from the list (the same shipped file is not offered again)."""
+    draft.dismissed_at = utcnow()
+    db.session.flush()
+    _audit("process_offer_dismissed", actor, f"保留本县流程，不采用系统升级提供的内置流程图：{draft.process_key}",
+           {"process_key": draft.process_key, "draft_id": draft.id})
 
 
 def get_version(version_id: int) -> ProcessVersion:
@@ -123,33 +144,27 @@ def deploy(xml: str, actor: User | None, process_key: str | None = None,
     if not result.valid:
         raise DeployRefused(result.problems)
     key = process_key if process_key in result.process_keys else result.process_keys[0]
-    version = _new_version(key, xml, result.names.get(key, key), actor, note="部署")
+    # The upgrade's shipped diagram deployed as it came is the shipped procedure again (later upgrades apply).
+    shipped = draft is not None and draft.shipped_sha256 == _sha256(xml)
+    version = _new_version(key, xml, result.names.get(key, key), actor, note="部署内置版本" if shipped else "部署",
+                           origin="shipped" if shipped else "county")
     if draft is not None:
         draft.deployed_version_id = version.id
     for caller in db.session.scalars(select(ProcessVersion).where(ProcessVersion.is_current,
                                                                   ProcessVersion.process_key != key)).all():
         if key in caller.dependencies:
             _new_version(caller.process_key, caller.bpmn_xml, caller.name, actor,
-                         note=f"重新绑定所调用的 {key} 第 {version.version} 版")
+                         note=f"重新绑定所调用的 {key} 第 {version.version} 版", origin=caller.origin)
     return version
 
 
-def _new_version(key: str, xml: str, name: str, actor: User | None, note: str) -> ProcessVersion:
+def _new_version(key: str, xml: str, name: str, actor: User | None, note: str, origin: str) -> ProcessVersion:
     own = {p.get("id", "") for p in read_bpmn(xml).findall(f"{{{BPMN_NS}}}process")}
     sources = {f"{k}.bpmn": x for k, x in _available(key).items() if k not in own}
     sources[f"{key}.bpmn"] = xml
     bundle = engine.parse_bundle(key, sources)
     pinned = {dep: current_version(dep).id for dep in engine.process_dependencies(bundle)}
-    last = db.session.scalar(select(func.max(ProcessVersion.version)).where(ProcessVersion.process_key == key))
-    for previous in db.session.scalars(select(ProcessVersion).where(ProcessVersion.process_key == key,
-                                                                    ProcessVersion.is_current)):
-        previous.is_current = False
-    db.session.flush()
-    version = ProcessVersion(process_key=key, version=(last or 0) + 1, name=name or key, bpmn_xml=xml,
-                             sha256=_sha256(xml), dependencies=pinned, is_current=True,
-                             deployed_by_id=actor.id if actor else None)
-    db.session.add(version)
-    db.session.flush()
+    version = add_version(key, xml, name, pinned, origin, actor.id if actor else None)
     _audit("process_deployed", actor, f"{note}：{name or key} 第 {version.version} 版",
            {"process_key": key, "version": version.version, "version_id": version.id, "dependencies": pinned})
     return version
@@ -231,7 +246,7 @@ CHANGE_LABELS = {"@name": "名称", "@sourceRef": "起点", "@targetRef": "终�
                  "@default": "默认流"}
 
 
-def diff_versions(old: ProcessVersion, new: ProcessVersion) -> VersionDiff:
+def diff_versions(old: ProcessVersion | ProcessDraft, new: ProcessVersion | ProcessDraft) -> VersionDiff:
     before, after = _elements(old.bpmn_xml), _elements(new.bpmn_xml)
     result = VersionDiff()
 

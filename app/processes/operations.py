@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import engine
 from app.errors import NotFound
 from app.extensions import db
-from app.models import ProcessVersion
+from app.models import ProcessDraft, ProcessVersion
 
 
 def _sha256(text: str) -> str:
@@ -44,11 +45,44 @@ def _process_key_of(path: Path, xml: str) -> str:
     return path.stem
 
 
-def deploy_directory(directory: str | Path, deployed_by_id: int | None = None) -> list[ProcessVersion]:
-    """Deploy every changed diagram of `directory` as a new current version. Flushes, never commits.
+@dataclass
+class UpgradeReport:
+    """What init-db did with the shipped diagrams: deployed them, kept the county's version (and offered the
+    shipped one beside it), or found nothing changed."""
 
-    Called processes are deployed first; a caller is redeployed when a process it calls changes, so a
-    new case always runs on the current version of everything it calls.
+    deployed: list[ProcessVersion] = field(default_factory=list)
+    offered: list[tuple[ProcessVersion, ProcessDraft]] = field(default_factory=list)  # (county's current, offer)
+    kept: list[ProcessVersion] = field(default_factory=list)  # county's current; its shipped file offered before
+    unchanged: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        lines = [f"deployed {v.process_key} v{v.version} ({v.origin})" for v in self.deployed]
+        lines += [f"kept {v.process_key} v{v.version}: deployed by the county's administrator; the new shipped "
+                  f"diagram is offered as draft #{d.id} for an administrator to compare and deploy"
+                  for v, d in self.offered]
+        lines += [f"kept {v.process_key} v{v.version}: deployed by the county's administrator (the shipped "
+                  f"diagram was offered before)" for v in self.kept]
+        lines += [f"unchanged {key}" for key in self.unchanged]
+        return lines
+
+
+def county_owns(current: ProcessVersion) -> bool:
+    """Has the county taken this procedure over? It has once an administrator deployed a diagram of its own or
+    made an earlier version current again: from then on an upgrade offers and never replaces."""
+    if current.origin != "shipped":
+        return True
+    newest = db.session.scalar(select(func.max(ProcessVersion.version))
+                               .where(ProcessVersion.process_key == current.process_key))
+    return current.version != newest
+
+
+def deploy_directory(directory: str | Path, deployed_by_id: int | None = None) -> UpgradeReport:
+    """Deploy the repository's diagrams of `directory` (init-db, after every upgrade). Flushes, never commits.
+
+    A changed diagram becomes the new current version, unless the county owns the procedure (county_owns): then
+    its version stays current and the shipped diagram is offered as a draft, once. Called processes are deployed
+    first, and a caller gets a new version pinned to a callee's new version (the county's caller keeps its own
+    diagram), so a new case always runs on the current version of everything it calls.
     """
     files = {p.stem: p.read_text(encoding="utf-8") for p in sorted(Path(directory).glob("*.bpmn"))}
     problems = check_diagrams(files)
@@ -56,30 +90,68 @@ def deploy_directory(directory: str | Path, deployed_by_id: int | None = None) -
         raise ValueError("diagram check failed:\n" + "\n".join(problems))
     all_sources = {f"{key}.bpmn": xml for key, xml in files.items()}
     deps = {key: engine.process_dependencies(engine.parse_bundle(key, all_sources)) for key in files}
-    created: list[ProcessVersion] = []
+    report = UpgradeReport()
     for key in _callee_first(deps):
         xml = files[key]
         pinned = {dep: current_version(dep).id for dep in deps[key]}
         current = db.session.scalar(
             select(ProcessVersion).where(ProcessVersion.process_key == key, ProcessVersion.is_current)
         )
-        if current is not None and current.sha256 == _sha256(xml) and current.dependencies == pinned:
+        if current is None or not county_owns(current):
+            if current is not None and current.sha256 == _sha256(xml) and current.dependencies == pinned:
+                report.unchanged.append(key)
+                continue
+            name = engine.parse_bundle(key, all_sources).spec.description
+            report.deployed.append(add_version(key, xml, name, pinned, "shipped", deployed_by_id))
             continue
-        last = db.session.scalar(
-            select(ProcessVersion.version).where(ProcessVersion.process_key == key)
-            .order_by(ProcessVersion.version.desc()).limit(1)
-        )
-        if current is not None:
-            current.is_current = False
-        version = ProcessVersion(
-            process_key=key, version=(last or 0) + 1, name=engine.parse_bundle(key, all_sources).spec.description,
-            bpmn_xml=xml, sha256=_sha256(xml), dependencies=pinned, is_current=True,
-            deployed_by_id=deployed_by_id,
-        )
-        db.session.add(version)
-        db.session.flush()
-        created.append(version)
-    return created
+        own_pins = {dep: current_version(dep).id for dep in current.dependencies}
+        if own_pins != current.dependencies:  # a callee it calls was upgraded: the county's diagram, pinned anew
+            current = add_version(key, current.bpmn_xml, current.name, own_pins, current.origin, deployed_by_id)
+            report.deployed.append(current)
+        if _sha256(xml) == current.sha256:
+            report.unchanged.append(key)
+        elif (offer := _offer(key, xml, current)) is not None:
+            report.offered.append((current, offer))
+        else:
+            report.kept.append(current)
+    return report
+
+
+def add_version(key: str, xml: str, name: str, pinned: dict[str, int], origin: str,
+                deployed_by_id: int | None) -> ProcessVersion:
+    """The next version of `key`, current from now on (new cases start on it). Flushes."""
+    last = db.session.scalar(select(func.max(ProcessVersion.version)).where(ProcessVersion.process_key == key))
+    for previous in db.session.scalars(select(ProcessVersion).where(ProcessVersion.process_key == key,
+                                                                    ProcessVersion.is_current)):
+        previous.is_current = False
+    db.session.flush()
+    version = ProcessVersion(process_key=key, version=(last or 0) + 1, name=name or key, bpmn_xml=xml,
+                             sha256=_sha256(xml), dependencies=pinned, is_current=True, origin=origin,
+                             deployed_by_id=deployed_by_id)
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def _offer(key: str, xml: str, current: ProcessVersion) -> ProcessDraft | None:
+    """The shipped diagram as a draft beside the county's version, unless this very file was offered before
+    (deployed, dismissed or still open) or is already one of the versions."""
+    sha = _sha256(xml)
+    offered = db.session.scalar(select(ProcessDraft.id).where(ProcessDraft.process_key == key,
+                                                              ProcessDraft.shipped_sha256 == sha).limit(1))
+    deployed = db.session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_key == key,
+                                                                 ProcessVersion.sha256 == sha).limit(1))
+    if offered is not None or deployed is not None:
+        return None
+    draft = ProcessDraft(process_key=key, bpmn_xml=xml, based_on_version_id=current.id, shipped_sha256=sha)
+    db.session.add(draft)
+    db.session.flush()
+    from app.audit.log import record
+
+    record("process_offered", None, f"系统升级提供新的内置流程图：{current.name or key}（本县当前第 {current.version} "
+                                    f"版保持不变，待管理员比较后决定是否部署）",
+           {"process_key": key, "draft_id": draft.id, "current_version_id": current.id})
+    return draft
 
 
 def _callee_first(deps: dict[str, list[str]]) -> list[str]:

@@ -101,10 +101,44 @@ def migrate(version_id: int) -> str:
 @bp.route("/diff")
 def diff() -> str:
     old = admin.get_version(request.args.get("from", type=int) or 0)
+    offer_id = request.args.get("offer", type=int)
+    if offer_id:  # the county's version beside the shipped diagram an upgrade offers
+        offer = admin.get_draft(offer_id)
+        if offer.process_key != old.process_key:
+            raise InvalidInput("只能比较同一流程的两个版本")
+        sides = [(f"本县当前第 {old.version} 版", url_for("supervision.diagram_xml", version_id=old.id)),
+                 ("系统升级提供的内置版本", url_for("admin.draft_xml", draft_id=offer.id))]
+        return render_template("admin/diff.html", title=old.name or old.process_key, sides=sides, offer=offer,
+                               current=old, diff=admin.diff_versions(old, offer))
     new = admin.get_version(request.args.get("to", type=int) or 0)
     if old.process_key != new.process_key:
         raise InvalidInput("只能比较同一流程的两个版本")
-    return render_template("admin/diff.html", old=old, new=new, diff=admin.diff_versions(old, new))
+    sides = [(f"第 {v.version} 版", url_for("supervision.diagram_xml", version_id=v.id)) for v in (old, new)]
+    return render_template("admin/diff.html", title=new.name or new.process_key, sides=sides, offer=None,
+                           diff=admin.diff_versions(old, new))
+
+
+@bp.route("/offers/<int:draft_id>/deploy", methods=["POST"])
+def deploy_offer(draft_id: int) -> Response:
+    """The administrator takes the upgrade's shipped diagram: it is validated and deployed like any other."""
+    offer = admin.get_offer(draft_id)
+    try:
+        version = admin.deploy(offer.bpmn_xml, current_user, process_key=offer.process_key, draft=offer)
+    except admin.DeployRefused as exc:
+        db.session.rollback()
+        flash("内置流程图校验未通过，未部署：" + "；".join(p.message for p in exc.problems[:5]), "error")
+        return redirect(url_for("admin.index"))
+    db.session.commit()
+    flash(f"已部署系统内置版本为第 {version.version} 版：新案件将按此版本运行，已在办案件不受影响", "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.route("/offers/<int:draft_id>/dismiss", methods=["POST"])
+def dismiss_offer(draft_id: int) -> Response:
+    admin.dismiss_offer(admin.get_offer(draft_id), current_user)
+    db.session.commit()
+    flash("已保留本县当前流程；该内置版本不再提示", "info")
+    return redirect(url_for("admin.index"))
 
 
 def _modeler_config(process_key: str, xml_url: str | None, draft_id: int | None) -> dict[str, object]:
