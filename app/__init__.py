@@ -46,11 +46,15 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, commands: bool =
 
     from app import models  # noqa: F401  (register the tables)
     from app.audit.log import guard_append_only
-    from app.cases import operations as _cases  # noqa: F401  (register the workflow subjects)
-    from app.screenings import operations as _screenings  # noqa: F401
+    from app.cases.operations import CASE_SUBJECT
+    from app.screenings.operations import SCREENING_SUBJECT
     from app.web import register_web
+    from app.workflow.runtime import register_subject
 
     guard_append_only()
+    # What workflow instances may be about: each kind's domain package gives the runtime its hooks.
+    for subject in (CASE_SUBJECT, SCREENING_SUBJECT):
+        register_subject(subject)
     register_web(app)
     if commands:
         from app.cli import register_cli

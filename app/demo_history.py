@@ -164,7 +164,7 @@ class _History:
         self._day = self.today
         for number, town in enumerate(sorted(self.town_slug)):
             screening = db.session.scalars(
-                select(Screening).join(ReadyTask, ReadyTask.screening_id == Screening.id)
+                select(Screening).join(ReadyTask, ReadyTask.about("screening", Screening.id))
                 .where(Screening.town_code == town, ReadyTask.bpmn_id == "Task_ScreenHouseholds",
                        Screening.month == f"{self.today:%Y-%m}").order_by(Screening.village_code)).first()
             if screening is None:
@@ -297,7 +297,8 @@ class _History:
 
     def _next(self, case_id: int) -> None:
         """Schedule whoever holds the case's next task: soon, or late in a slow town (past the time limits)."""
-        tasks = db.session.scalars(select(ReadyTask).where(ReadyTask.case_id == case_id).order_by(ReadyTask.id)).all()
+        tasks = db.session.scalars(select(ReadyTask).where(ReadyTask.about("case", case_id))
+                                   .order_by(ReadyTask.id)).all()
         if not tasks:
             case = db.session.get(Case, case_id)
             if case is not None and case.status in OPEN_CASE_STATUSES:
@@ -313,7 +314,7 @@ class _History:
 
     def _wake_waiting(self) -> None:
         for case_id in sorted(self.waiting):
-            if db.session.scalar(select(func.count()).select_from(ReadyTask).where(ReadyTask.case_id == case_id)):
+            if db.session.scalar(select(func.count()).select_from(ReadyTask).where(ReadyTask.about("case", case_id))):
                 self.waiting.discard(case_id)
                 self._next(case_id)
 
@@ -502,8 +503,8 @@ class _History:
         from app.workflow.runtime import complete_user_task
 
         stmt = select(ReadyTask).where(ReadyTask.bpmn_id == bpmn_id)
-        stmt = stmt.where(ReadyTask.case_id == case_id) if case_id is not None else \
-            stmt.where(ReadyTask.screening_id == screening_id)
+        stmt = stmt.where(ReadyTask.about("case", case_id)) if case_id is not None else \
+            stmt.where(ReadyTask.about("screening", screening_id))
         task = db.session.scalars(stmt).first()
         if task is None:
             raise RuntimeError(f"demo history: no ready {bpmn_id} for case {case_id} / screening {screening_id}")

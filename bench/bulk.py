@@ -79,15 +79,18 @@ def add_history(database: Path, total: int, min_days: float, max_days: float, se
         connection.execute("DELETE FROM shift")
         connection.executemany("INSERT INTO shift VALUES (?,?,?)", shifts)
         connection.execute(
-            f"INSERT INTO element_visit (instance_id, case_id, {visit_cols}, ready_at, completed_at, actor_id) "
-            f"SELECT s.instance_id, s.case_id, {', '.join('v.' + c.strip() for c in visit_cols.split(','))}, "
+            f"INSERT INTO element_visit (instance_id, subject_kind, subject_id, {visit_cols}, ready_at, completed_at, "
+            "actor_id) "
+            f"SELECT s.instance_id, 'case', s.case_id, {', '.join('v.' + c.strip() for c in visit_cols.split(','))}, "
             f"{SHIFTED.format(c='v.ready_at')}, {SHIFTED.format(c='v.completed_at')}, v.actor_id "
-            "FROM shift s, element_visit v WHERE v.case_id = ? ORDER BY s.case_id, v.id", (template_id,))
+            "FROM shift s, element_visit v WHERE v.subject_kind = 'case' AND v.subject_id = ? "
+            "ORDER BY s.case_id, v.id", (template_id,))
         connection.execute(
-            f"INSERT INTO event (instance_id, case_id, at, {event_cols}) "
-            f"SELECT s.instance_id, s.case_id, {SHIFTED.format(c='e.at')}, "
+            f"INSERT INTO event (instance_id, subject_kind, subject_id, at, {event_cols}) "
+            f"SELECT s.instance_id, 'case', s.case_id, {SHIFTED.format(c='e.at')}, "
             f"{', '.join('e.' + c.strip() for c in event_cols.split(','))} "
-            "FROM shift s, event e WHERE e.case_id = ? ORDER BY s.case_id, e.id", (template_id,))
+            "FROM shift s, event e WHERE e.subject_kind = 'case' AND e.subject_id = ? "
+            "ORDER BY s.case_id, e.id", (template_id,))
         connection.execute(
             f"INSERT INTO measure (case_id, {measure_cols}) "
             f"SELECT s.case_id, {', '.join('m.' + c.strip() for c in measure_cols.split(','))} "
@@ -192,7 +195,7 @@ def add_open_tasks(database: Path, target: int, seed: int = 7) -> int:
     templates = connection.execute(
         "SELECT r.bpmn_id, r.name, r.context_name, r.form_key, r.role, r.assignee_id IS NOT NULL, "
         "r.diagram_version_id, r.from_bpmn_id, c.status, c.current_step, w.process_version_id "
-        "FROM ready_task r JOIN household_case c ON c.id = r.case_id "
+        "FROM ready_task r JOIN household_case c ON r.subject_kind = 'case' AND c.id = r.subject_id "
         "JOIN workflow_instance w ON w.id = r.instance_id").fetchall()
     assert templates, "no open case task to model the synthetic ones on"
     households: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
@@ -223,7 +226,7 @@ def add_open_tasks(database: Path, target: int, seed: int = 7) -> int:
             cases.append((case_id, household_id, village, town, instance_id, "major_illness", "患重大疾病", status,
                           step, assignee if role == "cadre" else None, _ts(opened), _ts(ready)))
             tasks.append((instance_id, str(uuid.UUID(int=rng.getrandbits(128), version=4)), bpmn_id, name, context,
-                          form_key, role, village, town, assignee, case_id, f"{head}户", _ts(ready),
+                          form_key, role, village, town, assignee, "case", case_id, f"{head}户", _ts(ready),
                           diagram_version, due, from_bpmn))
         connection.executemany(
             "INSERT INTO workflow_instance (id, process_version_id, kind, state, completed, revision, created_at, "
@@ -233,8 +236,8 @@ def add_open_tasks(database: Path, target: int, seed: int = 7) -> int:
             "status, current_step, cadre_id, opened_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", cases)
         connection.executemany(
             "INSERT INTO ready_task (instance_id, task_uuid, bpmn_id, name, context_name, form_key, role, "
-            "village_code, town_code, assignee_id, case_id, subject, ready_since, diagram_version_id, due_on, "
-            "from_bpmn_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", tasks)
+            "village_code, town_code, assignee_id, subject_kind, subject_id, subject, ready_since, "
+            "diagram_version_id, due_on, from_bpmn_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", tasks)
         connection.commit()
         remaining -= count
     total = int(connection.execute("SELECT count(*) FROM ready_task").fetchone()[0])

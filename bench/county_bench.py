@@ -88,7 +88,7 @@ def prepare(database: Path, args: argparse.Namespace) -> dict[str, Any]:
     app = make_app(database)
     with app.app_context():
         idle = db.session.execute(
-            select(Case.id, Case.village_code).join(ReadyTask, ReadyTask.case_id == Case.id)
+            select(Case.id, Case.village_code).join(ReadyTask, ReadyTask.about("case", Case.id))
             .where(ReadyTask.bpmn_id == "Task_TownCertify", Case.id.in_(args.idle_case_ids))
             .order_by(Case.id)).all()
         users = db.session.scalars(select(User).where(User.role.in_(
@@ -427,7 +427,7 @@ def idle_case_ids(database: Path) -> list[int]:
 
     with sqlite3.connect(database) as connection:
         return [row[0] for row in connection.execute(
-            "SELECT c.id FROM household_case c JOIN ready_task r ON r.case_id = c.id "
+            "SELECT c.id FROM household_case c JOIN ready_task r ON r.subject_kind = 'case' AND r.subject_id = c.id "
             "WHERE r.bpmn_id = 'Task_TownCertify' ORDER BY c.id")]
 
 

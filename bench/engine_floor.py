@@ -37,7 +37,8 @@ def case_steps(database: Path) -> tuple[dict[str, str], list[tuple[str, dict[str
         template = connection.execute("SELECT id FROM household_case WHERE status = 'closed' ORDER BY id "
                                       "LIMIT 1").fetchone()[0]
         steps = [(bpmn_id, json.loads(data or "{}")) for bpmn_id, data in connection.execute(
-            "SELECT bpmn_id, data FROM event WHERE case_id = ? AND kind = 'task_completed' ORDER BY id",
+            "SELECT bpmn_id, data FROM event WHERE subject_kind = 'case' AND subject_id = ? "
+            "AND kind = 'task_completed' ORDER BY id",
             (template,))]
     return sources, steps
 
@@ -143,7 +144,8 @@ class SchemaStep:
             bpmn_id, form_key, data = completed
             self.event(now, "task_completed", instance_id, case_id, bpmn_id, data)
             self.after_task(case_id, instance_id, form_key, data, now)
-        visits = [dict(instance_id=instance_id, case_id=case_id, diagram_version_id=self.version_id,
+        visits = [dict(instance_id=instance_id, subject_kind="case", subject_id=case_id,
+                       diagram_version_id=self.version_id,
                        process_key=step.process_key, bpmn_id=step.bpmn_id, element_type=step.element_type,
                        from_bpmn_id=step.from_bpmn_id, name=step.name, completed_at=now,
                        ready_at=now if completed and step.bpmn_id == completed[0] else None,
@@ -163,7 +165,8 @@ class SchemaStep:
                      context_name=info.context_name or "", form_key=info.form_key,
                      role=self.role_for_lane(info.lane), village_code=village_code, town_code=town_code,
                      assignee_id=self.cadre_id if self.role_for_lane(info.lane) == "cadre" else None,
-                     case_id=case_id, subject="某户", ready_since=now, diagram_version_id=self.version_id,
+                     subject_kind="case", subject_id=case_id, subject="某户", ready_since=now,
+                     diagram_version_id=self.version_id,
                      due_on=today, from_bpmn_id=info.from_bpmn_id)
                 for task_id, info in wanted.items() if task_id not in existing]
         if rows:
@@ -179,7 +182,8 @@ class SchemaStep:
 
     def event(self, now: str, kind: str, instance_id: int, case_id: int, bpmn_id: str | None,
               data: dict[str, Any]) -> None:
-        row = dict(at=now, kind=kind, actor_id=self.actor_id, instance_id=instance_id, case_id=case_id,
+        row = dict(at=now, kind=kind, actor_id=self.actor_id, instance_id=instance_id, subject_kind="case",
+                   subject_id=case_id,
                    bpmn_id=bpmn_id, task_name=bpmn_id or kind, decision=data.get("decision"),
                    opinion=data.get("opinion"), data=json.dumps(data) if data else None, remote_addr="127.0.0.1")
         self.connection.execute(self.insert_event, [row.get(name) for name in self.event_columns])
@@ -221,7 +225,8 @@ def measure_schema_floor(database: Path, scratch: Path, instances: int) -> Timin
         connection.execute(f"PRAGMA {pragma}")
     cases = connection.execute(
         "SELECT c.id, c.instance_id, c.village_code, c.town_code FROM household_case c "
-        "JOIN ready_task r ON r.case_id = c.id WHERE r.bpmn_id = ? ORDER BY c.id LIMIT ?",
+        "JOIN ready_task r ON r.subject_kind = 'case' AND r.subject_id = c.id WHERE r.bpmn_id = ? "
+        "ORDER BY c.id LIMIT ?",
         (steps[0][0], instances + 1)).fetchall()
     if len(cases) < instances + 1:
         raise RuntimeError(f"the schema floor needs {instances + 1} idle cases, the dataset has {len(cases)}")

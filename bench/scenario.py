@@ -95,7 +95,7 @@ def _checks_for_the_rest(screening: Screening, team: User) -> None:
 def _complete(bpmn_id: str, actor: User, data: MultiDict[str, str] | dict[str, str], case_id: int | None = None,
               screening_id: int | None = None) -> None:
     stmt = select(ReadyTask).where(ReadyTask.bpmn_id == bpmn_id)
-    stmt = stmt.where(ReadyTask.case_id == case_id) if case_id else stmt.where(ReadyTask.screening_id == screening_id)
+    stmt = stmt.where(ReadyTask.about("case", case_id) if case_id else ReadyTask.about("screening", screening_id))
     task = db.session.scalar(stmt)
     assert task is not None, (bpmn_id, case_id, screening_id)
     complete_user_task(task.id, data if isinstance(data, MultiDict) else MultiDict(data), actor, None)

@@ -152,7 +152,8 @@ def measure_stack_floor(port: int, database: Path, token: str, instances: int) -
     _, steps = case_steps(database)
     with sqlite3.connect(database) as connection:
         cases = [row[0] for row in connection.execute(
-            "SELECT c.id FROM household_case c JOIN ready_task r ON r.case_id = c.id WHERE r.bpmn_id = ? "
+            "SELECT c.id FROM household_case c JOIN ready_task r ON r.subject_kind = 'case' AND r.subject_id = c.id "
+            "WHERE r.bpmn_id = ? "
             "ORDER BY c.id LIMIT ?", (steps[0][0], instances + 1))]
     connection.close()
     if len(cases) < instances + 1:

@@ -91,8 +91,8 @@ def add_history(database: Path, total: int, min_days: int, max_days: int, seed: 
         template_id = template.id
         instance = db.session.get(WorkflowInstance, template.instance_id)
         assert instance is not None
-        visits = as_dicts(list(db.session.scalars(select(ElementVisit).where(ElementVisit.case_id == template_id))))
-        events = as_dicts(list(db.session.scalars(select(Event).where(Event.case_id == template_id))))
+        visits = as_dicts(list(db.session.scalars(select(ElementVisit).where(ElementVisit.about("case", template_id)))))
+        events = as_dicts(list(db.session.scalars(select(Event).where(Event.about("case", template_id)))))
         measures = as_dicts(list(db.session.scalars(select(Measure).where(Measure.case_id == template_id))))
         base = template.opened_at
         household_rows = db.session.execute(select(Household.id, Household.village_code,
@@ -125,7 +125,7 @@ def add_history(database: Path, total: int, min_days: int, max_days: int, seed: 
                 for offset, shift in enumerate(shifts):
                     for row in template_rows:
                         copy = {k: v for k, v in row.items() if k != "id"}
-                        copy["case_id"] = first_case + offset
+                        copy["subject_id" if table is not Measure else "case_id"] = first_case + offset
                         if "instance_id" in copy:
                             copy["instance_id"] = first_instance + offset
                         for key in moments:

@@ -30,8 +30,9 @@ def _answer(task_id: int, body: dict[str, Any]) -> dict[str, Any]:
             "household": household}
     task = {"id": task_id + 1, "name": "镇领导小组会议审定", "title": "镇领导小组会议审定",
             "bpmn_id": "Task_TownApprove", "form": "town_approval", "role": "town_leadership",
-            "village_code": "610922100001", "town_code": "610922100", "assignee_id": None, "case_id": 1,
-            "screening_id": None, "subject": "张某某户", "ready_since": "2026-11-01T08:00:00Z",
+            "village_code": "610922100001", "town_code": "610922100", "assignee_id": None,
+            "subject_kind": "case", "subject_id": 1, "case_id": 1, "screening_id": None, "subject": "张某某户",
+            "ready_since": "2026-11-01T08:00:00Z",
             "due_on": "2026-11-15", "claimed_by_id": None, "claimed_at": None}
     return {"completed": True, "case": case, "next_tasks": [task], "revision": int(body.get("revision") or 0) + 1}
 

@@ -148,8 +148,9 @@ class Browser:
         with self.app.app_context():
             user = db.session.scalar(select(User).where(User.username == self.username))
             rows = db.session.scalars(select(ReadyTask).where(inbox_clause(user)).order_by(ReadyTask.id)).all()
-            tasks = [{"id": r.id, "bpmn_id": r.bpmn_id, "title": r.title, "case_id": r.case_id,
-                      "screening_id": r.screening_id} for r in rows]
+            tasks = [{"id": r.id, "bpmn_id": r.bpmn_id, "title": r.title,
+                      "case_id": r.subject_id if r.is_about("case") else None,
+                      "screening_id": r.subject_id if r.is_about("screening") else None} for r in rows]
         for task in tasks:
             assert f"/tasks/{task['id']}" in html, f"{task['title']} missing from the inbox page"
         return tasks

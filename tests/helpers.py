@@ -26,9 +26,9 @@ def complete(username: str, bpmn_id: str, data: dict[str, Any], case_id: int | N
     actor = user(username)
     stmt = select(ReadyTask).where(ReadyTask.bpmn_id == bpmn_id)
     if case_id is not None:
-        stmt = stmt.where(ReadyTask.case_id == case_id)
+        stmt = stmt.where(ReadyTask.about("case", case_id))
     if screening_id is not None:
-        stmt = stmt.where(ReadyTask.screening_id == screening_id)
+        stmt = stmt.where(ReadyTask.about("screening", screening_id))
     task = db.session.scalars(stmt).first()
     assert task is not None, f"no ready {bpmn_id}"
     complete_user_task(task.id, MultiDict([(k, str(v)) for k, v in data.items()]), actor, None)
@@ -71,7 +71,7 @@ def open_case(app: Flask, village: str = "610922100001", household_index: int = 
                                                          ReadyTask.bpmn_id == "Task_ScreenHouseholds"))
         from app.models import Screening
 
-        screening = db.session.get(Screening, task.screening_id)
+        screening = db.session.get(Screening, task.subject_id)
         registration = register_household(screening, household.id, "accident", "车祸致主要劳动力伤残",
                                           user(team))
         db.session.commit()

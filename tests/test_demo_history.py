@@ -58,7 +58,7 @@ def counts(app: Flask) -> dict[str, object]:
             # Row ids differ between databases (PostgreSQL's sequences are not reset when the tests empty the
             # tables): cases are told by their household's number.
             "decisions": db.session.execute(select(Household.household_no, Event.bpmn_id, Event.decision, Event.at)
-                                            .outerjoin(Case, Case.id == Event.case_id)
+                                            .outerjoin(Case, Event.about("case", Case.id))
                                             .outerjoin(Household, Household.id == Case.household_id)
                                             .where(Event.kind == "task_completed")
                                             .order_by(Event.at, Event.id)).all(),

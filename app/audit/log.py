@@ -151,17 +151,21 @@ def iter_export_rows(query: AuditQuery, batch: int = 5000) -> Iterator[list[Any]
     actor, behalf = aliased(User), aliased(User)
     base = (query.statement().with_only_columns(
         Event.id, Event.at, Event.kind, actor.full_name, actor.username, behalf.full_name, Event.remote_addr,
-        Event.case_id, Event.screening_id, Event.task_name, Event.decision, Event.opinion, Event.data)
+        Event.subject_kind, Event.subject_id, Event.task_name, Event.decision, Event.opinion, Event.data)
         .outerjoin(actor, Event.actor_id == actor.id).outerjoin(behalf, Event.on_behalf_of_id == behalf.id))
+    from app.workflow.runtime import HOOKS  # the runtime records through this module
+
+    nouns = {kind: hooks.noun for kind, hooks in HOOKS.items()}
     last_id = 0
     while True:
         rows = db.session.execute(base.where(Event.id > last_id).order_by(Event.id).limit(batch)).all()
         if not rows:
             return
-        for (event_id, at, kind, name, username, behalf_name, remote, case_id, screening_id, task_name,
+        for (event_id, at, kind, name, username, behalf_name, remote, subject_kind, subject_id, task_name,
              decision, opinion, data) in rows:
+            subject = f"{nouns.get(subject_kind, subject_kind)} #{subject_id}" if subject_kind else ""
             yield [event_id, to_china(at).replace(tzinfo=None), kind_label(kind), name or "系统", username or "",
-                   behalf_name or "", remote or "", case_id, screening_id, task_name or "", decision or "",
+                   behalf_name or "", remote or "", subject, task_name or "", decision or "",
                    opinion or "", json.dumps(data, ensure_ascii=False, sort_keys=True) if data else ""]
         last_id = rows[-1][0]
 
@@ -169,7 +173,7 @@ def iter_export_rows(query: AuditQuery, batch: int = 5000) -> Iterator[list[Any]
 EXPORT_COLUMNS: Sequence[TableColumn] = (
     TableColumn("序号", 9), TableColumn("时间", 17, DATETIME), TableColumn("类别", 16),
     TableColumn("操作人", 14), TableColumn("账号", 16, TEXT), TableColumn("代理谁", 12),
-    TableColumn("来源地址", 16, TEXT), TableColumn("案件", 8), TableColumn("排查", 8),
+    TableColumn("来源地址", 16, TEXT), TableColumn("业务对象", 14),
     TableColumn("事项", 40, wrap=True), TableColumn("结论", 10), TableColumn("意见", 30, wrap=True),
     TableColumn("详细", 40, TEXT, wrap=True),
 )

@@ -46,11 +46,11 @@ def get_case(case_id: int) -> Case:
 
 
 def case_history(case: Case) -> list[Event]:
-    return list(db.session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.at, Event.id)))
+    return list(db.session.scalars(select(Event).where(Event.about("case", case.id)).order_by(Event.at, Event.id)))
 
 
 def case_ready_tasks(case: Case) -> list[ReadyTask]:
-    return list(db.session.scalars(select(ReadyTask).where(ReadyTask.case_id == case.id).order_by(ReadyTask.id)))
+    return list(db.session.scalars(select(ReadyTask).where(ReadyTask.about("case", case.id)).order_by(ReadyTask.id)))
 
 
 def holder_label(task: ReadyTask, case: Case) -> str:
@@ -150,13 +150,15 @@ def _deadline_cap(case: Case, info: ReadyTaskInfo) -> date | None:
     return None
 
 
-runtime.register_subject("case", runtime.SubjectHooks(
-    load=lambda cid: db.session.get(Case, cid),
+# Registered by the app factory (app/__init__.py).
+CASE_SUBJECT = runtime.SubjectHooks(
+    kind="case",
+    model=Case,
+    noun="案件",
     label=_label,
     assignee_for=_assignee_for,
     form_context=_form_context,
     after_task=_after_task,
     after_step=_after_step,
-    subject_column="case_id",
     deadline_cap=_deadline_cap,
-))
+)

@@ -84,7 +84,7 @@ def _case_task(case: Case, task_id: int | str | None) -> ReadyTask | None:
     except (TypeError, ValueError):
         number = 0
     task = db.session.get(ReadyTask, number) if number > 0 else None
-    if task is None or task.case_id != case.id:
+    if task is None or not (task.is_about("case") and task.subject_id == case.id):
         raise Refused("所选环节不是该案件当前的办理环节（可能已办理完毕），请刷新页面后重新选择")
     return task
 
@@ -96,7 +96,8 @@ def _task_label(task: ReadyTask | None) -> str:
 def _record(case: Case, kind: str, actor: User, at: datetime, title: str, bpmn_id: str | None, text: str,
             remote_addr: str | None, data: dict[str, Any]) -> None:
     """The case-history line: one list of events, comments and files among the task decisions."""
-    db.session.add(Event(kind=kind, case_id=case.id, actor_id=actor.id, at=at, task_name=title[:160],
+    db.session.add(Event(kind=kind, subject_kind="case", subject_id=case.id, actor_id=actor.id, at=at,
+                         task_name=title[:160],
                          bpmn_id=bpmn_id, opinion=text, remote_addr=remote_addr, data=data))
 
 

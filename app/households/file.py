@@ -114,23 +114,24 @@ def _history(household: Household, case_ids: list[int]) -> list[HistoryEntry]:
     withdrawal of one) in its own village's monthly screenings."""
     entries: list[HistoryEntry] = []
     if case_ids:
-        for e in db.session.scalars(select(Event).where(Event.case_id.in_(case_ids))):
+        for e in db.session.scalars(select(Event).where(Event.about_any("case", case_ids))):
             entries.append(_entry(e, None))
     months = dict(db.session.execute(select(Screening.id, Screening.month)
                                      .where(Screening.village_code == household.village_code)).all())
     if months:
         name = household.head_name
-        for e in db.session.scalars(select(Event).where(Event.screening_id.in_(list(months)),
+        for e in db.session.scalars(select(Event).where(Event.about_any("screening", list(months)),
                                                         Event.kind.in_(SCREENING_EVENT_KINDS))):
             title = e.task_name or ""
             # "登记风险户：{name}（…）" / "撤销登记：{name}"
             if title.endswith(f"：{name}") or f"：{name}（" in title:
-                entries.append(_entry(e, months.get(e.screening_id or 0)))
+                entries.append(_entry(e, months.get(e.subject_id or 0)))
     entries.sort(key=lambda h: (h.at, h.event_id), reverse=True)
     return entries
 
 
 def _entry(e: Event, month: str | None) -> HistoryEntry:
     return HistoryEntry(at=e.at, kind=e.kind, title=e.task_name or e.kind, actor=e.actor, decision=e.decision,
-                        opinion=e.opinion, case_id=e.case_id, screening_id=e.screening_id, screening_month=month,
+                        opinion=e.opinion, case_id=e.subject_id if e.is_about("case") else None,
+                        screening_id=e.subject_id if e.is_about("screening") else None, screening_month=month,
                         event_id=e.id)

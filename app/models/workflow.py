@@ -1,7 +1,7 @@
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -40,7 +40,7 @@ class WorkflowInstance(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # screening | case
+    kind: Mapped[str] = mapped_column(String(16))  # the subject's kind, as registered with the runtime
     state: Mapped[str] = mapped_column(Text)
     completed: Mapped[bool] = mapped_column(default=False)
     end_event: Mapped[str | None] = mapped_column(String(64))
@@ -55,7 +55,28 @@ class WorkflowInstance(Model):
     __mapper_args__ = {"version_id_col": revision}
 
 
-class ReadyTask(Model):
+class AboutSubject:
+    """Rows about a workflow's subject (a case, a screening, whatever kind a domain package registers with the
+    runtime) name it by kind and id: one pair of columns for every kind, so a new kind needs no migration."""
+
+    if TYPE_CHECKING:  # each table declares its own (the audit log's may be empty)
+        subject_kind: Mapped[str | None]
+        subject_id: Mapped[int | None]
+
+    @classmethod
+    def about(cls, kind: str, subject_id: Any) -> ColumnElement[bool]:
+        """Rows about one subject (`subject_id` an id or a column, e.g. Case.id in a join)."""
+        return and_(cls.subject_kind == kind, cls.subject_id == subject_id)
+
+    @classmethod
+    def about_any(cls, kind: str, subject_ids: Any) -> ColumnElement[bool]:
+        return and_(cls.subject_kind == kind, cls.subject_id.in_(subject_ids))
+
+    def is_about(self, kind: str) -> bool:
+        return self.subject_kind == kind
+
+
+class ReadyTask(AboutSubject, Model):
     """A human task waiting for someone: the inbox is SQL over these rows, never the workflow state."""
 
     __tablename__ = "ready_task"
@@ -66,6 +87,7 @@ class ReadyTask(Model):
         Index("ix_ready_task_inbox_town", "role", "town_code", "assignee_id", "due_on", "ready_since"),
         Index("ix_ready_task_inbox_county", "role", "assignee_id", "due_on", "ready_since"),
         Index("ix_ready_task_inbox_assignee", "assignee_id", "due_on", "ready_since"),
+        Index("ix_ready_task_subject", "subject_kind", "subject_id"),
         # Task ids are in links and forms: SQLite must never hand a finished task's id to a new task.
         {"sqlite_autoincrement": True},
     )
@@ -81,9 +103,9 @@ class ReadyTask(Model):
     village_code: Mapped[str] = mapped_column(String(12))
     town_code: Mapped[str] = mapped_column(String(9))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("household_case.id"), index=True)
-    screening_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id"), index=True)
-    subject: Mapped[str] = mapped_column(String(128))
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int]
+    subject: Mapped[str] = mapped_column(String(128))  # the subject's label, as the inbox shows it
     ready_since: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     # The diagram the task is drawn in: the instance's own version, or the pinned called process.
     diagram_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"), index=True)
@@ -106,22 +128,23 @@ def task_title(context_name: str | None, name: str) -> str:
     return f"{context_name} · {name}" if context_name else name
 
 
-class Event(Model):
-    """Append-only history: who did what, when, with which opinion."""
+class Event(AboutSubject, Model):
+    """Append-only history: who did what, when, with which opinion. An event about no subject (a log-in, an
+    export, a deployment) has neither subject column."""
 
     __tablename__ = "event"
     # Supervision reads the events of one step over a period (e.g. county approvals in a month) off the first
-    # index alone (it carries kind, decision and case), and a case's events of one step off the second.
-    __table_args__ = (Index("ix_event_step_at", "bpmn_id", "at", "kind", "decision", "case_id"),
-                      Index("ix_event_case_step", "case_id", "bpmn_id", "at"))
+    # index alone (it carries kind, decision and subject), and a subject's events of one step off the second.
+    __table_args__ = (Index("ix_event_step_at", "bpmn_id", "at", "kind", "decision", "subject_kind", "subject_id"),
+                      Index("ix_event_subject_step", "subject_kind", "subject_id", "bpmn_id", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     kind: Mapped[str] = mapped_column(String(32))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_instance.id"), index=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("household_case.id"))  # ix_event_case_step
-    screening_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id"), index=True)
+    subject_kind: Mapped[str | None] = mapped_column(String(16))
+    subject_id: Mapped[int | None]
     bpmn_id: Mapped[str | None] = mapped_column(String(64))
     task_name: Mapped[str | None] = mapped_column(String(160))
     decision: Mapped[str | None] = mapped_column(String(32))
@@ -134,17 +157,18 @@ class Event(Model):
     on_behalf_of = relationship("User", foreign_keys=[on_behalf_of_id])
 
 
-class ElementVisit(Model):
+class ElementVisit(AboutSubject, Model):
     """A BPMN element a workflow finished, with the element it came from: the case's path on its diagram,
     and for user tasks how long they waited (the heatmap's times)."""
 
     __tablename__ = "element_visit"
-    __table_args__ = (Index("ix_element_visit_diagram_completed", "diagram_version_id", "completed_at"),)
+    __table_args__ = (Index("ix_element_visit_diagram_completed", "diagram_version_id", "completed_at"),
+                      Index("ix_element_visit_subject", "subject_kind", "subject_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id"), index=True)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("household_case.id"), index=True)
-    screening_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id"), index=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int]
     diagram_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
     process_key: Mapped[str] = mapped_column(String(64))
     bpmn_id: Mapped[str] = mapped_column(String(64))

@@ -165,21 +165,22 @@ def _postings(case_ids: list[int], kind: NoticeKind) -> dict[int, Posting]:
     posting task is ready again (an upheld objection sent the case back and it waits to be posted anew)."""
     if not case_ids:
         return {}
-    waiting = set(db.session.scalars(select(ReadyTask.case_id).where(ReadyTask.case_id.in_(case_ids),
+    waiting = set(db.session.scalars(select(ReadyTask.subject_id).where(ReadyTask.about_any("case", case_ids),
                                                                       ReadyTask.bpmn_id == POSTING_TASK)))
     found: dict[int, Posting] = {}
-    events = db.session.scalars(select(Event).where(Event.case_id.in_(case_ids), Event.bpmn_id == POSTING_TASK,
+    events = db.session.scalars(select(Event).where(Event.about_any("case", case_ids), Event.bpmn_id == POSTING_TASK,
                                                     Event.kind == "task_completed")
                                 .order_by(Event.at, Event.id))
     for event in events:
-        assert event.case_id is not None
+        case_id = event.subject_id
+        assert case_id is not None
         data = event.data or {}
-        if event.case_id in waiting or data.get("notice_kind", kind.code) != kind.code:
+        if case_id in waiting or data.get("notice_kind", kind.code) != kind.code:
             continue
         try:
             posting = Posting(date.fromisoformat(str(data["posted_on"])), int(data["period_days"]),
                               str(data.get("location") or ""))
         except (KeyError, TypeError, ValueError):
             continue
-        found[event.case_id] = posting  # later events win
+        found[case_id] = posting  # later events win
     return found

@@ -60,7 +60,7 @@ def get_screening(screening_id: int) -> Screening:
 def _open_screening_task(screening: Screening, actor: User) -> ReadyTask:
     from app.access import can_act_on
 
-    task = db.session.scalar(select(ReadyTask).where(ReadyTask.screening_id == screening.id,
+    task = db.session.scalar(select(ReadyTask).where(ReadyTask.about("screening", screening.id),
                                                      ReadyTask.form_key == "screening"))
     if task is None:
         raise Conflict("本月排查登记已结束，不能再修改风险户名单")
@@ -185,14 +185,16 @@ def _after_step(screening: Screening, snapshot: Any, actor: User | None) -> None
         screening.status = "assessing"
 
 
-runtime.register_subject("screening", runtime.SubjectHooks(
-    load=lambda sid: db.session.get(Screening, sid),
+# Registered by the app factory (app/__init__.py).
+SCREENING_SUBJECT = runtime.SubjectHooks(
+    kind="screening",
+    model=Screening,
+    noun="月度排查",
     label=_label,
     assignee_for=lambda _s, _role: None,
     form_context=_form_context,
     after_task=_after_task,
     after_step=_after_step,
-    subject_column="screening_id",
     # 一月一精准排查、一月一精准评估: both tasks are due by the end of the screening month.
     deadline_cap=lambda screening, _info: month_end(screening.month),
-))
+)

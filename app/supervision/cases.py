@@ -118,10 +118,11 @@ def holder_text(role: str, assignee: str | None, village: str, town: str) -> str
 
 def _task_aggregate(case_ids: list[int] | None = None) -> Any:
     """Each case's earliest waiting task and due date: for every case with open work, or for `case_ids`."""
-    stmt = select(ReadyTask.case_id.label("case_id"), func.min(ReadyTask.ready_since).label("waiting_since"),
+    stmt = select(ReadyTask.subject_id.label("case_id"), func.min(ReadyTask.ready_since).label("waiting_since"),
                   func.min(ReadyTask.due_on).label("due_on"))
-    stmt = stmt.where(ReadyTask.case_id.in_(case_ids) if case_ids is not None else ReadyTask.case_id.is_not(None))
-    return stmt.group_by(ReadyTask.case_id).subquery()
+    stmt = stmt.where(ReadyTask.about_any("case", case_ids) if case_ids is not None
+                      else ReadyTask.subject_kind == "case")
+    return stmt.group_by(ReadyTask.subject_id).subquery()
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,8 @@ def _matching(user: User, filters: CaseFilters, today: date) -> _Matching:
     if filters.village:
         where.append(Case.village_code == filters.village)
     if filters.step:
-        where.append(Case.id.in_(select(ReadyTask.case_id).where(ReadyTask.bpmn_id == filters.step)))
+        where.append(Case.id.in_(select(ReadyTask.subject_id).where(ReadyTask.subject_kind == "case",
+                                                                    ReadyTask.bpmn_id == filters.step)))
     if filters.risk_type:
         where.append(Case.risk_type == filters.risk_type)
     if filters.status == "open":
@@ -154,7 +156,8 @@ def _matching(user: User, filters: CaseFilters, today: date) -> _Matching:
         where.append(Case.status == filters.status)
     if filters.overdue:
         # From the (few) overdue tasks to their cases, on the due-date index.
-        where.append(Case.id.in_(select(ReadyTask.case_id).where(ReadyTask.due_on < today)))
+        where.append(Case.id.in_(select(ReadyTask.subject_id).where(ReadyTask.due_on < today,
+                                                                    ReadyTask.subject_kind == "case")))
     if filters.q:
         q = filters.q.upper()
         where.append(Household.head_name.contains(q) | Household.head_id_number.contains(q))
@@ -175,7 +178,7 @@ def _page_ids(matching: _Matching, sort: str, offset: int, limit: int) -> list[i
                                         .where(key.is_not(None)).order_by(key, Case.id).limit(offset + limit)))
         ids = first[offset:]
         if len(ids) < limit:
-            keyed = exists().where(ReadyTask.case_id == Case.id, task_key.is_not(None))
+            keyed = exists().where(ReadyTask.about("case", Case.id), task_key.is_not(None))
             ids += db.session.scalars(matching.select(Case.id).where(~keyed).order_by(Case.id)
                                       .offset(max(offset - len(first), 0)).limit(limit - len(ids)))
         return ids
@@ -218,11 +221,10 @@ def _attach_tasks(rows: list[CaseRow]) -> None:
     assignee = aliased(User)
     stmt = (select(ReadyTask, assignee.full_name)
             .outerjoin(assignee, assignee.id == ReadyTask.assignee_id)
-            .where(ReadyTask.case_id.in_(list(by_id)))
-            .order_by(ReadyTask.case_id, ReadyTask.id))
+            .where(ReadyTask.about_any("case", list(by_id)))
+            .order_by(ReadyTask.subject_id, ReadyTask.id))
     for task, assignee_name in db.session.execute(stmt):
-        assert task.case_id is not None  # filtered in SQL
-        row = by_id[task.case_id]
+        row = by_id[task.subject_id]  # tasks of these cases only (filtered in SQL)
         row.tasks.append(CurrentTask(task.bpmn_id, task.title,
                                      holder_text(task.role, assignee_name, row.village, row.town),
                                      task.ready_since, task.due_on))
@@ -261,6 +263,6 @@ def all_case_rows(user: User, filters: CaseFilters, batch: int = 500) -> Iterato
 
 def waiting_steps(user: User) -> list[tuple[str, str]]:
     """The steps cases of the user's area wait at now, for the step filter."""
-    stmt = (select(ReadyTask.bpmn_id, func.min(ReadyTask.name)).join(Case, Case.id == ReadyTask.case_id)
+    stmt = (select(ReadyTask.bpmn_id, func.min(ReadyTask.name)).join(Case, ReadyTask.about("case", Case.id))
             .where(case_clause(user)).group_by(ReadyTask.bpmn_id).order_by(ReadyTask.bpmn_id))
     return [(bpmn_id, name) for bpmn_id, name in db.session.execute(stmt)]

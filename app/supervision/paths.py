@@ -91,8 +91,8 @@ def heatmap(user: User, version: ProcessVersion, since: datetime, until: datetim
     in_area = or_(and_(Case.id.is_not(None), case_clause(user)),
                   and_(Screening.id.is_not(None), screening_clause(user)))
     waiting_stmt = (select(ReadyTask.bpmn_id, func.min(ReadyTask.name), func.count())
-                    .outerjoin(Case, Case.id == ReadyTask.case_id)
-                    .outerjoin(Screening, Screening.id == ReadyTask.screening_id)
+                    .outerjoin(Case, ReadyTask.about("case", Case.id))
+                    .outerjoin(Screening, ReadyTask.about("screening", Screening.id))
                     .where(ReadyTask.diagram_version_id == version.id, in_area)
                     .group_by(ReadyTask.bpmn_id))
     names: dict[str, str] = {}
@@ -101,8 +101,8 @@ def heatmap(user: User, version: ProcessVersion, since: datetime, until: datetim
         names[bpmn_id], waiting[bpmn_id] = name or bpmn_id, count
     durations: dict[str, list[float]] = defaultdict(list)
     visit_stmt = (select(ElementVisit.bpmn_id, ElementVisit.name, ElementVisit.ready_at, ElementVisit.completed_at)
-                  .outerjoin(Case, Case.id == ElementVisit.case_id)
-                  .outerjoin(Screening, Screening.id == ElementVisit.screening_id)
+                  .outerjoin(Case, ElementVisit.about("case", Case.id))
+                  .outerjoin(Screening, ElementVisit.about("screening", Screening.id))
                   .where(ElementVisit.diagram_version_id == version.id, ElementVisit.ready_at.is_not(None),
                          ElementVisit.completed_at >= since, ElementVisit.completed_at < until, in_area))
     for visit_id, visit_name, ready_at, completed_at in db.session.execute(visit_stmt):

@@ -126,15 +126,16 @@ def first_approvals(start: datetime, end: datetime) -> Any:
     only those are probed, one probe each on the case-and-step index. The cost follows the period, not the
     length of history."""
     earlier = aliased(Event)
-    approved_before = exists().where(earlier.case_id == Event.case_id, earlier.bpmn_id == COUNTY_APPROVAL_TASK,
+    approved_before = exists().where(earlier.subject_kind == "case", earlier.subject_id == Event.subject_id,
+                                     earlier.bpmn_id == COUNTY_APPROVAL_TASK,
                                      earlier.at < start, earlier.kind == "task_completed",
                                      earlier.decision == "approve")
-    return (select(Event.case_id.label("case_id"), func.min(Event.at).label("approved_at"))
-            .join(Case, Case.id == Event.case_id)
+    return (select(Event.subject_id.label("case_id"), func.min(Event.at).label("approved_at"))
+            .join(Case, Event.about("case", Case.id))
             .where(Event.bpmn_id == COUNTY_APPROVAL_TASK, Event.at >= start, Event.at < end,
                    Event.kind == "task_completed", Event.decision == "approve",
                    or_(Case.opened_at >= start, ~approved_before))
-            .group_by(Event.case_id)
+            .group_by(Event.subject_id)
             .subquery())
 
 

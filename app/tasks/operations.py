@@ -37,7 +37,7 @@ def _task(task_id: int) -> ReadyTask:
 def _record(task: ReadyTask, kind: str, actor: User, text: str) -> None:
     runtime.record_event(runtime.subject_of(task), kind, actor, instance_id=task.instance_id,
                          bpmn_id=task.bpmn_id, task_name=text[:160],
-                         subject_kind="case" if task.case_id is not None else "screening")
+                         subject_kind=task.subject_kind)
 
 
 def claim(task_id: int, actor: User) -> ReadyTask:
@@ -120,7 +120,7 @@ def change_cadre(case: Case, actor: User, target_id: int) -> None:
         raise InvalidInput("该干部已是本户的包抓干部")
     previous = db.session.get(User, case.cadre_id or 0)
     if previous is not None:
-        db.session.execute(update(ReadyTask).where(ReadyTask.case_id == case.id,
+        db.session.execute(update(ReadyTask).where(ReadyTask.about("case", case.id),
                                                    ReadyTask.assignee_id == previous.id)
                            .values(assignee_id=target.id, claimed_by_id=None, claimed_at=None)
                            .execution_options(synchronize_session=False))

@@ -88,8 +88,12 @@ def task_json(task: Any) -> dict[str, Any]:
     """A ReadyTask, or a row of its table."""
     return {"id": task.id, "name": task.name, "title": task_title(task.context_name, task.name),
             "bpmn_id": task.bpmn_id, "form": task.form_key, "role": task.role, "village_code": task.village_code,
-            "town_code": task.town_code, "assignee_id": task.assignee_id, "case_id": task.case_id,
-            "screening_id": task.screening_id, "subject": task.subject, "ready_since": _iso(task.ready_since),
+            "town_code": task.town_code, "assignee_id": task.assignee_id,
+            "subject_kind": task.subject_kind, "subject_id": task.subject_id,
+            # The two kinds every client has known by their own names.
+            "case_id": task.subject_id if task.subject_kind == "case" else None,
+            "screening_id": task.subject_id if task.subject_kind == "screening" else None,
+            "subject": task.subject, "ready_since": _iso(task.ready_since),
             "due_on": task.due_on.isoformat() if task.due_on else None, "claimed_by_id": task.claimed_by_id,
             "claimed_at": _iso(task.claimed_at)}
 

@@ -297,7 +297,10 @@ def openapi_document() -> dict[str, Any]:
                     "registrations": {"type": "array", "items": obj}}},
                 "Task": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "name": {"type": "string"}, "form": {"type": "string"},
-                    "role": {"type": "string"}, "case_id": {"type": ["integer", "null"]},
+                    "role": {"type": "string"},
+                    "subject_kind": {"type": "string",
+                                     "description": "任务所属业务对象的类型：case 案件、screening 月度排查等"},
+                    "subject_id": {"type": "integer"}, "case_id": {"type": ["integer", "null"]},
                     "screening_id": {"type": ["integer", "null"]}, "ready_since": {"type": "string"}}},
                 "TaskWithForm": {"allOf": [_ref("Task"), {"type": "object", "properties": {
                     "revision": {"type": "integer"}, "form_title": {"type": "string"},

@@ -51,13 +51,13 @@ def show(screening_id: int) -> str:
     screening = operations.get_screening(screening_id)
     if not can_see_screening(current_user, screening):
         abort(403)
-    tasks = db.session.scalars(select(ReadyTask).where(ReadyTask.screening_id == screening.id)).all()
+    tasks = db.session.scalars(select(ReadyTask).where(ReadyTask.about("screening", screening.id))).all()
     return render_template("screenings/show.html", screening=screening, tasks=tasks,
                            coverage=checks.coverage(screening))
 
 
 def _back_to_task(screening_id: int) -> Response:
-    task = db.session.scalar(select(ReadyTask).where(ReadyTask.screening_id == screening_id,
+    task = db.session.scalar(select(ReadyTask).where(ReadyTask.about("screening", screening_id),
                                                      ReadyTask.form_key == "screening"))
     if task is None:
         return redirect(url_for("screenings.show", screening_id=screening_id))

@@ -42,7 +42,7 @@ def _task_page(task: ReadyTask, form: object, status: int = 200, draft: object =
     subject = runtime.subject_of(task)
     instance = db.session.get(WorkflowInstance, task.instance_id)
     extra: dict[str, object] = {}
-    if task.screening_id is not None and task.form_key == "screening":
+    if task.is_about("screening") and task.form_key == "screening":
         from app.screenings.checks import coverage
         from app.screenings.operations import search_village_households
 

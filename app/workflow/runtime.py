@@ -21,12 +21,10 @@ from app.deadlines.policy import due_on
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db, table_of
 from app.models import (
-    Case,
     ElementVisit,
     Event,
     ProcessVersion,
     ReadyTask,
-    Screening,
     TaskDraft,
     User,
     WorkflowInstance,
@@ -63,7 +61,7 @@ def _flat_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 class Subject(Protocol):
-    """A case or a screening: what a workflow instance is about."""
+    """What a workflow instance is about (a case, a screening, …): a row of the kind's own table."""
 
     id: int
     instance_id: int
@@ -73,20 +71,25 @@ class Subject(Protocol):
 
 @dataclass
 class SubjectHooks:
-    """What the runtime needs from the domain package that owns a kind of subject."""
+    """What the runtime needs from the domain package that owns a kind of subject. The package builds one and
+    the app factory registers it (register_subject): that is all a new kind of subject takes."""
 
-    load: Callable[[int], Any]
+    kind: str  # the subject_kind of its rows (ready tasks, history, visited elements) and its instances' kind
+    model: Any  # the subject's mapped class: a table with id, instance_id, village_code and town_code
+    noun: str  # what people call one, e.g. 案件 (the audit log names a subject by it and its id)
     label: Callable[[Any], str]
     assignee_for: Callable[[Any, str], int | None]  # (subject, role) -> user id
     form_context: Callable[[Any, ReadyTask, frozenset[str]], FormContext]  # (subject, task, the form's needs)
     after_task: Callable[[Any, ReadyTask, dict[str, Any], User | None], None]
     after_step: Callable[[Any, engine.WorkflowSnapshot, User | None], None]
-    subject_column: str  # the column of event, ready_task and element_visit rows that names the subject
     # The rulebook's own latest due date for a task of this subject (month end, 15 days, measure deadlines).
     deadline_cap: Callable[[Any, engine.ReadyTaskInfo], date | None] = lambda subject, info: None
 
 
 HOOKS: dict[str, SubjectHooks] = {}
+_KIND_OF_MODEL: dict[type, str] = {}
+# Per kind, built once: building the statement costs about as much as running it (bench/profile_submit.py).
+_INSTANCE_WITH_SUBJECT: dict[str, Select[Any]] = {}
 
 # The step's statements, built once (each submit runs them; building them again costs more than running them).
 _READY = table_of(ReadyTask)
@@ -104,8 +107,22 @@ _SAVE_INSTANCE = (update(_INSTANCE)
                          _INSTANCE.c.revision == bindparam("seen_revision")))
 
 
-def register_subject(kind: str, hooks: SubjectHooks) -> None:
-    HOOKS[kind] = hooks
+def register_subject(hooks: SubjectHooks) -> None:
+    """Called by the app factory, once per kind (again for another app in the same process: the same hooks)."""
+    HOOKS[hooks.kind] = hooks
+    _KIND_OF_MODEL[hooks.model] = hooks.kind
+    _INSTANCE_WITH_SUBJECT[hooks.kind] = _instance_with_subject(hooks.model)
+
+
+def hooks_for(kind: str) -> SubjectHooks:
+    try:
+        return HOOKS[kind]
+    except KeyError:
+        raise DomainError(f"未注册的业务对象类型：{kind}") from None
+
+
+def kind_of(subject: Any) -> str:
+    return _KIND_OF_MODEL[type(subject)]
 
 
 def start_instance(kind: str, process_key: str,
@@ -124,7 +141,7 @@ def start_instance(kind: str, process_key: str,
 def attach_subject(instance: WorkflowInstance, subject: Any, snapshot: engine.WorkflowSnapshot,
                    actor: User | None) -> None:
     """After the subject row exists: write its first ready-task rows and let the domain react."""
-    hooks = HOOKS[instance.kind]
+    hooks = hooks_for(instance.kind)
     _record_trail(instance, subject, snapshot, actor)
     _sync_ready_tasks(instance, subject, snapshot, hooks)
     hooks.after_step(subject, snapshot, actor)
@@ -138,21 +155,13 @@ def record_event(subject: Any, kind: str, actor: User | None, *, instance_id: in
     """Append one history row. A table insert, at once: nothing reads it back in the step, and the audit log is
     append-only anyway (the subject and every row it names are already in the database)."""
     row: dict[str, Any] = dict(
-        kind=kind, actor_id=actor.id if actor else None, instance_id=instance_id, case_id=None, screening_id=None,
+        kind=kind, actor_id=actor.id if actor else None, instance_id=instance_id, subject_kind=None, subject_id=None,
         bpmn_id=bpmn_id, task_name=task_name, decision=decision, opinion=opinion, data=data,
         remote_addr=remote_addr or request_address(), at=utcnow(),
         on_behalf_of_id=on_behalf_of.id if on_behalf_of else None)
     if subject is not None:
-        row.update(_subject_ref(HOOKS[subject_kind or _kind_of(subject)], subject))
+        row.update(subject_kind=subject_kind or kind_of(subject), subject_id=subject.id)
     table_connection().execute(_INSERT_EVENT, [row])
-
-
-def _subject_ref(hooks: SubjectHooks, subject: Any) -> dict[str, int | None]:
-    return {"case_id": None, "screening_id": None, hooks.subject_column: subject.id}
-
-
-def _kind_of(subject: Any) -> str:
-    return "case" if isinstance(subject, Case) else "screening"
 
 
 def _diagram_version_id(instance: WorkflowInstance, process_key: str) -> int:
@@ -167,7 +176,7 @@ def _record_trail(instance: WorkflowInstance, subject: Any, snapshot: engine.Wor
                   actor: User | None, completed_task: ReadyTask | None = None) -> None:
     """One row per element the engine finished in this step, so the diagram view and the heatmap are SQL."""
     now = utcnow()
-    subject_ref = _subject_ref(HOOKS[instance.kind], subject)
+    subject_ref = {"subject_kind": instance.kind, "subject_id": subject.id}
     rows = []
     for step in snapshot.trail:
         is_completed_task = completed_task is not None and step.bpmn_id == completed_task.bpmn_id
@@ -193,7 +202,7 @@ def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine
         connection.execute(_DELETE_READY, {"uuids": gone})
         connection.execute(_DELETE_DRAFTS, {"uuids": gone})
     label = hooks.label(subject)
-    subject_ref = _subject_ref(hooks, subject)
+    subject_ref = {"subject_kind": hooks.kind, "subject_id": subject.id}
     now = utcnow()
     today = to_china(now).date()
     rows = []
@@ -254,8 +263,7 @@ def get_ready_task(task_row_id: int) -> ReadyTask:
 
 
 def subject_of(task: ReadyTask) -> Any:
-    kind = "case" if task.case_id is not None else "screening"
-    subject = HOOKS[kind].load(task.case_id if kind == "case" else task.screening_id)  # type: ignore[arg-type]
+    subject = db.session.get(hooks_for(task.subject_kind).model, task.subject_id)
     if subject is None:
         raise NotFound("任务所属的案件不存在")
     return subject
@@ -264,7 +272,7 @@ def subject_of(task: ReadyTask) -> Any:
 def build_form(task: ReadyTask, formdata: MultiDict[str, Any] | None = None,
                data: dict[str, Any] | None = None, subject: Any = None) -> TaskForm:
     subject = subject if subject is not None else subject_of(task)
-    hooks = HOOKS["case" if task.case_id is not None else "screening"]
+    hooks = hooks_for(task.subject_kind)
     cls = form_class(task.form_key)
     context = hooks.form_context(subject, task, cls.context_needs)
     return cls(formdata=formdata, data=data, context=context)
@@ -272,7 +280,7 @@ def build_form(task: ReadyTask, formdata: MultiDict[str, Any] | None = None,
 
 class Completion(NamedTuple):
     form: TaskForm
-    subject: Any  # the case or screening, as the step left it
+    subject: Any  # the task's subject (a case, a screening, …), as the step left it
     revision: int  # the instance's revision after the step (what the next submit may be checked against)
 
 
@@ -297,7 +305,7 @@ def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: U
         raise TaskFormInvalid(form)
     data = form.task_data()
     kind = instance.kind
-    hooks = HOOKS[kind]
+    hooks = hooks_for(kind)
     bundle = bundle_for_version(instance.process_version)
     try:
         snapshot = engine.complete_task(bundle, instance.state, task.task_uuid, data)
@@ -341,7 +349,7 @@ def _due_instances(now: datetime, limit: int, skip_locked: bool = False,
 
 
 def _fire(instance: WorkflowInstance, now: datetime) -> bool:
-    hooks = HOOKS[instance.kind]
+    hooks = hooks_for(instance.kind)
     subject = _subject_for_instance(instance)
     snapshot = engine.fire_due_timers(bundle_for_version(instance.process_version), instance.state, now)
     _save(instance, snapshot)  # first: another worker that fired it already leaves a stale revision
@@ -387,9 +395,6 @@ def _instance_with_subject(model: Any) -> Select[Any]:
             .where(WorkflowInstance.id == bindparam("instance_id")).execution_options(populate_existing=True))
 
 
-# Built once: building the statement costs about as much as running it (bench/profile_submit.py).
-_INSTANCE_WITH_SUBJECT = {"case": _instance_with_subject(Case), "screening": _instance_with_subject(Screening)}
-
 
 def _lock_with_subject(task: ReadyTask) -> tuple[WorkflowInstance, Any]:
     """The task's instance, locked as lock_instance() does, and its case or screening, read in one statement after
@@ -398,15 +403,15 @@ def _lock_with_subject(task: ReadyTask) -> tuple[WorkflowInstance, Any]:
     that waited for a row lock sees only that row as the other transaction left it (READ COMMITTED), and would
     join the case and the diagram version as they were when it began."""
     _take_row_lock(task.instance_id)
-    kind = "case" if task.case_id is not None else "screening"
-    row = db.session.execute(_INSTANCE_WITH_SUBJECT[kind], {"instance_id": task.instance_id}).first()
+    hooks_for(task.subject_kind)
+    row = db.session.execute(_INSTANCE_WITH_SUBJECT[task.subject_kind], {"instance_id": task.instance_id}).first()
     if row is None:
         raise NotFound("任务所属的案件不存在")
     return row[0], row[1]
 
 
 def _subject_for_instance(instance: WorkflowInstance) -> Any:
-    model = Case if instance.kind == "case" else Screening
+    model = hooks_for(instance.kind).model
     subject = db.session.scalar(select(model).where(model.instance_id == instance.id)
                                 .execution_options(populate_existing=True))  # as it is under the lock
     if subject is None:
@@ -425,7 +430,7 @@ def migrate_instance(instance: WorkflowInstance, target: ProcessVersion, actor: 
     if locked is None:
         raise NotFound("流程实例不存在")
     instance = locked
-    hooks = HOOKS[instance.kind]
+    hooks = hooks_for(instance.kind)
     subject = _subject_for_instance(instance)
     source = instance.process_version
     if target.id == source.id:

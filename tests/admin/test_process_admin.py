@@ -84,8 +84,8 @@ def test_edit_validate_deploy_runs_new_cases_on_the_new_version_and_old_ones_on_
     new_case = open_case(app, "610922100002")
     assert version_of(app, new_case) == v2.id and version_of(app, old_case) == v1.id
     with app.app_context():
-        old_task = db.session.scalar(select(ReadyTask).where(ReadyTask.case_id == old_case))
-        new_task = db.session.scalar(select(ReadyTask).where(ReadyTask.case_id == new_case))
+        old_task = db.session.scalar(select(ReadyTask).where(ReadyTask.about("case", old_case)))
+        new_task = db.session.scalar(select(ReadyTask).where(ReadyTask.about("case", new_case)))
         assert (new_task.due_on - old_task.due_on).days >= 2  # 7 working days instead of 5
         # The old case goes on to 销号 on its own version.
         approve_case(old_case)
@@ -159,8 +159,8 @@ def test_a_waiting_case_migrates_safely_and_completes_on_the_new_version(app, lo
     assert version_of(app, case_id) == v2.id
     with app.app_context():
         approve_case(case_id)
-        assert db.session.scalar(select(ReadyTask.bpmn_id).where(ReadyTask.case_id == case_id)) == "Task_PostNotice"
-        history = db.session.scalars(select(Event.kind).where(Event.case_id == case_id)).all()
+        assert db.session.scalar(select(ReadyTask.bpmn_id).where(ReadyTask.about("case", case_id))) == "Task_PostNotice"
+        history = db.session.scalars(select(Event.kind).where(Event.about("case", case_id))).all()
         assert "instance_migrated" in history
 
 

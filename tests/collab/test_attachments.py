@@ -42,7 +42,8 @@ def test_upload_and_download_round_trip_on_the_case_page(app: Flask, login_as, a
         assert attachment.uploaded_by.username == "chengguan01_team" and attachment.task_uuid is None
         attachment_id = attachment.id
         [event] = db.session.scalars(select(Event).where(Event.kind == "attachment_added")).all()
-        assert event.case_id == case_id and event.data["attachment_id"] == attachment_id
+        assert (event.subject_kind, event.subject_id) == ("case", case_id)
+        assert event.data["attachment_id"] == attachment_id
     # Outside the database, under its checksum, and nowhere else.
     assert stored_files(attachments_dir) == [attachments_dir / sha256[:2] / sha256]
     assert (attachments_dir / sha256[:2] / sha256).read_bytes() == JPEG
@@ -203,7 +204,7 @@ def test_the_cadre_assigned_to_the_case_uploads_from_the_field(app: Flask, login
         approve_case(case_id)
         plan_measures(case_id, [{"content": "协助办理慢病卡", "measure_type": "health",
                                  "responsible_unit": "县医保局", "deadline": "2027-01-31"}])
-        task = db.session.scalar(select(ReadyTask).where(ReadyTask.case_id == case_id,
+        task = db.session.scalar(select(ReadyTask).where(ReadyTask.about("case", case_id),
                                                          ReadyTask.bpmn_id == "Task_CarryOutMeasures"))
         task_id, task_uuid = task.id, task.task_uuid
     cadre = login_as("chengguan01_cadre1")

@@ -34,7 +34,7 @@ def test_a_comment_is_kept_and_shown_in_the_case_history_in_time_order(app: Flas
     # The certifier (same town) sees it too and answers on the waiting task.
     certifier = login_as("chengguan_certifier")
     with app.app_context():
-        task = db.session.scalar(select(ReadyTask).where(ReadyTask.case_id == case_id))
+        task = db.session.scalar(select(ReadyTask).where(ReadyTask.about("case", case_id)))
         task_id, task_uuid, task_title = task.id, task.task_uuid, task.title
     assert f'<option value="{task_id}">' in certifier.get(f"/cases/{case_id}").get_data(as_text=True)
     assert certifier.post(f"/cases/{case_id}/comments", {"text": "收到，票据到后即认定", "task_id": task_id},
@@ -46,7 +46,7 @@ def test_a_comment_is_kept_and_shown_in_the_case_history_in_time_order(app: Flas
         comments = db.session.scalars(select(Comment).where(Comment.case_id == case_id).order_by(Comment.id)).all()
         assert [(c.author.username, c.task_uuid) for c in comments] == [("chengguan01_team", None),
                                                                        ("chengguan_certifier", task_uuid)]
-        events = db.session.scalars(select(Event).where(Event.case_id == case_id, Event.kind == "comment_added")
+        events = db.session.scalars(select(Event).where(Event.about("case", case_id), Event.kind == "comment_added")
                                     .order_by(Event.id)).all()
         assert [e.data["comment_id"] for e in events] == [c.id for c in comments]
         assert [e.at for e in events] == [c.created_at for c in comments]
@@ -76,7 +76,7 @@ def test_comments_over_the_api(app: Flask, api):
     # A task of another case, or not a number, is refused.
     other_case = open_case(app, village="610922100002")
     with app.app_context():
-        other_task = db.session.scalar(select(ReadyTask.id).where(ReadyTask.case_id == other_case))
+        other_task = db.session.scalar(select(ReadyTask.id).where(ReadyTask.about("case", other_case)))
     wrong = team.post(f"/api/v1/cases/{case_id}/comments", json={"text": "x", "task_id": other_task})
     assert wrong.status_code == 422 and "当前的办理环节" in wrong.get_json()["error"]
     assert team.post(f"/api/v1/cases/{case_id}/comments", json={"text": "x", "task_id": "1"}).status_code == 422

@@ -252,7 +252,7 @@ def _screening_task(bpmn_id: str) -> int:
     if bpmn_id == "Task_AssessmentMeeting":
         check_households(screening.id, TEAM)
         complete(TEAM, "Task_ScreenHouseholds", {}, screening_id=screening.id)
-    task_id = db.session.scalar(select(ReadyTask.id).where(ReadyTask.screening_id == screening.id,
+    task_id = db.session.scalar(select(ReadyTask.id).where(ReadyTask.about("screening", screening.id),
                                                            ReadyTask.bpmn_id == bpmn_id))
     assert task_id is not None
     return task_id
@@ -285,7 +285,7 @@ def _new_case() -> int:
              screening_id=screening.id)
     case_id = db.session.scalar(select(Case.id).where(Case.household_id == household.id, Case.status != "closed"))
     assert case_id is not None
-    assert db.session.scalar(select(ReadyTask.id).where(ReadyTask.case_id == case_id)) is not None
+    assert db.session.scalar(select(ReadyTask.id).where(ReadyTask.about("case", case_id))) is not None
     return case_id
 
 
@@ -351,7 +351,7 @@ def _reach(form_key: str) -> int:
         if form_key == "county_recheck":
             complete("chengguan_certifier", "Task_TownAcceptance", {"decision": "accept", "opinion": "合格"},
                      case_id)
-    task_id = db.session.scalar(select(ReadyTask.id).where(ReadyTask.case_id == case_id,
+    task_id = db.session.scalar(select(ReadyTask.id).where(ReadyTask.about("case", case_id),
                                                            ReadyTask.bpmn_id == bpmn_id))
     assert task_id is not None, f"could not reach {bpmn_id}"
     return task_id

@@ -111,7 +111,7 @@ def test_screening_start_and_registration(app: Flask, api_as: Callable[[str], Ap
 
     task_id = target("screening").ensure()
     with app.app_context():
-        screening_id = db.session.get(ReadyTask, task_id).screening_id
+        screening_id = db.session.get(ReadyTask, task_id).subject_id
         household_id = db.session.scalar(db.select(Household.id).where(Household.village_code == "610922100001"))
         db.session.remove()
     if data.draw(st.booleans(), label="start"):
@@ -166,7 +166,7 @@ def test_claim_release_reassign_comment_attach(app: Flask, api_as: Callable[[str
     with app.app_context():
         from app.models import ReadyTask, User
 
-        case_id = db.session.get(ReadyTask, task_id).case_id
+        case_id = db.session.get(ReadyTask, task_id).subject_id
         certifier_id = db.session.scalar(db.select(User.id).where(User.username == "chengguan_certifier"))
         db.session.remove()
     who = data.draw(st.sampled_from(["chengguan_certifier", "chengguan01_team", "raofeng_certifier", "supervisor"]),
@@ -207,7 +207,7 @@ def test_process_administration(app: Flask, api_as: Callable[[str], ApiClient], 
     with app.app_context():
         from app.models import ReadyTask
 
-        case_id = db.session.get(ReadyTask, case_task).case_id
+        case_id = db.session.get(ReadyTask, case_task).subject_id
         db.session.remove()
     who = data.draw(st.sampled_from(["admin", "admin", "admin", "county_office"]), label="user")
     client = api_as(who)

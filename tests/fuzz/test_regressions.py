@@ -59,7 +59,7 @@ def test_api_json_ids_past_the_columns_are_refused(app: Flask, api: Any) -> None
     with app.app_context():
         from app.models import ReadyTask
 
-        case_id = db.session.get(ReadyTask, task_id).case_id
+        case_id = db.session.get(ReadyTask, task_id).subject_id
         db.session.remove()
     screening_id = _screening_id(app)
     admin, certifier, team = api("admin"), api("chengguan_certifier"), api("chengguan01_team")
@@ -84,7 +84,7 @@ def _screening_id(app: Flask) -> int:
 
     task_id = TaskTarget(app, "screening").ensure()
     with app.app_context():
-        screening_id = db.session.get(ReadyTask, task_id).screening_id
+        screening_id = db.session.get(ReadyTask, task_id).subject_id
         db.session.remove()
     assert screening_id is not None
     return screening_id

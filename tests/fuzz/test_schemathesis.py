@@ -80,15 +80,15 @@ def fixture_rows(app: Flask, live_server: str) -> dict[str, Any]:
     with app.app_context():
         task = db.session.get(ReadyTask, task_id)
         rows: dict[str, Any] = {
-            "task_id": task_id, "case_id": task.case_id,
-            "household_id": db.session.get(Case, task.case_id).household_id,
+            "task_id": task_id, "case_id": task.subject_id,
+            "household_id": db.session.get(Case, task.subject_id).household_id,
             "version_id": db.session.scalar(db.select(ProcessVersion.id).order_by(ProcessVersion.id)),
             "process_key": "household_case",
         }
         db.session.remove()
     screening_task = TaskTarget(app, "screening").ensure()
     with app.app_context():
-        rows["screening_id"] = db.session.get(ReadyTask, screening_task).screening_id
+        rows["screening_id"] = db.session.get(ReadyTask, screening_task).subject_id
         db.session.remove()
     rows["tokens"] = {name: token(live_server, name) for name in ("admin", "county_office", "chengguan_certifier")}
     upload = requests.post(f"{live_server}/api/v1/cases/{rows['case_id']}/attachments",

@@ -128,7 +128,7 @@ def test_case_comments_and_attachments(app: Flask, web: Callable[[str], WebSessi
 
     task_id = target("town_certification").ensure()
     with app.app_context():
-        case_id = db.session.get(ReadyTask, task_id).case_id
+        case_id = db.session.get(ReadyTask, task_id).subject_id
         db.session.remove()
     session = web(data.draw(st.sampled_from(["chengguan_certifier", "chengguan01_team", "raofeng01_team"]),
                             label="user"))
@@ -153,7 +153,7 @@ def test_screening_posts(app: Flask, web: Callable[[str], WebSession], target: C
 
     task_id = target("screening").ensure()
     with app.app_context():
-        screening_id = db.session.get(ReadyTask, task_id).screening_id
+        screening_id = db.session.get(ReadyTask, task_id).subject_id
         households = list(db.session.scalars(db.select(Household.id).where(Household.village_code == "610922100001")))
         registrations = list(db.session.scalars(db.select(RiskRegistration.id)))
         db.session.remove()
@@ -233,7 +233,7 @@ def test_task_side_posts(app: Flask, web: Callable[[str], WebSession], target: C
         ready = db.session.get(ReadyTask, task_id)
         fields = type(runtime.build_form(ready)).describe(runtime.build_form(ready).context)
         colleague = user("chengguan_leader").id
-        cadre_case = db.session.get(ReadyTask, execution_task).case_id
+        cadre_case = db.session.get(ReadyTask, execution_task).subject_id
         cadre2 = user("chengguan01_cadre2").id
         assert db.session.get(Case, cadre_case) is not None
         db.session.remove()

@@ -38,7 +38,7 @@ def screen_village(app: Flask, village: str, indexes: list[int], month: str | No
         db.session.commit()
 
         def finish(bpmn_id: str, pairs: list[tuple[str, str]]) -> None:
-            task = db.session.scalar(select(ReadyTask).where(ReadyTask.screening_id == screening.id,
+            task = db.session.scalar(select(ReadyTask).where(ReadyTask.about("screening", screening.id),
                                                              ReadyTask.bpmn_id == bpmn_id))
             assert task is not None, bpmn_id
             complete_user_task(task.id, MultiDict(pairs), team, None)

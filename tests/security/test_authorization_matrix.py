@@ -130,9 +130,9 @@ def world(_migrated: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             ids[f"attachment_{subject}"] = attachment.id
             db.session.commit()
         ids["task_cg"] = db.session.scalar(select(ReadyTask.id).where(
-            ReadyTask.case_id == case_cg, ReadyTask.bpmn_id == "Task_CarryOutMeasures"))
+            ReadyTask.about("case", case_cg), ReadyTask.bpmn_id == "Task_CarryOutMeasures"))
         ids["task_rf"] = db.session.scalar(select(ReadyTask.id).where(
-            ReadyTask.case_id == case_rf, ReadyTask.bpmn_id == "Task_TownCertify"))
+            ReadyTask.about("case", case_rf), ReadyTask.bpmn_id == "Task_TownCertify"))
         assert ids["task_cg"] and ids["task_rf"]
         claim(ids["task_rf"], user("raofeng_certifier"))  # a claimed task, so that release means something
         month = today().strftime("%Y-%m")
@@ -362,6 +362,8 @@ ROUTES: dict[str, Route] = {
     "admin.save_draft": Route(ADMIN, post("/admin/processes/drafts", json={"xml": 1}), ok=422),
     "admin.validate_draft": Route(ADMIN, post("/admin/processes/drafts/{draft}/validate", json={})),
     "admin.deploy_draft": Route(ADMIN, post("/admin/processes/drafts/{draft}/deploy", json={}), probe=False),
+    "admin.deploy_offer": Route(ADMIN, post("/admin/processes/offers/{draft}/deploy", data={}), probe=False),
+    "admin.dismiss_offer": Route(ADMIN, post("/admin/processes/offers/{draft}/dismiss", data={}), probe=False),
     "api.users": Route(ADMIN, get("/api/v1/users")),
     "api.list_processes": Route(ADMIN, get("/api/v1/processes")),
     "api.validate_process": Route(ADMIN, post("/api/v1/processes/validate", body=b""), ok=422),

@@ -125,7 +125,7 @@ def test_attempts_and_audit_events_are_recorded(app: Flask, client):
         assert [a.succeeded for a in attempts] == [True] + [False] * 5
         assert all(a.username == "county_office" and a.remote_addr == "127.0.0.1" for a in attempts)
     logins, failures, locks = _events(app, "login"), _events(app, "login_failed"), _events(app, "login_locked")
-    assert len(logins) == 1 and logins[0].actor_id is not None and logins[0].case_id is None
+    assert len(logins) == 1 and logins[0].actor_id is not None and logins[0].subject_id is None
     assert len(failures) == 5 and all(e.remote_addr == "127.0.0.1" for e in failures)
     assert len(locks) == 2  # the fifth failure started it, the API attempt was refused by it
     assert {e.data["via"] for e in locks} == {"web", "api"}

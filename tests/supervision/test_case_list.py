@@ -118,7 +118,8 @@ def test_the_inbox_puts_the_task_due_soonest_first_and_marks_overdue(app, login_
         from app.extensions import db
         from app.models import ReadyTask
 
-        first, second = (db.session.scalar(select(ReadyTask.id).where(ReadyTask.case_id == c)) for c in (sooner, later))
+        first, second = (db.session.scalar(select(ReadyTask.id).where(ReadyTask.about("case", c)))
+                         for c in (sooner, later))
     assert html.index(f"/tasks/{first}") < html.index(f"/tasks/{second}")
 
 
@@ -150,7 +151,8 @@ def test_the_inbox_filters_by_step_and_overdue(app, login_as):
         from app.extensions import db
         from app.models import ReadyTask
 
-        old_task, new_task = (db.session.scalar(select(ReadyTask.id).where(ReadyTask.case_id == c)) for c in (old, new))
+        old_task, new_task = (db.session.scalar(select(ReadyTask.id).where(ReadyTask.about("case", c)))
+                              for c in (old, new))
     assert f"/tasks/{old_task}" in overdue and f"/tasks/{new_task}" not in overdue
     assert f"/tasks/{old_task}" in everything and f"/tasks/{new_task}" in everything
     assert f"/tasks/{old_task}" not in none

@@ -15,7 +15,7 @@ from tests.helpers import approve_case, complete, open_case, plan_measures
 def ready(bpmn_id: str, case_id: int | None = None) -> ReadyTask:
     stmt = select(ReadyTask).where(ReadyTask.bpmn_id == bpmn_id)
     if case_id is not None:
-        stmt = stmt.where(ReadyTask.case_id == case_id)
+        stmt = stmt.where(ReadyTask.about("case", case_id))
     task = db.session.scalar(stmt)
     assert task is not None, bpmn_id
     return task
@@ -86,7 +86,7 @@ def test_every_finished_element_is_recorded_with_the_flow_it_came_by(app):
                                                              "opinion": "符合"}, case_id)
         case = db.session.get(Case, case_id)
         instance = db.session.get(WorkflowInstance, case.instance_id)
-        visits = db.session.scalars(select(ElementVisit).where(ElementVisit.case_id == case_id)
+        visits = db.session.scalars(select(ElementVisit).where(ElementVisit.about("case", case_id))
                                     .order_by(ElementVisit.id)).all()
         certify = [v for v in visits if v.bpmn_id == "Task_TownCertify"]
         assert len(certify) == 2  # the loop shows: the task was done twice

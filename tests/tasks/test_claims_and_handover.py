@@ -26,7 +26,7 @@ def add_colleague(app, like: str, username: str) -> int:
 
 def certify_task(app, case_id: int) -> int:
     with app.app_context():
-        return db.session.scalar(select(ReadyTask.id).where(ReadyTask.case_id == case_id))
+        return db.session.scalar(select(ReadyTask.id).where(ReadyTask.about("case", case_id)))
 
 
 def test_a_claimed_task_shows_its_holder_and_only_the_holder_completes_it(app, login_as, api):
@@ -45,7 +45,7 @@ def test_a_claimed_task_shows_its_holder_and_only_the_holder_completes_it(app, l
     done = api("chengguan_certifier2").post(f"/api/v1/tasks/{task_id}/complete", json=CERTIFY)
     assert done.status_code == 200, done.get_json()
     with app.app_context():
-        kinds = db.session.scalars(select(Event.kind).where(Event.case_id == case_id)).all()
+        kinds = db.session.scalars(select(Event.kind).where(Event.about("case", case_id))).all()
         assert {"task_claimed", "task_released", "task_completed"} <= set(kinds)
 
 

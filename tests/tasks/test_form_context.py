@@ -42,7 +42,7 @@ def test_the_plan_offers_the_village_cadres_and_the_report_lists_the_filed_measu
         complete(team, "Task_RecordObjections", {"decision": "no_objection"}, case_id)
 
         def form_of(bpmn_id: str):  # noqa: ANN202
-            task = db.session.scalar(select(ReadyTask).where(ReadyTask.case_id == case_id,
+            task = db.session.scalar(select(ReadyTask).where(ReadyTask.about("case", case_id),
                                                              ReadyTask.bpmn_id == bpmn_id))
             return build_form(task)
 

@@ -108,7 +108,7 @@ def test_logins_state_changes_and_exports_name_who_when_and_from_where(app, logi
     with app.app_context():
         from app.models import ReadyTask
 
-        task_id = db.session.scalar(select(ReadyTask.id).where(ReadyTask.case_id == case_id))
+        task_id = db.session.scalar(select(ReadyTask.id).where(ReadyTask.about("case", case_id)))
     assert certifier.post(f"/tasks/{task_id}/claim", {}).status_code == 303  # an event the domain writes itself
     certifier.complete("Task_TownCertify", {"decision": "certify", "risk_level": "at_risk", "opinion": "属实"},
                        case_id)
@@ -120,11 +120,11 @@ def test_logins_state_changes_and_exports_name_who_when_and_from_where(app, logi
     [login] = [e for e in events(app, "login") if e.actor.username == "chengguan_certifier"]
     assert login.remote_addr == "127.0.0.1" and login.data == {"via": "web"}
     [step] = [e for e in events(app, "task_completed") if e.bpmn_id == "Task_TownCertify"]
-    assert (step.actor.username, step.remote_addr, step.case_id, step.decision) == (
+    assert (step.actor.username, step.remote_addr, step.subject_id, step.decision) == (
         "chengguan_certifier", "10.61.9.21", case_id, "certify")
     assert step.at is not None
     [claimed] = events(app, "task_claimed")
-    assert (claimed.actor.username, claimed.remote_addr, claimed.case_id) == ("chengguan_certifier", "10.61.9.21",
+    assert (claimed.actor.username, claimed.remote_addr, claimed.subject_id) == ("chengguan_certifier", "10.61.9.21",
                                                                                case_id)
     [listing] = events(app, "case_list_exported")
     assert (listing.actor.username, listing.remote_addr) == ("supervisor", "10.61.0.5")

@@ -45,7 +45,7 @@ def test_backup_and_restore_bring_back_every_case_intact(app, runner, tmp_path, 
         after = {c.id: (c.status, c.current_step) for c in db.session.scalars(select(Case))}
         assert after == before
         assert db.session.scalar(select(func.count()).select_from(Event)) == events_before
-        assert db.session.scalar(select(ReadyTask.bpmn_id).where(ReadyTask.case_id == second)) == "Task_TownCertify"
+        assert db.session.scalar(select(ReadyTask.bpmn_id).where(ReadyTask.about("case", second))) == "Task_TownCertify"
         assert every_case_is_consistent() == []
 
 

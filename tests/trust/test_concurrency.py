@@ -79,7 +79,7 @@ def test_thousands_of_concurrent_operations_leave_every_case_consistent(app):
                     db.session.rollback()
                     case = db.session.get(Case, rng.choice(cases))
                     db.session.refresh(case)
-                    task = db.session.scalar(select(ReadyTask).where(ReadyTask.case_id == case.id)
+                    task = db.session.scalar(select(ReadyTask).where(ReadyTask.about("case", case.id))
                                              .order_by(ReadyTask.id))
                     if task is None:
                         run_due_timers()
@@ -180,7 +180,7 @@ def test_migrating_and_completing_the_same_case_at_once_each_take_effect_once(ap
     def complete(case_id: int) -> None:
         with app.app_context():
             try:
-                task = db.session.scalar(select(ReadyTask).where(ReadyTask.case_id == case_id))
+                task = db.session.scalar(select(ReadyTask).where(ReadyTask.about("case", case_id)))
                 revision = db.session.get(WorkflowInstance, task.instance_id).revision
                 actor = user("chengguan_certifier")
                 data = MultiDict({"decision": "certify", "risk_level": "at_risk", "opinion": "符合"})
@@ -222,7 +222,7 @@ def test_migrating_and_completing_the_same_case_at_once_each_take_effect_once(ap
             instance = db.session.get(WorkflowInstance, case.instance_id)
             assert (instance.process_version_id == v2_id) == bool(moved)
             assert consistency_problems(instance) == []
-            kinds = Counter(db.session.scalars(select(Event.kind).where(Event.case_id == case_id)))
+            kinds = Counter(db.session.scalars(select(Event.kind).where(Event.about("case", case_id))))
             assert kinds["instance_migrated"] == moved and kinds["task_completed"] == completed
 
 
@@ -276,7 +276,7 @@ def test_a_submit_queued_behind_a_migration_continues_on_the_version_the_migrati
     def complete() -> None:
         with app.app_context():
             try:
-                task = db.session.scalar(select(ReadyTask).where(ReadyTask.case_id == case_id))
+                task = db.session.scalar(select(ReadyTask).where(ReadyTask.about("case", case_id)))
                 actor = user("chengguan_certifier")
                 assert migrating.wait(10)
                 time.sleep(0.2)
@@ -308,5 +308,6 @@ def test_a_submit_queued_behind_a_migration_continues_on_the_version_the_migrati
         completed = results["complete"] == "completed"
         assert completed or results["migrate"] == "moved"
         assert [e.bpmn_id for e in db.session.scalars(select(Event).where(
-            Event.case_id == case_id, Event.kind == "task_completed"))] == (["Task_TownCertify"] if completed else [])
+            Event.about("case", case_id), Event.kind == "task_completed"))] == (
+            ["Task_TownCertify"] if completed else [])
         assert case.current_step == ("镇领导小组会议审议" if completed else "镇认定工作组认定")

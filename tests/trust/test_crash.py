@@ -115,7 +115,7 @@ def test_acknowledged_completions_survive_sigkill_and_no_case_is_half_updated(ap
                         db.session.rollback()
                         case = db.session.get(Case, local.choice(cases))
                         db.session.refresh(case)
-                        task = db.session.scalar(select(ReadyTask).where(ReadyTask.case_id == case.id)
+                        task = db.session.scalar(select(ReadyTask).where(ReadyTask.about("case", case.id))
                                                  .order_by(ReadyTask.id))
                         if task is None:
                             continue
@@ -154,8 +154,9 @@ def test_acknowledged_completions_survive_sigkill_and_no_case_is_half_updated(ap
             db.session.rollback()
             # every acknowledged completion is stored …
             stored = Counter({(case_id, bpmn_id): n for case_id, bpmn_id, n in db.session.execute(
-                select(Event.case_id, Event.bpmn_id, func.count()).where(Event.kind == "task_completed")
-                .group_by(Event.case_id, Event.bpmn_id)).all()})
+                select(Event.subject_id, Event.bpmn_id, func.count()).where(Event.kind == "task_completed",
+                                                                           Event.subject_kind == "case")
+                .group_by(Event.subject_id, Event.bpmn_id)).all()})
             missing = {key: n - stored[key] for key, n in acknowledged.items() if stored[key] < n}
             assert missing == {}, f"round {round_no}: acknowledged but not stored: {missing}"
             # … and no case is half-updated: state, ready rows and path agree, one event per finished task

@@ -80,7 +80,7 @@ def test_gunicorn_with_several_workers_serves_the_app(app, database_url):
         for _ in range(6):
             assert _call(port, "GET", "/api/v1/me", token=token)[0] == 200
         with app.app_context():
-            task_id = db.session.scalar(select(ReadyTask.id).where(ReadyTask.case_id == case_id))
+            task_id = db.session.scalar(select(ReadyTask.id).where(ReadyTask.about("case", case_id)))
         status, body = _call(port, "POST", f"/api/v1/tasks/{task_id}/complete",
                              {"decision": "certify", "risk_level": "at_risk", "opinion": "属实"}, token)
         assert status == 200 and body["completed"], body
@@ -92,7 +92,7 @@ def test_gunicorn_with_several_workers_serves_the_app(app, database_url):
         server.stderr.close()
     with app.app_context():
         assert db.session.scalar(select(Event.remote_addr).where(Event.kind == "task_completed",
-                                                                 Event.case_id == case_id)) == "127.0.0.1"
+                                                                 Event.about("case", case_id))) == "127.0.0.1"
 
 
 def test_the_web_entry_point_leaves_the_command_line_tools_out():

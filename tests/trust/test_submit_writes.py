@@ -71,7 +71,7 @@ def test_a_submit_writes_its_instance_and_case_once_each(app: Flask, api) -> Non
         case = db.session.get(Case, case_id)
         assert (case.risk_level, case.status, case.current_step) == ("at_risk", "certification", "镇领导小组会议审议")
         assert db.session.get(WorkflowInstance, case.instance_id).revision == revision + 1
-        last = db.session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.id.desc())).first()
+        last = db.session.scalars(select(Event).where(Event.about("case", case_id)).order_by(Event.id.desc())).first()
         assert (last.kind, last.decision, last.actor.username) == ("task_completed", "certify",
                                                                    "chengguan_certifier")
 

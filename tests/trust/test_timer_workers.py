@@ -51,5 +51,5 @@ def test_four_workers_fire_each_notice_period_exactly_once(app):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Event).where(Event.kind == "timer_fired")) \
             == len(cases)
-        waiting = db.session.scalars(select(ReadyTask.bpmn_id).where(ReadyTask.case_id.in_(cases))).all()
+        waiting = db.session.scalars(select(ReadyTask.bpmn_id).where(ReadyTask.about_any("case", cases))).all()
         assert sorted(waiting) == ["Task_RecordObjections"] * len(cases)

@@ -12,7 +12,7 @@ from tests.helpers import open_case
 
 def _task_id(app, case_id: int) -> int:
     with app.app_context():
-        return db.session.scalar(select(ReadyTask.id).where(ReadyTask.case_id == case_id))
+        return db.session.scalar(select(ReadyTask.id).where(ReadyTask.about("case", case_id)))
 
 
 @pytest.mark.parametrize("outsider", ["raofeng_certifier", "chengguan01_team", "chengguan_leader",

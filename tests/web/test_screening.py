@@ -227,7 +227,7 @@ def test_a_household_with_a_case_in_hand_is_refused_on_the_assessment_form(app, 
     assert 'name="minutes"' in html and "研判" in html  # the form again, with what was typed
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Case)) == 1
-        assert db.session.scalar(select(ReadyTask.bpmn_id).where(ReadyTask.screening_id == sid)) == \
+        assert db.session.scalar(select(ReadyTask.bpmn_id).where(ReadyTask.about("screening", sid))) == \
             "Task_AssessmentMeeting"
 
 

@@ -12,10 +12,10 @@ from tests.helpers import open_case
 def _counts(app, case_id: int) -> tuple[int, int, list[str]]:
     with app.app_context():
         events = db.session.scalar(select(func.count()).select_from(Event).where(
-            Event.case_id == case_id, Event.kind == "task_completed"))
-        tasks = db.session.scalars(select(ReadyTask.bpmn_id).where(ReadyTask.case_id == case_id)).all()
+            Event.about("case", case_id), Event.kind == "task_completed"))
+        tasks = db.session.scalars(select(ReadyTask.bpmn_id).where(ReadyTask.about("case", case_id))).all()
         revision = db.session.scalar(select(WorkflowInstance.revision).join(
-            ReadyTask, ReadyTask.instance_id == WorkflowInstance.id).where(ReadyTask.case_id == case_id))
+            ReadyTask, ReadyTask.instance_id == WorkflowInstance.id).where(ReadyTask.about("case", case_id)))
         return events, revision, list(tasks)
 
 
