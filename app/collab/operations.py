@@ -97,8 +97,7 @@ def _record(case: Case, kind: str, actor: User, at: datetime, title: str, bpmn_i
             remote_addr: str | None, data: dict[str, Any]) -> None:
     """The case-history line: one list of events, comments and files among the task decisions."""
     db.session.add(Event(kind=kind, subject_kind="case", subject_id=case.id, actor_id=actor.id, at=at,
-                         task_name=title[:160],
-                         bpmn_id=bpmn_id, opinion=text, remote_addr=remote_addr, data=data))
+                         task_name=title[:160], bpmn_id=bpmn_id, opinion=text, remote_addr=remote_addr, data=data))
 
 
 # ---- comments ------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -197,9 +198,14 @@ class ProcessDraft(Model):
     shipped_sha256: Mapped[str | None] = mapped_column(String(64))
     dismissed_at: Mapped[datetime | None]  # the administrator chose to keep the county's version
 
-    @property
+    @hybrid_property
     def is_open_offer(self) -> bool:
         return self.shipped_sha256 is not None and self.deployed_version_id is None and self.dismissed_at is None
+
+    @is_open_offer.inplace.expression
+    @classmethod
+    def _is_open_offer_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.shipped_sha256.is_not(None), cls.deployed_version_id.is_(None), cls.dismissed_at.is_(None))
 
 
 class StandIn(Model):

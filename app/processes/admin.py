@@ -45,8 +45,7 @@ def definitions() -> list[Definition]:
         select(WorkflowInstance.process_version_id, func.count()).where(WorkflowInstance.completed.is_(False))
         .group_by(WorkflowInstance.process_version_id)).all())
     offers = {d.process_key: d for d in db.session.scalars(
-        select(ProcessDraft).where(ProcessDraft.shipped_sha256.is_not(None), ProcessDraft.deployed_version_id.is_(None),
-                                   ProcessDraft.dismissed_at.is_(None)).order_by(ProcessDraft.id))}
+        select(ProcessDraft).where(ProcessDraft.is_open_offer).order_by(ProcessDraft.id))}
     by_key: dict[str, list[ProcessVersion]] = {}
     for version in versions:
         by_key.setdefault(version.process_key, []).append(version)

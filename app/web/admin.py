@@ -108,8 +108,8 @@ def diff() -> str:
             raise InvalidInput("只能比较同一流程的两个版本")
         sides = [(f"本县当前第 {old.version} 版", url_for("supervision.diagram_xml", version_id=old.id)),
                  ("系统升级提供的内置版本", url_for("admin.draft_xml", draft_id=offer.id))]
-        return render_template("admin/diff.html", title=old.name or old.process_key, sides=sides, offer=offer,
-                               current=old, diff=admin.diff_versions(old, offer))
+        return render_template("admin/diff.html", title=old.name or old.process_key, sides=sides,
+                               offer=offer if offer.is_open_offer else None, diff=admin.diff_versions(old, offer))
     new = admin.get_version(request.args.get("to", type=int) or 0)
     if old.process_key != new.process_key:
         raise InvalidInput("只能比较同一流程的两个版本")

@@ -6,7 +6,7 @@ Every function here flushes and never commits: the request or CLI command commit
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
@@ -59,6 +59,10 @@ def _flat_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
             flat[name] = [str(v) for v in (value if isinstance(value, list) else [value])]
     return flat
 
+def _instance_with_subject(model: Any) -> Select[Any]:
+    return (select(WorkflowInstance, model).join(model, model.instance_id == WorkflowInstance.id)
+            .where(WorkflowInstance.id == bindparam("instance_id")).execution_options(populate_existing=True))
+
 
 class Subject(Protocol):
     """What a workflow instance is about (a case, a screening, …): a row of the kind's own table."""
@@ -84,12 +88,16 @@ class SubjectHooks:
     after_step: Callable[[Any, engine.WorkflowSnapshot, User | None], None]
     # The rulebook's own latest due date for a task of this subject (month end, 15 days, measure deadlines).
     deadline_cap: Callable[[Any, engine.ReadyTaskInfo], date | None] = lambda subject, info: None
+    # The instance and its subject in one statement, built once at registration: building the statement costs
+    # about as much as running it (bench/profile_submit.py).
+    instance_with_subject: Select[Any] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.instance_with_subject = _instance_with_subject(self.model)
 
 
 HOOKS: dict[str, SubjectHooks] = {}
 _KIND_OF_MODEL: dict[type, str] = {}
-# Per kind, built once: building the statement costs about as much as running it (bench/profile_submit.py).
-_INSTANCE_WITH_SUBJECT: dict[str, Select[Any]] = {}
 
 # The step's statements, built once (each submit runs them; building them again costs more than running them).
 _READY = table_of(ReadyTask)
@@ -111,7 +119,6 @@ def register_subject(hooks: SubjectHooks) -> None:
     """Called by the app factory, once per kind (again for another app in the same process: the same hooks)."""
     HOOKS[hooks.kind] = hooks
     _KIND_OF_MODEL[hooks.model] = hooks.kind
-    _INSTANCE_WITH_SUBJECT[hooks.kind] = _instance_with_subject(hooks.model)
 
 
 def hooks_for(kind: str) -> SubjectHooks:
@@ -390,10 +397,6 @@ def process_due_timers(now: datetime | None = None, limit: int = 500) -> int:
     return moved
 
 
-def _instance_with_subject(model: Any) -> Select[Any]:
-    return (select(WorkflowInstance, model).join(model, model.instance_id == WorkflowInstance.id)
-            .where(WorkflowInstance.id == bindparam("instance_id")).execution_options(populate_existing=True))
-
 
 
 def _lock_with_subject(task: ReadyTask) -> tuple[WorkflowInstance, Any]:
@@ -403,8 +406,8 @@ def _lock_with_subject(task: ReadyTask) -> tuple[WorkflowInstance, Any]:
     that waited for a row lock sees only that row as the other transaction left it (READ COMMITTED), and would
     join the case and the diagram version as they were when it began."""
     _take_row_lock(task.instance_id)
-    hooks_for(task.subject_kind)
-    row = db.session.execute(_INSTANCE_WITH_SUBJECT[task.subject_kind], {"instance_id": task.instance_id}).first()
+    statement = hooks_for(task.subject_kind).instance_with_subject
+    row = db.session.execute(statement, {"instance_id": task.instance_id}).first()
     if row is None:
         raise NotFound("任务所属的案件不存在")
     return row[0], row[1]
