@@ -147,39 +147,18 @@ def _set_job(job_id: int, **values: object) -> None:
 
 def run_import_job(job_id: int) -> None:
     """Validate (writing nothing but progress), then store everything in one transaction. An edge: commits."""
-    from app.households.workbooks import write_error_copy
-
     job = db.session.get(ImportJob, job_id)
     if job is None or job.status != "queued":
         return
-    source = uploads_folder() / job.stored_name
+    source, errors_path = uploads_folder() / job.stored_name, error_workbook_path(job)
     valid_only = job.valid_only
     db.session.rollback()
     _set_job(job_id, status="validating", started_at=utcnow())
     try:
         with _cycle_collector_paused():  # as the CLI import
-            outcome = _validate(source, job_id)
-            if outcome is None:
-                return
-            validation = outcome
-            errors = validation.errors
-            if errors and not validation.refused:
-                write_error_copy(source, error_workbook_path(job), errors, validation.header_row,
-                                 limits=import_limits(), budget=import_budget())
-            summary = {"error_count": len(errors), "errors": [e.as_dict() for e in errors[:ERRORS_KEPT]],
-                       "has_error_workbook": bool(errors) and not validation.refused,
-                       "rows_done": validation.rows_read}
-            if validation.refused or (errors and not valid_only):
-                final = counts(validation)
-                _set_job(job_id, status="refused", finished_at=utcnow(), rejected_count=final.rejected,
-                         message="文件有错误，未导入任何数据；请按错误说明修改后重新上传", **summary)
-                return
-            _set_job(job_id, status="storing")
-            stored = store(validation)
-            db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
-                status="done", finished_at=utcnow(), created_count=stored.created, updated_count=stored.updated,
-                unchanged_count=stored.unchanged, rejected_count=stored.rejected, message=stored.as_text(), **summary))
-            db.session.commit()  # the households and the job's "done" in one transaction
+            finish = _validate_and_store(source, errors_path, job_id, valid_only)
+        # The job's last word once the collector runs again: whoever sees the job finished sees that too.
+        finish()
     except Exception:
         db.session.rollback()
         log.exception("household import job %s failed", job_id)
@@ -189,18 +168,44 @@ def run_import_job(job_id: int) -> None:
         source.unlink(missing_ok=True)
 
 
-def _validate(source: Path, job_id: int) -> Validation | None:
+def _validate_and_store(source: Path, errors_path: Path, job_id: int, valid_only: bool) -> Callable[[], None]:
+    """The job's work; returns what writes its final status (refused, or done with the households stored)."""
+    from app.households.workbooks import write_error_copy
+
+    try:
+        validation = _validate(source, job_id)
+    except SpreadsheetRefused as exc:
+        message = exc.message
+        return lambda: _set_job(job_id, status="refused", finished_at=utcnow(), message=message, error_count=1,
+                                errors=[RowError(None, "", message).as_dict()])
+    errors = validation.errors
+    if errors and not validation.refused:
+        write_error_copy(source, errors_path, errors, validation.header_row,
+                         limits=import_limits(), budget=import_budget())
+    summary = {"error_count": len(errors), "errors": [e.as_dict() for e in errors[:ERRORS_KEPT]],
+               "has_error_workbook": bool(errors) and not validation.refused, "rows_done": validation.rows_read}
+    if validation.refused or (errors and not valid_only):
+        final = counts(validation)
+        return lambda: _set_job(job_id, status="refused", finished_at=utcnow(), rejected_count=final.rejected,
+                                message="文件有错误，未导入任何数据；请按错误说明修改后重新上传", **summary)
+    _set_job(job_id, status="storing")
+    stored = store(validation)
+    db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
+        status="done", finished_at=utcnow(), created_count=stored.created, updated_count=stored.updated,
+        unchanged_count=stored.unchanged, rejected_count=stored.rejected, message=stored.as_text(), **summary))
+    return db.session.commit  # the households and the job's "done" in one transaction
+
+
+def _validate(source: Path, job_id: int) -> Validation:
     def progress(done: int, total: int | None) -> None:
         _set_job(job_id, rows_done=done, rows_total=total)
 
     try:
         return validate_file(source, limits=import_limits(), budget=import_budget(),
                              county_name=current_app.config["COUNTY_NAME"], today=china_today(), progress=progress)
-    except SpreadsheetRefused as exc:
+    except SpreadsheetRefused:
         db.session.rollback()
-        _set_job(job_id, status="refused", finished_at=utcnow(), message=exc.message, error_count=1,
-                 errors=[RowError(None, "", exc.message).as_dict()])
-        return None
+        raise
     finally:
         db.session.rollback()  # end the read transaction of the validation phase
 
