@@ -68,6 +68,23 @@ def inbox_clause(user: User) -> ColumnElement[bool]:
     return or_(*branches) if branches else false()
 
 
+def area_of(user: User, model: Any) -> ColumnElement[bool]:
+    """Rows of a table with village_code and town_code that lie in the user's area (none for the cadre)."""
+    return _area_clause(user, model.village_code, model.town_code)
+
+
+def about_visible_subject(user: User, row: Any) -> ColumnElement[bool]:
+    """Rows about a subject (ready tasks, visited elements, history) whose subject the user may see, whatever its
+    registered kind: each kind says who sees its subjects (SubjectHooks.visible_to)."""
+    from app.workflow.runtime import HOOKS
+
+    if ROLES.get(user.role) and ROLES[user.role].scope == "county":
+        return true()
+    return or_(false(), *(and_(row.subject_kind == kind,
+                               row.subject_id.in_(select(hooks.model.id).where(hooks.visible_to(user))))
+                          for kind, hooks in HOOKS.items() if hooks.visible_to is not None))
+
+
 def case_clause(user: User) -> ColumnElement[bool]:
     if ROLES.get(user.role) and ROLES[user.role].scope == "assigned":
         return Case.cadre_id == user.id
@@ -77,7 +94,7 @@ def case_clause(user: User) -> ColumnElement[bool]:
 def screening_clause(user: User) -> ColumnElement[bool]:
     if ROLES.get(user.role) and ROLES[user.role].scope == "assigned":
         return false()
-    return _area_clause(user, Screening.village_code, Screening.town_code)
+    return area_of(user, Screening)
 
 
 def household_clause(user: User) -> ColumnElement[bool]:

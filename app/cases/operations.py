@@ -6,6 +6,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from app.access import case_clause
 from app.clock import china_today, to_china, utcnow
 from app.engine import ReadyTaskInfo, WorkflowSnapshot
 from app.errors import NotFound
@@ -161,4 +162,7 @@ CASE_SUBJECT = runtime.SubjectHooks(
     after_task=_after_task,
     after_step=_after_step,
     deadline_cap=_deadline_cap,
+    visible_to=case_clause,
+    summary_template="cases/_task_summary.html",
+    panel_template="collab/_task_panel.html",
 )

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
 
+from app.access import screening_clause
 from app.clock import china_today
 from app.deadlines.policy import month_end
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -131,6 +133,17 @@ def _label(screening: Screening) -> str:
     return f"{screening.village.name} {screening.month} 月度排查"
 
 
+def _page_context(screening: Screening, task: ReadyTask, args: Mapping[str, str]) -> dict[str, object]:
+    """The screening step's page: how far the village's checks are, and the households a search found."""
+    if task.form_key != "screening":
+        return {}
+    from app.screenings.checks import coverage
+
+    query = args.get("q", "")
+    return {"query": query, "coverage": coverage(screening),
+            "found": search_village_households(screening.village_code, query) if query else []}
+
+
 def _form_context(screening: Screening, task: ReadyTask, needs: frozenset[str]) -> FormContext:
     from app.screenings.checks import coverage
 
@@ -197,4 +210,7 @@ SCREENING_SUBJECT = runtime.SubjectHooks(
     after_step=_after_step,
     # 一月一精准排查、一月一精准评估: both tasks are due by the end of the screening month.
     deadline_cap=lambda screening, _info: month_end(screening.month),
+    visible_to=screening_clause,
+    summary_template="screenings/_task_summary.html",
+    page_context=_page_context,
 )

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
-from app.access import case_clause, screening_clause
+from app.access import about_visible_subject
 from app.extensions import db
-from app.models import Case, ElementVisit, ProcessVersion, ReadyTask, Screening, User, WorkflowInstance
+from app.models import Case, ElementVisit, ProcessVersion, ReadyTask, User, WorkflowInstance
 
 
 @dataclass
@@ -86,14 +86,10 @@ class HeatCell:
 
 
 def heatmap(user: User, version: ProcessVersion, since: datetime, until: datetime) -> list[HeatCell]:
-    """Per user task of the diagram version: cases waiting there now, and the median time spent there by
-    tasks finished in [since, until) — within the user's area."""
-    in_area = or_(and_(Case.id.is_not(None), case_clause(user)),
-                  and_(Screening.id.is_not(None), screening_clause(user)))
+    """Per user task of the diagram version: subjects waiting there now, and the median time spent there by
+    tasks finished in [since, until) — of the subjects the user may see, whatever their kind."""
     waiting_stmt = (select(ReadyTask.bpmn_id, func.min(ReadyTask.name), func.count())
-                    .outerjoin(Case, ReadyTask.about("case", Case.id))
-                    .outerjoin(Screening, ReadyTask.about("screening", Screening.id))
-                    .where(ReadyTask.diagram_version_id == version.id, in_area)
+                    .where(ReadyTask.diagram_version_id == version.id, about_visible_subject(user, ReadyTask))
                     .group_by(ReadyTask.bpmn_id))
     names: dict[str, str] = {}
     waiting: dict[str, int] = {}
@@ -101,10 +97,9 @@ def heatmap(user: User, version: ProcessVersion, since: datetime, until: datetim
         names[bpmn_id], waiting[bpmn_id] = name or bpmn_id, count
     durations: dict[str, list[float]] = defaultdict(list)
     visit_stmt = (select(ElementVisit.bpmn_id, ElementVisit.name, ElementVisit.ready_at, ElementVisit.completed_at)
-                  .outerjoin(Case, ElementVisit.about("case", Case.id))
-                  .outerjoin(Screening, ElementVisit.about("screening", Screening.id))
                   .where(ElementVisit.diagram_version_id == version.id, ElementVisit.ready_at.is_not(None),
-                         ElementVisit.completed_at >= since, ElementVisit.completed_at < until, in_area))
+                         ElementVisit.completed_at >= since, ElementVisit.completed_at < until,
+                         about_visible_subject(user, ElementVisit)))
     for visit_id, visit_name, ready_at, completed_at in db.session.execute(visit_stmt):
         assert ready_at is not None  # filtered in SQL
         names.setdefault(visit_id, visit_name or visit_id)

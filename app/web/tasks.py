@@ -41,17 +41,10 @@ def inbox() -> str:
 def _task_page(task: ReadyTask, form: object, status: int = 200, draft: object = None) -> tuple[str, int]:
     subject = runtime.subject_of(task)
     instance = db.session.get(WorkflowInstance, task.instance_id)
-    extra: dict[str, object] = {}
-    if task.is_about("screening") and task.form_key == "screening":
-        from app.screenings.checks import coverage
-        from app.screenings.operations import search_village_households
-
-        query = request.args.get("q", "")
-        extra["query"] = query
-        extra["coverage"] = coverage(subject)
-        extra["found"] = search_village_households(subject.village_code, query) if query else []
+    hooks = runtime.hooks_for(task.subject_kind)
+    extra = hooks.page_context(subject, task, request.args)
     may_reassign = can_reassign(current_user, task)
-    return render_template("tasks/task.html", task=task, form=form, subject=subject, draft=draft,
+    return render_template("tasks/task.html", task=task, form=form, subject=subject, hooks=hooks, draft=draft,
                            revision=instance.revision if instance else 0, may_reassign=may_reassign,
                            people=task_ops.eligible_people(task) if may_reassign else [], **extra), status
 

@@ -5,12 +5,12 @@ Every function here flushes and never commits: the request or CLI command commit
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Select, bindparam, delete, insert, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import MultiDict
 
@@ -88,12 +88,24 @@ class SubjectHooks:
     after_step: Callable[[Any, engine.WorkflowSnapshot, User | None], None]
     # The rulebook's own latest due date for a task of this subject (month end, 15 days, measure deadlines).
     deadline_cap: Callable[[Any, engine.ReadyTaskInfo], date | None] = lambda subject, info: None
+    # Which subjects a user may see, as SQL over the model (default: the user's area; none for the cadre).
+    visible_to: Callable[[User], ColumnElement[bool]] | None = None
+    # The task page: what is shown above the form and below it, and what those templates need beyond the
+    # subject and the task, given the page's query arguments.
+    summary_template: str = "tasks/_subject_summary.html"
+    panel_template: str | None = None
+    page_context: Callable[[Any, ReadyTask, Mapping[str, str]], dict[str, Any]] = lambda subject, task, args: {}
     # The instance and its subject in one statement, built once at registration: building the statement costs
     # about as much as running it (bench/profile_submit.py).
     instance_with_subject: Select[Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.instance_with_subject = _instance_with_subject(self.model)
+        if self.visible_to is None:
+            from app.access import area_of
+
+            model = self.model
+            self.visible_to = lambda user: area_of(user, model)
 
 
 HOOKS: dict[str, SubjectHooks] = {}
