@@ -13,12 +13,11 @@ from app.errors import NotFound
 from app.extensions import db
 from app.models import Case, Event, Measure, ReadyTask, RiskRegistration, User
 from app.models.workflow import task_title
+from app.processes.ties import PHASE_PROPERTY, outcome_of
 from app.roles import role_label
 from app.workflow import runtime
 from app.workflow.write import write_columns
 from forms import FormContext
-
-END_STATUSES = {"End_Closed": "closed", "End_Rejected": "rejected"}
 
 
 def open_case(registration: RiskRegistration, actor: User | None) -> Case:
@@ -90,7 +89,8 @@ def _form_context(case: Case, task: ReadyTask, needs: frozenset[str]) -> FormCon
         today=china_today(),
         cadres=[(u.id, f"{u.full_name}（{u.unit}）") for u in cadres],
         measures=[(m.id, m.content) for m in case.measures] if "measures" in needs else [],
-        notice_kind="announcement" if "公告" in (task.context_name or "") else "publicity",
+        # While a call activity runs, the case's status is its phase (publicity or announcement: CASE_PHASES).
+        notice_kind="announcement" if case.status == "announcement" else "publicity",
         min_notice_days=MIN_NOTICE_DAYS,
         default_notice_days=DEFAULT_NOTICE_DAYS,
     )
@@ -125,7 +125,9 @@ def _after_task(case: Case, task: ReadyTask, data: dict[str, Any], actor: User |
 def _after_step(case: Case, snapshot: WorkflowSnapshot, actor: User | None) -> None:
     now = utcnow()
     if snapshot.completed:
-        status = END_STATUSES.get(snapshot.end_event or "", "closed")
+        # The diagrams' checks refuse an end the procedure does not declare (app/processes/ties.py); a version
+        # deployed before the check keeps the old reading of any other end as closed.
+        status = outcome_of("household_case", snapshot.end_event) or "closed"
         step = "已销号" if status == "closed" else "不予认定，已办结"
         write_columns(case, status=status, closed_at=now, current_step=step, updated_at=now)
         runtime.record_event(case, f"case_{status}", actor, task_name=step)
@@ -133,7 +135,8 @@ def _after_step(case: Case, snapshot: WorkflowSnapshot, actor: User | None) -> N
     changes: dict[str, Any] = {"updated_at": now}
     if snapshot.ready_tasks:
         first = snapshot.ready_tasks[0]
-        changes["status"] = first.context_properties.get("phase") or first.properties.get("phase") or case.status
+        changes["status"] = (first.context_properties.get(PHASE_PROPERTY) or first.properties.get(PHASE_PROPERTY)
+                             or case.status)
         changes["current_step"] = "、".join(task_title(t.context_name, t.name) for t in snapshot.ready_tasks)[:255]
     elif snapshot.next_timer_at is not None:
         ends = to_china(snapshot.next_timer_at).strftime("%Y-%m-%d %H:%M")
@@ -143,7 +146,7 @@ def _after_step(case: Case, snapshot: WorkflowSnapshot, actor: User | None) -> N
 
 def _deadline_cap(case: Case, info: ReadyTaskInfo) -> date | None:
     """Discovery to county approval within 15 days; carrying out measures by their 完成时限."""
-    if info.properties.get("phase") == "certification":
+    if info.properties.get(PHASE_PROPERTY) == "certification":
         days = int(current_app.config.get("CERTIFICATION_DAYS", 15))
         return to_china(case.opened_at).date() + timedelta(days=days)
     if info.form_key == "measures_execution" and case.measures:

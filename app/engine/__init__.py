@@ -24,6 +24,8 @@ from app.engine.adapter import (
 )
 from app.engine.inspect import (
     DiagramProblem,
+    ElementInfo,
+    ProcessDescription,
     UserTaskInfo,
     describe_process,
     process_dependencies,
@@ -32,9 +34,11 @@ from app.engine.inspect import (
 
 __all__ = [
     "DiagramProblem",
+    "ElementInfo",
     "EngineError",
     "MigrationRefused",
     "ProcessBundle",
+    "ProcessDescription",
     "ReadyTaskInfo",
     "TaskNotReady",
     "TrailStep",

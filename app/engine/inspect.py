@@ -52,11 +52,24 @@ class ExpressionInfo:
 
 
 @dataclass(frozen=True)
+class ElementInfo:
+    """Any element of a process (events, tasks, call activities, gateways), with its Spiff properties."""
+
+    process_key: str
+    bpmn_id: str
+    element_type: str  # UserTask, EndEvent, CallActivity … (as in the trail)
+    name: str | None
+    properties: dict[str, str] = field(default_factory=dict)
+    called_process: str | None = None  # a call activity's calledElement
+
+
+@dataclass(frozen=True)
 class ProcessDescription:
     user_tasks: list[UserTaskInfo]
     conditions: list[ConditionInfo]
     problems: list[DiagramProblem]
     expressions: list[ExpressionInfo] = field(default_factory=list)
+    elements: list[ElementInfo] = field(default_factory=list)
 
 
 def process_dependencies(bundle: ProcessBundle) -> list[str]:
@@ -69,14 +82,18 @@ def describe_process(bundle: ProcessBundle) -> ProcessDescription:
     conditions: list[ConditionInfo] = []
     problems: list[DiagramProblem] = []
     expressions: list[ExpressionInfo] = []
+    elements: list[ElementInfo] = []
     for spec in [bundle.spec, *bundle.subprocess_specs.values()]:
         for task_spec in spec.task_specs.values():
             bpmn_id = getattr(task_spec, "bpmn_id", None)
             if bpmn_id is None:
                 continue  # the engine's own bookkeeping specs
             expressions += _expressions(spec.name, bpmn_id, task_spec)
+            props = getattr(task_spec, "extensions", {}).get("properties", {})
+            elements.append(ElementInfo(spec.name, bpmn_id, type(task_spec).__name__, task_spec.bpmn_name,
+                                        dict(props), getattr(task_spec, "spec", None)
+                                        if isinstance(task_spec, CallActivity) else None))
             if task_spec.manual:
-                props = getattr(task_spec, "extensions", {}).get("properties", {})
                 user_tasks.append(
                     UserTaskInfo(spec.name, bpmn_id, task_spec.bpmn_name or bpmn_id, task_spec.lane,
                                  props.get("form"), dict(props))
@@ -95,7 +112,7 @@ def describe_process(bundle: ProcessBundle) -> ProcessDescription:
                 names = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
                 conditions.append(ConditionInfo(spec.name, bpmn_id, str(target), expression, names))
                 expressions.append(ExpressionInfo(spec.name, bpmn_id, "condition", expression))
-    return ProcessDescription(user_tasks, conditions, problems, expressions)
+    return ProcessDescription(user_tasks, conditions, problems, expressions, elements)
 
 
 def _expressions(process_key: str, bpmn_id: str, task_spec: Any) -> list[ExpressionInfo]:

@@ -15,10 +15,9 @@ from app.config import MIN_NOTICE_DAYS
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from app.models import Area, Case, Event, Household, ReadyTask, User
+from app.processes.ties import NOTICE_POSTING
 from app.roles import ROLES
 from app.vocab import RISK_LEVELS
-
-POSTING_TASK = "Task_PostNotice"
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ class NoticeRow:
     head_name: str
     size: int
     result: str
-    posting: Posting | None  # None while Task_PostNotice still waits
+    posting: Posting | None  # None while the posting step still waits
 
 
 @dataclass(frozen=True)
@@ -161,14 +160,15 @@ def _result(kind: NoticeKind, risk_level: str | None) -> str:
 
 
 def _postings(case_ids: list[int], kind: NoticeKind) -> dict[int, Posting]:
-    """The posting of this round for each case: the latest completed Task_PostNotice of this kind, unless the
-    posting task is ready again (an upheld objection sent the case back and it waits to be posted anew)."""
+    """The posting of this round for each case: the latest completed posting step (NOTICE_POSTING) of this kind,
+    unless the posting task is ready again (an upheld objection sent the case back and it waits to be posted anew)."""
     if not case_ids:
         return {}
     waiting = set(db.session.scalars(select(ReadyTask.subject_id).where(ReadyTask.about_any("case", case_ids),
-                                                                      ReadyTask.bpmn_id == POSTING_TASK)))
+                                                                      ReadyTask.bpmn_id == NOTICE_POSTING.bpmn_id)))
     found: dict[int, Posting] = {}
-    events = db.session.scalars(select(Event).where(Event.about_any("case", case_ids), Event.bpmn_id == POSTING_TASK,
+    events = db.session.scalars(select(Event).where(Event.about_any("case", case_ids),
+                                                    Event.bpmn_id == NOTICE_POSTING.bpmn_id,
                                                     Event.kind == "task_completed")
                                 .order_by(Event.at, Event.id))
     for event in events:

@@ -15,6 +15,7 @@ from lxml import etree
 from app import engine
 from app.deadlines.policy import TIME_LIMIT_PROPERTY, time_limit_problem
 from app.engine.sandbox import SandboxError, check_expression, check_script
+from app.processes.ties import tie_problems
 from app.roles import role_for_lane
 from forms import REGISTRY, field_names
 
@@ -175,6 +176,7 @@ def process_problems(key: str, sources: dict[str, str], root: etree._Element | N
         except SandboxError as exc:
             what = EXPRESSION_KIND.get(expression.kind, expression.kind)
             problems.append(Problem(expression.element_id, f"{what}“{_short(expression.text, 60)}”：{exc}"))
+    problems += [Problem(element_id, message) for element_id, message in tie_problems(key, description)]
     for condition in description.conditions:
         unknown = condition.names - known_fields
         if unknown:

@@ -18,11 +18,11 @@ from app.clock import CHINA_TZ, to_china
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
 from app.models import Area, Case, Event, Household, Measure, ReadyTask, Screening, User
+from app.processes.ties import COUNTY_APPROVAL
 from app.reports.scope import ReportMonth
 from app.roles import ROLES
 from app.vocab import OPEN_CASE_STATUSES
 
-COUNTY_APPROVAL_TASK = "Task_CountyApprove"
 TREND_MONTHS = 12
 SCREENED = ("assessing", "completed")  # the village has checked its households (排查 done)
 
@@ -127,12 +127,12 @@ def first_approvals(start: datetime, end: datetime) -> Any:
     length of history."""
     earlier = aliased(Event)
     approved_before = exists().where(earlier.subject_kind == "case", earlier.subject_id == Event.subject_id,
-                                     earlier.bpmn_id == COUNTY_APPROVAL_TASK,
+                                     earlier.bpmn_id == COUNTY_APPROVAL.bpmn_id,
                                      earlier.at < start, earlier.kind == "task_completed",
                                      earlier.decision == "approve")
     return (select(Event.subject_id.label("case_id"), func.min(Event.at).label("approved_at"))
             .join(Case, Event.about("case", Case.id))
-            .where(Event.bpmn_id == COUNTY_APPROVAL_TASK, Event.at >= start, Event.at < end,
+            .where(Event.bpmn_id == COUNTY_APPROVAL.bpmn_id, Event.at >= start, Event.at < end,
                    Event.kind == "task_completed", Event.decision == "approve",
                    or_(Case.opened_at >= start, ~approved_before))
             .group_by(Event.subject_id)

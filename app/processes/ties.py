@@ -1,0 +1,143 @@
+"""What the code relies on in the diagrams, declared once: the steps it finds in the history by their id, the end
+states that set a case's outcome, the phase property that sets a case's status, and the forms whose submission
+changes more than the workflow. Code refers to a tie by its name here, never by a raw BPMN id; every diagram the
+modeler validates or deploys, and `flask processes check`, is refused when it breaks one (tie_problems), with a
+message that names the tie and what depends on it.
+
+A county's administrator may change anything else: names, lanes, time limits, new steps, new gateways."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.engine import ElementInfo, ProcessDescription
+from app.vocab import OPEN_CASE_STATUSES
+
+PHASE_PROPERTY = "phase"
+
+
+@dataclass(frozen=True)
+class StepTie:
+    """A user task the code finds by its id (the history is queried by it), with the form it must carry."""
+
+    process_key: str
+    bpmn_id: str
+    form_key: str
+    label: str
+    used_by: str
+
+
+@dataclass(frozen=True)
+class EndTie:
+    """An end event of the procedure whose reaching gives the subject its outcome."""
+
+    process_key: str
+    bpmn_id: str
+    label: str
+    outcome: str
+    used_by: str
+
+
+@dataclass(frozen=True)
+class FormTie:
+    """A form whose submission writes the subject's own records: the procedure must have a step with it."""
+
+    process_key: str
+    form_key: str
+    label: str
+    used_by: str
+
+
+@dataclass(frozen=True)
+class PhaseTie:
+    """Every user task and call activity of the procedure says which phase the subject is in while it waits."""
+
+    process_key: str
+    values: tuple[str, ...]
+    used_by: str
+    # A called procedure's phases: while the call runs, the subject's phase is the call activity's.
+    called: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+COUNTY_APPROVAL = StepTie("household_case", "Task_CountyApprove", "county_approval", "县办审批",
+                          "督查考核的审批时效和年度考评")
+NOTICE_POSTING = StepTie("publicity", "Task_PostNotice", "notice_posting", "张贴公示公告",
+                         "村内公示、销号公告的名单")
+CASE_CLOSED = EndTie("household_case", "End_Closed", "销号", "closed", "案件状态“已销号”")
+CASE_REJECTED = EndTie("household_case", "End_Rejected", "不予认定", "rejected", "案件状态“不予认定”")
+CASE_PHASES = PhaseTie(
+    "household_case", OPEN_CASE_STATUSES, "案件状态、认定环节的 15 日时限和公示公告名单",
+    called=(("publicity", ("publicity", "announcement")),),
+)
+CASE_FORMS = (
+    FormTie("household_case", "town_certification", "镇认定（风险等级）", "案件的风险等级和公示结果"),
+    FormTie("household_case", "measures_plan", "制定帮扶措施并确定包抓干部", "帮扶措施台账（附件2）和包抓干部"),
+    FormTie("household_case", "measures_execution", "落实帮扶措施", "措施落实情况和督查考核"),
+)
+SCREENING_FORMS = (
+    FormTie("monthly_screening", "screening", "逐户排查", "排查覆盖率和风险户花名册（附件1）"),
+    FormTie("monthly_screening", "assessment", "评估会议", "评估确定的重点帮扶户开案"),
+)
+
+STEPS = (COUNTY_APPROVAL, NOTICE_POSTING)
+ENDS = (CASE_CLOSED, CASE_REJECTED)
+PHASES = (CASE_PHASES,)
+FORMS = (*CASE_FORMS, *SCREENING_FORMS)
+
+
+def outcome_of(process_key: str, end_event: str | None) -> str | None:
+    """The outcome a declared end event gives, or None for an end the procedure does not declare."""
+    return next((t.outcome for t in ENDS if t.process_key == process_key and t.bpmn_id == end_event), None)
+
+
+def tie_problems(process_key: str, description: ProcessDescription) -> list[tuple[str | None, str]]:
+    """(element id, message in Chinese) for each tie of `process_key` the diagram breaks."""
+    own = [e for e in description.elements if e.process_key == process_key]
+    by_id = {e.bpmn_id: e for e in own}
+    problems: list[tuple[str | None, str]] = []
+    for step in (t for t in STEPS if t.process_key == process_key):
+        element = by_id.get(step.bpmn_id)
+        if element is None or element.element_type != "UserTask":
+            problems.append((None, f"缺少“{step.label}”环节（编号 {step.bpmn_id}）：{step.used_by}按此编号统计，"
+                                   f"请保留该环节及其编号"))
+        elif element.properties.get("form") != step.form_key:
+            problems.append((step.bpmn_id, f"“{step.label}”环节（{step.bpmn_id}）的表单应为“{step.form_key}”："
+                                           f"{step.used_by}依赖它"))
+    ends = [t for t in ENDS if t.process_key == process_key]
+    if ends:
+        declared = {t.bpmn_id for t in ends}
+        for end in ends:
+            if by_id.get(end.bpmn_id) is None or by_id[end.bpmn_id].element_type != "EndEvent":
+                problems.append((None, f"缺少结束事件“{end.label}”（编号 {end.bpmn_id}）：{end.used_by}依赖它"))
+        names = "、".join(f"{t.label}（{t.bpmn_id}）" for t in ends)
+        for element in own:
+            if element.element_type == "EndEvent" and element.bpmn_id not in declared:
+                problems.append((element.bpmn_id, f"结束事件“{element.name or element.bpmn_id}”不是已声明的结束状态"
+                                                  f"（{names}）：案件结束时无法确定办结结果"))
+    for phase in (t for t in PHASES if t.process_key == process_key):
+        called = dict(phase.called)
+        for element in own:
+            if element.element_type == "UserTask":
+                allowed = phase.values
+            elif element.element_type == "CallActivity":
+                allowed = called.get(element.called_process or "", phase.values)
+            else:
+                continue
+            problem = _phase_problem(element, allowed, phase.used_by)
+            if problem:
+                problems.append((element.bpmn_id, problem))
+    present = {e.properties.get("form") for e in own if e.element_type == "UserTask"}
+    for form in (t for t in FORMS if t.process_key == process_key):
+        if form.form_key not in present:
+            problems.append((None, f"缺少使用表单“{form.form_key}”的“{form.label}”环节：{form.used_by}依赖它"))
+    return problems
+
+
+def _phase_problem(element: ElementInfo, allowed: tuple[str, ...], used_by: str) -> str | None:
+    value = element.properties.get(PHASE_PROPERTY)
+    name = element.name or element.bpmn_id
+    if not value:
+        return f"“{name}”缺少阶段属性 {PHASE_PROPERTY}（应为 {'、'.join(allowed)} 之一）：{used_by}依赖它"
+    if value not in allowed:
+        return f"“{name}”的阶段属性 {PHASE_PROPERTY}“{value}”不在 {'、'.join(allowed)} 之中：{used_by}依赖它"
+    return None
