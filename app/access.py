@@ -13,9 +13,57 @@ from app.extensions import db, table_of
 from app.models import Case, ReadyTask, Screening, User
 from app.roles import READ_ONLY_ROLES, ROLES
 
+# Who reads the audit log: the system administrator and the county headquarters' supervisors.
+AUDIT_READERS = frozenset({"admin", "supervisor"})
+# Who may see a household's full ID numbers, each time logged: the people who register, certify and approve.
+ID_REVEALERS = frozenset({"village_team", "town_certifier", "town_leadership", "county_office"})
+# Who imports the household registry: the county office, and the administrator who sets the county up.
+HOUSEHOLD_IMPORTERS = frozenset({"county_office", "admin"})
+
+
+def scope_of(user: User) -> str | None:
+    """village | town | county | assigned (the cadre), or None for a role the county does not know."""
+    role = ROLES.get(user.role)
+    return role.scope if role else None
+
+
+# ---- what a role may do, whatever the area --------------------------------------------------------------
+
+def is_administrator(user: User) -> bool:
+    """The process pages, the modeler and the user list."""
+    return user.role == "admin"
+
+
+def works_an_area(user: User) -> bool:
+    """A village team, a town's groups and the county's roles see their area's supervision pages, annexes and
+    notices; a cadre sees only the households assigned to them."""
+    return scope_of(user) in ("village", "town", "county")
+
+
+def can_read_audit_log(user: User) -> bool:
+    return user.role in AUDIT_READERS
+
+
+def can_reveal_id_numbers(user: User) -> bool:
+    return user.role in ID_REVEALERS
+
+
+def can_import_households(user: User) -> bool:
+    return user.role in HOUSEHOLD_IMPORTERS
+
+
+def may_stand_in_for(colleague: User, user: User) -> bool:
+    """A stand-in does the absent user's work: same role, same area, an account in use."""
+    return colleague.role == user.role and colleague.area_code == user.area_code and colleague.active
+
+
+def can_arrange_stand_ins(user: User) -> bool:
+    """Whoever completes tasks names a stand-in for an absence; read-only roles have no tasks to hand over."""
+    return user.role not in READ_ONLY_ROLES
+
 
 def _area_clause(user: User, village_col: Any, town_col: Any) -> ColumnElement[bool]:
-    scope = ROLES[user.role].scope if user.role in ROLES else None
+    scope = scope_of(user)
     if scope == "county":
         return true()
     if scope == "town":
@@ -31,7 +79,7 @@ def _own_task_branches(user: User) -> list[ColumnElement[bool]]:
     if user.role in READ_ONLY_ROLES:
         return []
     mine = ReadyTask.assignee_id == user.id
-    if ROLES.get(user.role) is None or ROLES[user.role].scope == "assigned":
+    if scope_of(user) in (None, "assigned"):
         return [mine]
     group = and_(
         ReadyTask.role == user.role,
@@ -78,7 +126,7 @@ def about_visible_subject(user: User, row: Any) -> ColumnElement[bool]:
     registered kind: each kind says who sees its subjects (SubjectHooks.visible_to)."""
     from app.workflow.runtime import HOOKS
 
-    if ROLES.get(user.role) and ROLES[user.role].scope == "county":
+    if scope_of(user) == "county":
         return true()
     return or_(false(), *(and_(row.subject_kind == kind,
                                row.subject_id.in_(select(hooks.model.id).where(hooks.visible_to(user))))
@@ -86,13 +134,13 @@ def about_visible_subject(user: User, row: Any) -> ColumnElement[bool]:
 
 
 def case_clause(user: User) -> ColumnElement[bool]:
-    if ROLES.get(user.role) and ROLES[user.role].scope == "assigned":
+    if scope_of(user) == "assigned":
         return Case.cadre_id == user.id
     return _area_clause(user, Case.village_code, Case.town_code)
 
 
 def screening_clause(user: User) -> ColumnElement[bool]:
-    if ROLES.get(user.role) and ROLES[user.role].scope == "assigned":
+    if scope_of(user) == "assigned":
         return false()
     return area_of(user, Screening)
 
@@ -100,31 +148,32 @@ def screening_clause(user: User) -> ColumnElement[bool]:
 def household_clause(user: User) -> ColumnElement[bool]:
     from app.models import Household
 
-    if ROLES.get(user.role) and ROLES[user.role].scope == "assigned":
+    if scope_of(user) == "assigned":
         return Household.id.in_(table_of(Case).select().with_only_columns(Case.household_id)
                                 .where(Case.cadre_id == user.id).scalar_subquery())
     return _area_clause(user, Household.village_code, Household.town_code)
 
 
-def in_area(user: User, village_code: str) -> bool:
-    scope = ROLES[user.role].scope if user.role in ROLES else None
+def in_area(user: User, code: str) -> bool:
+    """A village's (or a town's) code lies in the user's area: the county, their town, their own village."""
+    scope = scope_of(user)
     if scope == "county":
         return True
     if scope == "town":
-        return village_code.startswith(user.area_code)
+        return code.startswith(user.area_code)
     if scope == "village":
-        return village_code == user.area_code
+        return code == user.area_code
     return False
 
 
 def can_see_case(user: User, case: Case) -> bool:
-    if ROLES.get(user.role) and ROLES[user.role].scope == "assigned":
+    if scope_of(user) == "assigned":
         return case.cadre_id == user.id
     return in_area(user, case.village_code)
 
 
 def can_see_screening(user: User, screening: Screening) -> bool:
-    if ROLES.get(user.role) and ROLES[user.role].scope == "assigned":
+    if scope_of(user) == "assigned":
         return False
     return in_area(user, screening.village_code)
 
@@ -164,7 +213,7 @@ def can_claim(user: User, task: ReadyTask) -> bool:
 
 def can_reassign(user: User, task: ReadyTask) -> bool:
     """A town or county member of the task's group hands it over to a colleague of the group, in their area."""
-    scope = ROLES[user.role].scope if user.role in ROLES else None
+    scope = scope_of(user)
     return (task.assignee_id is None and user.role == task.role and user.active and scope in ("town", "county")
             and in_area(user, task.village_code))
 
@@ -176,4 +225,5 @@ def can_change_cadre(user: User, case: Case) -> bool:
 
 
 def can_start_screening(user: User) -> bool:
+    """一月一精准排查 starts for every village at once, from the county office."""
     return user.role == "county_office"

@@ -40,12 +40,6 @@ KIND_LABELS: dict[str, str] = {
     "audit_exported": "导出审计日志", "id_number_revealed": "查看完整证件号码",
 }
 
-# Who reads the audit log: the system administrator and the county headquarters' supervisors.
-AUDIT_READERS = frozenset({"admin", "supervisor"})
-# Who may see a household's full ID numbers, each time logged: the people who register, certify and approve.
-ID_REVEALERS = frozenset({"village_team", "town_certifier", "town_leadership", "county_office"})
-
-
 def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind)
 

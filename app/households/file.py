@@ -10,8 +10,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.access import household_clause
-from app.audit.log import ID_REVEALERS, record
+from app.access import can_reveal_id_numbers, household_clause
+from app.audit.log import record
 from app.errors import NotFound, PermissionDenied
 from app.extensions import db
 from app.households.idnumber import masked_id
@@ -68,10 +68,6 @@ def visible_household(user: User, household_id: int) -> Household:
     if allowed is None:
         raise PermissionDenied("您无权查看该户的档案")
     return household
-
-
-def can_reveal_id_numbers(user: User) -> bool:
-    return user.role in ID_REVEALERS
 
 
 def reveal_id_numbers(user: User, household: Household) -> None:

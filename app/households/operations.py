@@ -16,6 +16,7 @@ from typing import IO
 from flask import Flask, current_app
 from sqlalchemy import update
 
+from app.access import can_import_households
 from app.clock import china_today, utcnow
 from app.errors import NotFound, PermissionDenied
 from app.excel.bounded import Budget
@@ -26,14 +27,9 @@ from app.models import ImportJob, User
 
 log = logging.getLogger(__name__)
 
-IMPORT_ROLES = frozenset({"county_office", "admin"})
 DEFAULT_MAX_UPLOAD = 100 * 1024 * 1024
 ERRORS_KEPT = 500  # errors kept on the job row for the page; the error workbook has them all
 STALE_AFTER = timedelta(hours=3)
-
-
-def can_import_households(user: User) -> bool:
-    return user.role in IMPORT_ROLES
 
 
 def import_limits() -> Limits:

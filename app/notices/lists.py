@@ -10,13 +10,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from app.access import in_area
+from app.access import in_area, works_an_area
 from app.config import MIN_NOTICE_DAYS
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from app.models import Area, Case, Event, Household, ReadyTask, User
 from app.processes.ties import NOTICE_POSTING
-from app.roles import ROLES
 from app.vocab import RISK_LEVELS
 
 
@@ -133,8 +132,7 @@ def visible_village(user: User, village_code: str) -> Area:
     village = db.session.get(Area, village_code)
     if village is None or village.level != "village":
         raise NotFound("该村不存在")
-    scope = ROLES[user.role].scope if user.role in ROLES else None
-    if scope not in ("village", "town", "county") or not in_area(user, village_code):
+    if not works_an_area(user) or not in_area(user, village_code):
         raise PermissionDenied("您无权查看该村的公示公告")
     return village
 

@@ -8,10 +8,10 @@ from datetime import date
 
 from sqlalchemy import select
 
+from app.access import in_area, works_an_area
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from app.models import Area, User
-from app.roles import ROLES
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 
@@ -89,19 +89,10 @@ def resolve_scope(code: str | None, county_code: str) -> ReportScope:
     return ReportScope(area, town)
 
 
-def may_draw_reports(user: User) -> bool:
-    """Everyone who works an area; cadres see only their own households, not the area's annexes."""
-    role = ROLES.get(user.role)
-    return role is not None and role.scope in ("village", "town", "county")
-
-
 def check_report_access(user: User, scope: ReportScope) -> None:
-    if not may_draw_reports(user):
+    if not works_an_area(user):
         raise PermissionDenied("您的角色不能导出花名册和台账")
-    own = ROLES[user.role].scope
-    allowed = (own == "county" or (own == "town" and scope.code.startswith(user.area_code))
-               or (own == "village" and scope.code == user.area_code))
-    if not allowed:
+    if not in_area(user, scope.code):
         raise PermissionDenied("只能导出本辖区的花名册和台账")
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.access import screening_clause
+from app.access import can_start_screening, screening_clause
 from app.clock import china_today
 from app.deadlines.policy import month_end
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -28,7 +28,7 @@ def parse_month(month: str) -> str:
 def start_monthly_screening(month: str, actor: User | None) -> list[Screening]:
     """One screening per village for the month; villages that already have one are left alone."""
     parse_month(month)
-    if actor is not None and actor.role != "county_office":
+    if actor is not None and not can_start_screening(actor):
         raise PermissionDenied("只有县办可以启动月度排查")
     done = set(db.session.scalars(select(Screening.village_code).where(Screening.month == month)))
     totals = dict(db.session.execute(

@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
+from app.access import in_area, scope_of, works_an_area
 from app.clock import CHINA_TZ, to_china
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
 from app.models import Area, Case, Event, Household, Measure, ReadyTask, Screening, User
 from app.processes.ties import COUNTY_APPROVAL
 from app.reports.scope import ReportMonth
-from app.roles import ROLES
 from app.vocab import OPEN_CASE_STATUSES
 
 TREND_MONTHS = 12
@@ -28,12 +28,6 @@ SCREENED = ("assessing", "completed")  # the village has checked its households 
 
 
 # ---- whose area a page covers ------------------------------------------------------------------------------
-
-def may_supervise(user: User) -> bool:
-    """Everyone who works an area; cadres see only their own households."""
-    role = ROLES.get(user.role)
-    return role is not None and role.scope in ("village", "town", "county")
-
 
 @dataclass(frozen=True)
 class SupervisionScope:
@@ -81,20 +75,19 @@ class SupervisionScope:
 
 def resolve_supervision_scope(user: User, town: str | None, county_code: str) -> SupervisionScope:
     """The user's own area, or for a county user one town of the county. Anything else is refused."""
-    if not may_supervise(user):
+    if not works_an_area(user):
         raise PermissionDenied("包抓干部不能查看督查考核页面")
-    own = ROLES[user.role].scope
     town = (town or "").strip()
     if town:
         if not (town.isdigit() and len(town) == 9 and town.startswith(county_code)):
             raise InvalidInput(f"镇代码 {town} 无效：应为本县的 9 位镇代码")
-        if own != "county" and not (own == "town" and town == user.area_code):
+        if not in_area(user, town):
             raise PermissionDenied("只能查看本辖区的督查考核数据")
     area = db.session.get(Area, town or user.area_code)
     if area is None or (town and area.level != "town"):
         raise InvalidInput(f"没有代码为 {town or user.area_code} 的镇")
     towns: tuple[Area, ...] = ()
-    if own == "county":
+    if scope_of(user) == "county":
         towns = tuple(db.session.scalars(select(Area).where(Area.parent_code == county_code, Area.level == "town")
                                          .order_by(Area.code)))
     return SupervisionScope(area, towns)

@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import InvalidRequestError
 
-from app.access import _eligible, can_change_cadre, can_claim, can_reassign, in_area
+from app.access import _eligible, can_change_cadre, can_claim, can_reassign, in_area, may_stand_in_for
 from app.clock import china_today, utcnow
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from app.models import Case, ReadyTask, StandIn, TaskDraft, User
-from app.roles import ROLES, role_label
+from app.roles import role_label
 from app.workflow import runtime
 
 MAX_ABSENCE_DAYS = 366
@@ -137,7 +137,7 @@ def add_stand_in(user: User, stand_in_id: int, starts_on: date, ends_on: date, n
     colleague = db.session.get(User, stand_in_id)
     if colleague is None or colleague.id == user.id:
         raise InvalidInput("请选择一位同事作为代理人")
-    if colleague.role != user.role or colleague.area_code != user.area_code or not colleague.active:
+    if not may_stand_in_for(colleague, user):
         raise InvalidInput("代理人须与您同一角色、同一辖区，且账号在用")
     if ends_on < starts_on:
         raise InvalidInput("结束日期不能早于开始日期")
@@ -200,4 +200,4 @@ def discard_draft(task: ReadyTask, user: User) -> None:
 
 
 def role_name(user: User) -> str:
-    return ROLES[user.role].label if user.role in ROLES else role_label(user.role)
+    return role_label(user.role)

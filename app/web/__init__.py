@@ -95,6 +95,12 @@ def _register_template_helpers(app: Flask) -> None:
         return to_china(value).strftime(fmt) if value else ""
 
     app.template_filter("masked_id")(masked_id)
+    # The pages ask app.access what the user may do, as the views do: no role names in templates.
+    from app import access
+
+    for predicate in (access.is_administrator, access.works_an_area, access.can_read_audit_log,
+                      access.can_import_households, access.can_act_on):
+        app.jinja_env.globals[predicate.__name__] = predicate
     app.template_filter("risk_label")(lambda key: RISK_TYPES.get(key, key))
     app.template_filter("guarantee_label")(lambda key: GUARANTEE_ITEMS.get(key, key))
 

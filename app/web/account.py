@@ -8,10 +8,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.access import can_arrange_stand_ins
 from app.clock import china_today
 from app.errors import InvalidInput
 from app.extensions import db
-from app.roles import READ_ONLY_ROLES
 from app.tasks import operations as task_ops
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -29,7 +29,7 @@ def _day(name: str) -> date:
 def stand_ins() -> str:
     return render_template("account/stand_ins.html", arrangements=task_ops.stand_ins_of(current_user),
                            colleagues=task_ops.colleagues(current_user), today=china_today(),
-                           may_arrange=current_user.role not in READ_ONLY_ROLES)
+                           may_arrange=can_arrange_stand_ins(current_user))
 
 
 @bp.route("/stand-ins", methods=["POST"])

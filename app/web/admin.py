@@ -9,6 +9,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.access import is_administrator
 from app.errors import Conflict, DomainError, InvalidInput
 from app.extensions import db
 from app.models import Case, ProcessVersion, Screening, WorkflowInstance
@@ -24,7 +25,7 @@ MAX_UPLOAD = 5 * 1024 * 1024
 @bp.before_request
 @login_required
 def _only_administrators() -> None:
-    if current_user.role != "admin":
+    if not is_administrator(current_user):
         abort(403)
 
 

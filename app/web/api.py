@@ -11,7 +11,15 @@ from sqlalchemy import bindparam, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from app.access import can_act_on, can_claim, can_see_case, can_see_screening, inbox_clause, screening_clause
+from app.access import (
+    can_act_on,
+    can_claim,
+    can_see_case,
+    can_see_screening,
+    inbox_clause,
+    is_administrator,
+    screening_clause,
+)
 from app.accounts.operations import LoginFailed, LoginLocked, issue_token, log_in, revoke_token, user_for_token
 from app.cases import operations as case_ops
 from app.cases.queries import list_cases, search_households
@@ -198,7 +206,7 @@ def me() -> Response:
 @bp.route("/users")
 @token_required
 def users() -> Response:
-    if g.api_user.role != "admin":
+    if not is_administrator(g.api_user):
         raise PermissionDenied("只有系统管理员可以查看用户列表")
     rows = db.session.scalars(select(User).order_by(User.username)).all()
     return jsonify({"users": [user_json(u) for u in rows]})
@@ -414,7 +422,7 @@ def show_case(case_id: int) -> Response:
 # ---- process definitions (administrators) ---------------------------------------------------------------
 
 def _administrator() -> User:
-    if g.api_user.role != "admin":
+    if not is_administrator(g.api_user):
         raise PermissionDenied("只有系统管理员可以管理流程")
     return g.api_user  # type: ignore[no-any-return]
 

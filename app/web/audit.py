@@ -9,8 +9,8 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.access import can_read_audit_log
 from app.audit.log import (
-    AUDIT_READERS,
     KIND_LABELS,
     AuditQuery,
     count_events,
@@ -31,7 +31,7 @@ PER_PAGE = 100
 @bp.before_request
 @login_required
 def _only_readers() -> None:
-    if current_user.role not in AUDIT_READERS:
+    if not can_read_audit_log(current_user):
         abort(403)
 
 

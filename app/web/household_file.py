@@ -6,8 +6,9 @@ from flask import Blueprint, make_response, render_template
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.access import can_reveal_id_numbers
 from app.extensions import db
-from app.households.file import can_reveal_id_numbers, household_file, reveal_id_numbers, visible_household
+from app.households.file import household_file, reveal_id_numbers, visible_household
 
 bp = Blueprint("household_file", __name__, url_prefix="/households")
 

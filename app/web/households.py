@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.access import can_import_households
 from app.audit import log as audit
 from app.excel.reading import SpreadsheetRefused
 from app.extensions import db
@@ -22,7 +23,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.before_request
 @login_required
 def _only_importers() -> None:
-    if not operations.can_import_households(current_user):
+    if not can_import_households(current_user):
         abort(403)
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.access import works_an_area
 from app.clock import china_moment, china_today
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
@@ -37,7 +38,7 @@ def _day(name: str, default: str) -> datetime:
 @bp.route("/heatmap")
 @login_required
 def heatmap_page() -> str:
-    if current_user.role == "cadre":
+    if not works_an_area(current_user):
         raise PermissionDenied("包抓干部没有督查页面")
     versions = heatmap_versions()
     chosen = request.args.get("version", type=int)
