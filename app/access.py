@@ -57,6 +57,11 @@ def may_stand_in_for(colleague: User, user: User) -> bool:
     return colleague.role == user.role and colleague.area_code == user.area_code and colleague.active
 
 
+def can_change_settings(user: User) -> bool:
+    """县级设置 (time limits, the yearly monitoring line) are the county office's to record."""
+    return user.role == "county_office"
+
+
 def can_arrange_stand_ins(user: User) -> bool:
     """Whoever completes tasks names a stand-in for an absence; read-only roles have no tasks to hand over."""
     return user.role not in READ_ONLY_ROLES

@@ -38,6 +38,8 @@ KIND_LABELS: dict[str, str] = {
     "annex_exported": "导出附件1/附件2", "case_list_exported": "导出案件清单",
     "annual_review_exported": "导出年度考核", "import_errors_exported": "导出导入错误说明",
     "audit_exported": "导出审计日志", "id_number_revealed": "查看完整证件号码",
+    "setting_changed": "修改县级设置", "monitoring_line_set": "设定监测标准",
+    "lead_recorded": "登记风险线索", "lead_declared": "农户自主申报", "lead_merged": "线索并入在办事项",
 }
 
 def kind_label(kind: str) -> str:

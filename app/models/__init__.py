@@ -6,8 +6,10 @@ from app.models.cases import Case, Measure
 from app.models.collab import Attachment, Comment
 from app.models.households import Household, Member
 from app.models.imports import ImportJob
+from app.models.leads import PublicSubmission, RiskLead
 from app.models.screenings import RiskRegistration, Screening, ScreeningCheck
 from app.models.security import LoginAttempt
+from app.models.settings import CountySetting, MonitoringLine
 from app.models.workflow import (
     ElementVisit,
     Event,
@@ -25,6 +27,7 @@ __all__ = [
     "Attachment",
     "Case",
     "Comment",
+    "CountySetting",
     "ElementVisit",
     "Event",
     "Household",
@@ -32,9 +35,12 @@ __all__ = [
     "LoginAttempt",
     "Measure",
     "Member",
+    "MonitoringLine",
     "ProcessDraft",
     "ProcessVersion",
+    "PublicSubmission",
     "ReadyTask",
+    "RiskLead",
     "RiskRegistration",
     "Screening",
     "ScreeningCheck",

@@ -28,6 +28,7 @@ def register_web(app: Flask) -> None:
         reports,
         scoreboard,
         screenings,
+        settings,
         supervision,
         tasks,
     )
@@ -53,6 +54,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(household_file.bp)
     app.register_blueprint(notices.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(settings.bp)
     errors.register(app)
     _register_template_helpers(app)
 
@@ -99,7 +101,7 @@ def _register_template_helpers(app: Flask) -> None:
     from app import access
 
     for predicate in (access.is_administrator, access.works_an_area, access.can_read_audit_log,
-                      access.can_import_households, access.can_act_on):
+                      access.can_import_households, access.can_act_on, access.can_change_settings):
         app.jinja_env.globals[predicate.__name__] = predicate
     app.template_filter("risk_label")(lambda key: RISK_TYPES.get(key, key))
     app.template_filter("guarantee_label")(lambda key: GUARANTEE_ITEMS.get(key, key))

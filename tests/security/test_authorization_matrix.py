@@ -345,6 +345,11 @@ ROUTES: dict[str, Route] = {
     "households.job": Route(IMPORTERS, get("/households/import/jobs/{job}")),
     "households.error_workbook": Route(IMPORTERS, get("/households/import/jobs/{job}/errors.xlsx")),
     "households.upload": Route(IMPORTERS, post("/households/import", data={}, files=True), ok=422),
+    # 县级设置: area workers read the rules, the county office records them (an empty form is refused after the check)
+    "settings.index": Route(NOT_CADRES, get("/settings")),
+    "settings.change_rule": Route(COUNTY_OFFICE, post("/settings/rules/lead_verification_working_days", data={}),
+                                  ok=422),
+    "settings.add_line": Route(COUNTY_OFFICE, post("/settings/monitoring-lines", data={}), ok=422),
     # the audit log: administrators and the county's supervisors
     "audit.index": Route(AUDIT_READERS, get("/audit")),
     "audit.export": Route(AUDIT_READERS, get("/audit/export.xlsx")),

@@ -1,0 +1,24 @@
+"""Rules a county sets and changes: time limits and numbers of months (CountySetting) and the yearly monitoring
+line (MonitoringLine). Data with history, edited by the county office in the app, never constants in code."""
+
+from app.settings.operations import (
+    RULES,
+    SettingRule,
+    line_for,
+    line_history,
+    record_line,
+    record_setting,
+    setting_history,
+    setting_value,
+)
+
+__all__ = [
+    "RULES",
+    "SettingRule",
+    "line_for",
+    "line_history",
+    "record_line",
+    "record_setting",
+    "setting_history",
+    "setting_value",
+]

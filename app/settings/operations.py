@@ -1,0 +1,138 @@
+"""Read and record the county's settings; every change is an audit event and a new row, never an update."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from app.audit.log import record
+from app.clock import china_today
+from app.errors import InvalidInput
+from app.extensions import db
+from app.models import Area, CountySetting, MonitoringLine, User
+
+
+@dataclass(frozen=True)
+class SettingRule:
+    """A whole number the county sets, with the bounds the national and county rules allow."""
+
+    key: str
+    label: str
+    unit: str
+    default: int
+    minimum: int
+    maximum: int
+    explanation: str
+
+
+RULES: dict[str, SettingRule] = {r.key: r for r in (
+    SettingRule("lead_verification_working_days", "风险线索入户核实时限", "个工作日", 3, 1, 10,
+                "线索登记后驻村工作队入户核实、收集承诺授权书的期限；国家要求从发现线索到县级审定不超过 15 日。"),
+)}
+
+MAX_LINE = Decimal("100000")
+FIRST_YEAR = 2020  # the monitoring mechanism began with 国开发〔2020〕6号
+
+
+def _rule(key: str) -> SettingRule:
+    try:
+        return RULES[key]
+    except KeyError:
+        raise InvalidInput(f"没有名为 {key} 的设置项") from None
+
+
+def setting_value(key: str, on: date | None = None) -> int:
+    """The value in force on the day (default today): the last recorded among those effective by then."""
+    rule = _rule(key)
+    day = on or china_today()
+    value = db.session.scalar(
+        select(CountySetting.value).where(CountySetting.key == key, CountySetting.effective_from <= day)
+        .order_by(CountySetting.effective_from.desc(), CountySetting.id.desc()).limit(1))
+    return int(value) if value is not None else rule.default
+
+
+def setting_history(key: str) -> list[CountySetting]:
+    _rule(key)
+    return list(db.session.scalars(select(CountySetting).where(CountySetting.key == key)
+                                   .order_by(CountySetting.effective_from.desc(), CountySetting.id.desc())))
+
+
+def record_setting(key: str, raw_value: str, effective_from: date, source_document: str, note: str,
+                   actor: User) -> CountySetting:
+    """A new value from a day on. Refused: a value outside the rule's bounds, a day already past (what was done
+    under the old value stays as it was), no document."""
+    rule = _rule(key)
+    errors: dict[str, list[str]] = {}
+    text = (raw_value or "").strip()
+    if not (text.isascii() and text.isdigit()) or not rule.minimum <= int(text) <= rule.maximum:
+        errors["value"] = [f"{rule.label}应为 {rule.minimum} 到 {rule.maximum} 之间的整数（{rule.unit}）"]
+    if effective_from < china_today():
+        errors["effective_from"] = ["生效日期不能早于今天：已办理的事项按当时的设置计算"]
+    source_document = (source_document or "").strip()
+    if not source_document:
+        errors["source_document"] = ["请填写设置依据（文件名称和文号）"]
+    if errors:
+        raise InvalidInput("设置未保存，请按提示修改", errors)
+    row = CountySetting(key=key, value=str(int(text)), effective_from=effective_from,
+                        source_document=source_document[:255], note=(note or "").strip(), recorded_by_id=actor.id)
+    db.session.add(row)
+    record("setting_changed", actor, f"{rule.label}设为 {int(text)} {rule.unit}，{effective_from} 起执行",
+           {"key": key, "value": int(text), "effective_from": effective_from.isoformat(),
+            "source_document": row.source_document})
+    db.session.flush()
+    return row
+
+
+# ---- 监测范围 -----------------------------------------------------------------------------------------------
+
+def line_for(year: int, village_code: str) -> MonitoringLine | None:
+    """The year's line for a village: the most specific region that covers it (its town, else the county), the
+    row recorded last for that region."""
+    regions = [village_code[:9], village_code[:6]]
+    rows = db.session.scalars(select(MonitoringLine).where(MonitoringLine.year == year,
+                                                           MonitoringLine.region_code.in_(regions))
+                              .order_by(MonitoringLine.id.desc())).all()
+    for region in regions:
+        for row in rows:
+            if row.region_code == region:
+                return row
+    return None
+
+
+def line_history() -> list[MonitoringLine]:
+    return list(db.session.scalars(select(MonitoringLine).order_by(MonitoringLine.year.desc(),
+                                                                   MonitoringLine.region_code,
+                                                                   MonitoringLine.id.desc())))
+
+
+def record_line(year_text: str, region_code: str, amount_text: str, source_document: str, note: str,
+                actor: User) -> MonitoringLine:
+    errors: dict[str, list[str]] = {}
+    year = int(year_text) if (year_text or "").strip().isdigit() else 0
+    if not FIRST_YEAR <= year <= china_today().year + 1:
+        errors["year"] = [f"年度应在 {FIRST_YEAR} 到 {china_today().year + 1} 之间"]
+    region = db.session.get(Area, (region_code or "").strip())
+    if region is None or region.level not in ("county", "town"):
+        errors["region_code"] = ["适用范围应为本县或本县的一个镇"]
+    try:
+        amount = Decimal((amount_text or "").strip().replace(",", ""))
+        if not (amount.is_finite() and Decimal(0) < amount < MAX_LINE) or amount != amount.quantize(Decimal("0.01")):
+            raise InvalidOperation
+    except InvalidOperation:
+        errors["amount"] = ["监测标准应为大于 0、小于 100000 的金额（元/人·年，最多两位小数）"]
+    source_document = (source_document or "").strip()
+    if not source_document:
+        errors["source_document"] = ["请填写确定监测标准的文件（名称和文号）"]
+    if errors:
+        raise InvalidInput("监测标准未保存，请按提示修改", errors)
+    assert region is not None
+    row = MonitoringLine(year=year, region_code=region.code, amount=amount, source_document=source_document[:255],
+                         note=(note or "").strip(), recorded_by_id=actor.id)
+    db.session.add(row)
+    record("monitoring_line_set", actor, f"{year} 年监测标准（{region.name}）：{amount} 元/人·年",
+           {"year": year, "region_code": region.code, "amount": str(amount), "source_document": row.source_document})
+    db.session.flush()
+    return row
