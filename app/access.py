@@ -57,6 +57,19 @@ def may_stand_in_for(colleague: User, user: User) -> bool:
     return colleague.role == user.role and colleague.area_code == user.area_code and colleague.active
 
 
+def can_record_leads(user: User) -> bool:
+    """A declaration made by telephone (12317), in writing or in person is recorded by the village team, the town
+    or the county office, for a household of their area."""
+    return user.role in ("village_team", "town_certifier", "town_leadership", "county_office") and user.active
+
+
+def lead_clause(user: User) -> ColumnElement[bool]:
+    """Risk leads of the user's area (a cadre sees the households assigned to them through their cases)."""
+    from app.models import RiskLead
+
+    return area_of(user, RiskLead)
+
+
 def can_change_settings(user: User) -> bool:
     """县级设置 (time limits, the yearly monitoring line) are the county office's to record."""
     return user.role == "county_office"

@@ -36,6 +36,11 @@ DEFAULT_NOTICE_DAYS = 5
 # National rule: from discovering a risk to county approval within 15 days (calendar days).
 CERTIFICATION_DAYS = 15
 CASES_PER_PAGE = 50
+# The public self-declaration page: where residents' phones reach it (printed in the village QR code; None: the
+# address the QR sheet was requested at), and how often one client address may declare and look up per hour.
+PUBLIC_BASE_URL: str | None = None
+PUBLIC_DECLARATIONS_PER_HOUR = 5
+PUBLIC_LOOKUPS_PER_HOUR = 20
 
 # Uploads larger than this are cut off before any view runs (a 413 page); the import's own, finer limit is
 # HOUSEHOLD_IMPORT_MAX_BYTES (100 MB by default), which names itself in the message.

@@ -11,6 +11,7 @@ from forms.certification import (
     TownLeadershipReviewForm,
 )
 from forms.closure import ClosureApplicationForm, CountyRecheckForm, TownAcceptanceForm
+from forms.leads import IncomeAssessmentForm, LeadVerificationForm
 from forms.publicity import NoticePostingForm, ObjectionRecordForm, ObjectionReviewForm
 from forms.screening import AssessmentForm, ScreeningForm
 
@@ -30,6 +31,8 @@ REGISTRY: dict[str, type[TaskForm]] = {
     "closure_application": ClosureApplicationForm,
     "town_acceptance": TownAcceptanceForm,
     "county_recheck": CountyRecheckForm,
+    "lead_verification": LeadVerificationForm,
+    "income_assessment": IncomeAssessmentForm,
 }
 
 

@@ -100,7 +100,8 @@ class MeasuresExecutionForm(TaskForm):
         if seen != set(expected):
             raise ValidationError("每一项帮扶措施都要填写落实情况")
 
-    def measure_label(self, measure_id: str) -> str:
-        return dict((str(k), v) for k, v in self.context.measures).get(str(measure_id), "")
+    def entry_label(self, name: str, entry: Any) -> str:
+        """Each result entry is named by its measure."""
+        return dict((str(k), v) for k, v in self.context.measures).get(str(entry.form.measure_id.data), "")
 
 

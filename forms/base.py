@@ -28,6 +28,9 @@ class FormContext:
     notice_kind: str = "publicity"  # publicity 公示 | announcement 公告
     min_notice_days: int = 5
     default_notice_days: int = 5
+    authorisation_uploaded: bool = False  # a risk lead's signed 承诺授权书 is on file
+    members: list[tuple[int, str]] = field(default_factory=list)  # the household's members, for 收支测算
+    monitoring_line: Decimal | None = None  # the year's 监测范围 for the household's village
 
 
 def choices(pairs: Any) -> list[SelectChoice]:

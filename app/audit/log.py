@@ -40,6 +40,7 @@ KIND_LABELS: dict[str, str] = {
     "audit_exported": "导出审计日志", "id_number_revealed": "查看完整证件号码",
     "setting_changed": "修改县级设置", "monitoring_line_set": "设定监测标准",
     "lead_recorded": "登记风险线索", "lead_declared": "农户自主申报", "lead_merged": "线索并入在办事项",
+    "lead_document_added": "上传承诺授权书",
 }
 
 def kind_label(kind: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import current_app, url_for
 from sqlalchemy import select
 
 from app.access import case_clause
@@ -167,5 +167,6 @@ CASE_SUBJECT = runtime.SubjectHooks(
     deadline_cap=_deadline_cap,
     visible_to=case_clause,
     summary_template="cases/_task_summary.html",
+    show_url=lambda case: url_for("cases.show", case_id=case.id),
     panel_template="collab/_task_panel.html",
 )

@@ -204,6 +204,19 @@ def keep_image(stream: IO[bytes]) -> tuple[filetypes.FileType, str, int]:
     return kind, sha256, size
 
 
+def keep_document(stream: IO[bytes]) -> tuple[filetypes.FileType, str, int]:
+    """Check and keep an uploaded photo or PDF of a signed paper (a lead's 承诺授权书) in the attachments' store,
+    by its checksum, within the attachments' size limit. Raises Refused."""
+    head = _read_head(stream)
+    if not head:
+        raise Refused("请选择要上传的文件（文件不能为空）")
+    kind = filetypes.detect(head)
+    if kind is None:
+        raise WrongType(f"只能上传{filetypes.ACCEPTED_LABEL}；该文件的内容不是这些格式（按文件内容判断，与文件名无关）")
+    sha256, size = _keep(head, stream, max_bytes())
+    return kind, sha256, size
+
+
 def _read_head(stream: IO[bytes]) -> bytes:
     head = b""
     while len(head) < filetypes.HEAD_BYTES:

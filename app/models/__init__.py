@@ -6,7 +6,7 @@ from app.models.cases import Case, Measure
 from app.models.collab import Attachment, Comment
 from app.models.households import Household, Member
 from app.models.imports import ImportJob
-from app.models.leads import PublicSubmission, RiskLead
+from app.models.leads import IncomeAssessment, LeadDocument, LeadVerification, PublicSubmission, RiskLead
 from app.models.screenings import RiskRegistration, Screening, ScreeningCheck
 from app.models.security import LoginAttempt
 from app.models.settings import CountySetting, MonitoringLine
@@ -32,6 +32,9 @@ __all__ = [
     "Event",
     "Household",
     "ImportJob",
+    "IncomeAssessment",
+    "LeadDocument",
+    "LeadVerification",
     "LoginAttempt",
     "Measure",
     "Member",

@@ -1,7 +1,8 @@
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -37,7 +38,11 @@ class RiskLead(Model):
     risk_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     description: Mapped[str] = mapped_column(Text)
     urgency: Mapped[str] = mapped_column(String(12), default="normal")  # normal | urgent
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open")  # app.leads.vocab.LEAD_STATUSES
+    # The verification's workflow instance (none for a report merged into open work).
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_instance.id"), unique=True)
+    closed_at: Mapped[datetime | None]
+    outcome_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("risk_lead.id"))
     open_case_id: Mapped[int | None] = mapped_column(ForeignKey("household_case.id"))
     remote_addr: Mapped[str | None] = mapped_column(String(64))
@@ -46,6 +51,69 @@ class RiskLead(Model):
 
     household: Mapped[Household] = relationship(lazy="joined")
     village: Mapped[Area] = relationship(lazy="joined")
+
+
+class LeadDocument(Model):
+    """A file of a lead: the household's signed 承诺授权书 (photo or PDF). The bytes live with the attachments,
+    under ATTACHMENTS_DIR/<sha256[:2]>/<sha256>; identical content is stored once."""
+
+    __tablename__ = "lead_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("risk_lead.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # authorisation
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LeadVerification(Model):
+    """入户核实 as the village team recorded it: when, who, the 两不愁三保障 and water items with a problem, what
+    they found and whether the risk is real (with the reason when it is not)."""
+
+    __tablename__ = "lead_verification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("risk_lead.id"), index=True)
+    visited_on: Mapped[date]
+    verifiers: Mapped[str] = mapped_column(String(200))
+    guarantee_gaps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    findings: Mapped[str] = mapped_column(Text)
+    confirmed: Mapped[bool]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IncomeAssessment(Model):
+    """收支测算 for a lead: the 12 months it covers, each member's income by type, the household's business costs
+    and eligible out-of-pocket spending, the per-capita figures and the monitoring line they were weighed against
+    (the line's row, so a later correction of the line does not rewrite this record)."""
+
+    __tablename__ = "income_assessment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("risk_lead.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    period_from: Mapped[date]
+    period_to: Mapped[date]
+    member_incomes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # member id, name, types
+    persons: Mapped[int]
+    total_income: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    business_costs: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    eligible_spending: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    per_capita_net: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    per_capita_after_spending: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    monitoring_line_id: Mapped[int] = mapped_column(ForeignKey("monitoring_line.id"))
+    line_amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    within_line: Mapped[bool]
+    proposed_category: Mapped[str] = mapped_column(String(24))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PublicSubmission(Model):

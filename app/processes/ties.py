@@ -74,15 +74,20 @@ CASE_FORMS = (
     FormTie("household_case", "measures_plan", "制定帮扶措施并确定包抓干部", "帮扶措施台账（附件2）和包抓干部"),
     FormTie("household_case", "measures_execution", "落实帮扶措施", "措施落实情况和督查考核"),
 )
+LEAD_VERIFICATION = FormTie("lead_verification", "lead_verification", "入户核实", "线索的核实记录和核实结论")
+INCOME_ASSESSMENT = FormTie("lead_verification", "income_assessment", "收支测算", "收支测算记录和监测对象类型的建议")
+LEAD_CONFIRMED = EndTie("lead_verification", "End_RiskConfirmed", "风险属实", "confirmed", "线索状态“核实属实”")
+LEAD_NOT_CONFIRMED = EndTie("lead_verification", "End_RiskNotConfirmed", "风险不属实", "not_confirmed",
+                            "线索状态“核实不属实”")
 SCREENING_FORMS = (
     FormTie("monthly_screening", "screening", "逐户排查", "排查覆盖率和风险户花名册（附件1）"),
     FormTie("monthly_screening", "assessment", "评估会议", "评估确定的重点帮扶户开案"),
 )
 
 STEPS = (COUNTY_APPROVAL, NOTICE_POSTING)
-ENDS = (CASE_CLOSED, CASE_REJECTED)
+ENDS = (CASE_CLOSED, CASE_REJECTED, LEAD_CONFIRMED, LEAD_NOT_CONFIRMED)
 PHASES = (CASE_PHASES,)
-FORMS = (*CASE_FORMS, *SCREENING_FORMS)
+FORMS = (*CASE_FORMS, *SCREENING_FORMS, LEAD_VERIFICATION, INCOME_ASSESSMENT)
 
 
 def outcome_of(process_key: str, end_event: str | None) -> str | None:
@@ -113,7 +118,7 @@ def tie_problems(process_key: str, description: ProcessDescription) -> list[tupl
         for element in own:
             if element.element_type == "EndEvent" and element.bpmn_id not in declared:
                 problems.append((element.bpmn_id, f"结束事件“{element.name or element.bpmn_id}”不是已声明的结束状态"
-                                                  f"（{names}）：案件结束时无法确定办结结果"))
+                                                  f"（{names}）：到达它时无法确定办结结果"))
     for phase in (t for t in PHASES if t.process_key == process_key):
         called = dict(phase.called)
         for element in own:

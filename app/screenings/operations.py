@@ -4,6 +4,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flask import url_for
 from sqlalchemy import func, select
 
 from app.access import can_start_screening, screening_clause
@@ -212,5 +213,6 @@ SCREENING_SUBJECT = runtime.SubjectHooks(
     deadline_cap=lambda screening, _info: month_end(screening.month),
     visible_to=screening_clause,
     summary_template="screenings/_task_summary.html",
+    show_url=lambda screening: url_for("screenings.show", screening_id=screening.id),
     page_context=_page_context,
 )

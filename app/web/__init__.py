@@ -21,9 +21,11 @@ def register_web(app: Flask) -> None:
         auth,
         cases,
         collab,
+        declare,
         errors,
         household_file,
         households,
+        leads,
         notices,
         reports,
         scoreboard,
@@ -55,6 +57,8 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(notices.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(leads.bp)
+    app.register_blueprint(declare.bp)
     errors.register(app)
     _register_template_helpers(app)
 
@@ -96,6 +100,8 @@ def _register_template_helpers(app: Flask) -> None:
     def _cst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return to_china(value).strftime(fmt) if value else ""
 
+    from app.leads.vocab import DECLARATION_SOURCES, LEAD_CHANNELS, LEAD_STATUSES, NATIONAL_RISK_TYPES, URGENCIES
+
     app.template_filter("masked_id")(masked_id)
     # The pages ask app.access what the user may do, as the views do: no role names in templates.
     from app import access
@@ -123,6 +129,12 @@ def _register_template_helpers(app: Flask) -> None:
             "HOUSEHOLD_KINDS": HOUSEHOLD_KINDS,
             "DECISION_LABELS": DECISION_LABELS,
             "CHECK_OUTCOMES": CHECK_OUTCOMES,
+            "GUARANTEE_ITEMS": GUARANTEE_ITEMS,
+            "LEAD_CHANNELS": LEAD_CHANNELS,
+            "LEAD_STATUSES": LEAD_STATUSES,
+            "DECLARATION_SOURCES": DECLARATION_SOURCES,
+            "NATIONAL_RISK_TYPES": NATIONAL_RISK_TYPES,
+            "URGENCIES": URGENCIES,
             "NOT_CHECKED_REASONS": NOT_CHECKED_REASONS,
             "inbox_count": inbox_count,
             "county_name": app.config["COUNTY_NAME"],

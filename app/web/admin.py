@@ -3,6 +3,8 @@ rollback and moving running cases to another version. Only administrators reach 
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
@@ -12,10 +14,11 @@ from werkzeug.wrappers import Response
 from app.access import is_administrator
 from app.errors import Conflict, DomainError, InvalidInput
 from app.extensions import db
-from app.models import Case, ProcessVersion, Screening, WorkflowInstance
+from app.models import ProcessVersion, WorkflowInstance
 from app.processes import admin
 from app.processes.validation import BpmnRefused
 from app.roles import ROLES
+from app.workflow import runtime
 from forms import REGISTRY
 
 bp = Blueprint("admin", __name__, url_prefix="/admin/processes")
@@ -35,20 +38,23 @@ def index() -> str:
 
 
 def _instances(version: ProcessVersion, limit: int = 200) -> list[tuple[WorkflowInstance, str, str]]:
-    """Running instances of a version with a label and a link for each."""
-    rows = db.session.execute(
-        select(WorkflowInstance, Case, Screening.id)
-        .outerjoin(Case, Case.instance_id == WorkflowInstance.id)
-        .outerjoin(Screening, Screening.instance_id == WorkflowInstance.id)
-        .where(WorkflowInstance.process_version_id == version.id, WorkflowInstance.completed.is_(False))
-        .order_by(WorkflowInstance.id).limit(limit)).all()
+    """Running instances of a version with a label and a link for each, whatever kind of subject each is about."""
+    instances = db.session.scalars(select(WorkflowInstance).where(WorkflowInstance.process_version_id == version.id,
+                                                                  WorkflowInstance.completed.is_(False))
+                                   .order_by(WorkflowInstance.id).limit(limit)).all()
+    subjects: dict[int, Any] = {}
+    for kind in {instance.kind for instance in instances}:
+        model = runtime.hooks_for(kind).model
+        ids = [instance.id for instance in instances if instance.kind == kind]
+        subjects.update((subject.instance_id, subject)
+                        for subject in db.session.scalars(select(model).where(model.instance_id.in_(ids))))
     result = []
-    for instance, case, screening_id in rows:
-        if case is not None:  # the household comes with the case (joined eagerly)
-            result.append((instance, f"案件 #{case.id} {case.household.head_name}户 · {case.current_step}",
-                           url_for("cases.show", case_id=case.id)))
-        elif screening_id:
-            result.append((instance, f"月度排查 #{screening_id}", url_for("screenings.index")))
+    for instance in instances:
+        subject = subjects.get(instance.id)
+        if subject is not None:
+            hooks = runtime.hooks_for(instance.kind)
+            result.append((instance, f"{hooks.noun} #{subject.id} {hooks.label(subject)}",
+                           hooks.show_url(subject) if hooks.show_url else ""))
     return result
 
 

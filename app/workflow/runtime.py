@@ -93,6 +93,7 @@ class SubjectHooks:
     # The task page: what is shown above the form and below it, and what those templates need beyond the
     # subject and the task, given the page's query arguments.
     summary_template: str = "tasks/_subject_summary.html"
+    show_url: Callable[[Any], str] | None = None  # the subject's own page (a case's record, a lead's)
     panel_template: str | None = None
     page_context: Callable[[Any, ReadyTask, Mapping[str, str]], dict[str, Any]] = lambda subject, task, args: {}
     # The instance and its subject in one statement, built once at registration: building the statement costs

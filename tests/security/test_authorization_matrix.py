@@ -62,6 +62,11 @@ TASK_REASSIGNER = {"cg": frozenset(), "rf": frozenset({"raofeng_certifier"})}  #
 CADRE_CHANGER = {"cg": frozenset({"county_office"}) | CG_TOWN, "rf": frozenset({"county_office"}) | RF_TOWN}
 ADMIN = frozenset({"admin"})
 IMPORTERS = frozenset({"admin", "county_office"})
+# Declarations made by telephone, in writing or in person: recorded by village teams, towns and the county office.
+LEAD_RECORDERS = frozenset({"county_office", "chengguan_certifier", "chengguan_leader", "chengguan01_team",
+                            "chengguan02_team", "raofeng_certifier", "raofeng01_team"})
+LEAD_RECORDER = {"cg": frozenset({"county_office", "chengguan01_team"}) | CG_TOWN,
+                 "rf": frozenset({"county_office", "raofeng01_team"}) | RF_TOWN}
 COUNTY_OFFICE = frozenset({"county_office"})
 NOT_CADRES = USERS - {"chengguan01_cadre1", "chengguan01_cadre2"}
 STAND_IN_OWNER = frozenset({"chengguan01_cadre1"})
@@ -128,6 +133,18 @@ def world(_migrated: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             ids[f"household_{subject}"] = case.household_id
             attachment, _ = store_attachment(case, io.BytesIO(JPEG), "现场照片.jpg", user("county_office"))
             ids[f"attachment_{subject}"] = attachment.id
+            # A 12317 call for the household (it joins the open case) and a paper of it (its file not stored).
+            from app.leads.operations import DeclarationInput, record_declaration
+            from app.models import LeadDocument
+
+            lead = record_declaration(user("county_office"), case.household_id, "hotline_12317", DeclarationInput(
+                "户主", "13800138000", "住院费用增加", ["illness"]), today())
+            document = LeadDocument(lead_id=lead.id, kind="authorisation", file_name="授权书.jpg",
+                                    content_type="image/jpeg", size=1, sha256="0" * 64,
+                                    uploaded_by_id=user("county_office").id)
+            db.session.add(document)
+            db.session.flush()
+            ids[f"lead_{subject}"], ids[f"lead_document_{subject}"] = lead.id, document.id
             db.session.commit()
         ids["task_cg"] = db.session.scalar(select(ReadyTask.id).where(
             ReadyTask.about("case", case_cg), ReadyTask.bpmn_id == "Task_CarryOutMeasures"))
@@ -236,8 +253,8 @@ def post(url: str, method: str = "POST", **kwargs: Any) -> Make:
     return make
 
 
-_PER_SUBJECT = {"case", "household", "attachment", "task", "screening", "open_screening", "registration", "village",
-                "town"}
+_PER_SUBJECT = {"case", "household", "attachment", "lead", "lead_document", "task", "screening", "open_screening",
+                "registration", "village", "town"}
 
 
 def _fields(url: str) -> list[str]:
@@ -257,6 +274,10 @@ ROUTES: dict[str, Route] = {
     "auth.logout": Route(PUBLIC),
     "api.openapi": Route(PUBLIC, get("/api/v1/openapi.json")),
     "api.token": Route(PUBLIC),
+    # 农户自主申报: the public page and the declarant's own status (tests/leads/test_declarations.py posts them)
+    "declare.form": Route(PUBLIC, get("/declare")),
+    "declare.submit": Route(PUBLIC),
+    "declare.status": Route(PUBLIC, get("/declare/status")),
     # every logged-in user; the rows shown are scoped (see test_lists_show_only_the_users_own_rows)
     "tasks.inbox": Route(LOGGED_IN, get("/")),
     "cases.index": Route(LOGGED_IN, get("/cases/")),
@@ -350,6 +371,16 @@ ROUTES: dict[str, Route] = {
     "settings.change_rule": Route(COUNTY_OFFICE, post("/settings/rules/lead_verification_working_days", data={}),
                                   ok=422),
     "settings.add_line": Route(COUNTY_OFFICE, post("/settings/monitoring-lines", data={}), ok=422),
+    # 风险线索: area workers list their area's leads; recorders record for a household of their area
+    "leads.index": Route(NOT_CADRES, get("/leads")),
+    "leads.new": Route(LEAD_RECORDERS, get("/leads/new")),
+    "leads.create": Route(LEAD_RECORDER, post("/leads/new", data=lambda w, s: {
+        "household_id": str(w.id("household", s)), "discovered_on": "2026-12-01"}), ok=422),
+    "leads.qr_sheet": Route(VILLAGE_WORK, get("/leads/qr/{village}")),
+    "leads.show": Route(VILLAGE_WORK, get("/leads/{lead}")),
+    "leads.document": Route(VILLAGE_WORK, get("/leads/documents/{lead_document}"), ok=404),  # its file: not stored
+    "leads.upload_authorisation": Route(LEAD_RECORDER, post("/leads/{lead}/authorisation", data={}, files=True),
+                                        probe=False),
     # the audit log: administrators and the county's supervisors
     "audit.index": Route(AUDIT_READERS, get("/audit")),
     "audit.export": Route(AUDIT_READERS, get("/audit/export.xlsx")),
@@ -469,10 +500,14 @@ def _snapshot(app: Flask) -> dict[str, Any]:
         Attachment,
         Case,
         Comment,
+        CountySetting,
         Event,
+        LeadDocument,
+        MonitoringLine,
         ProcessDraft,
         ProcessVersion,
         ReadyTask,
+        RiskLead,
         RiskRegistration,
         Screening,
         StandIn,
@@ -482,7 +517,7 @@ def _snapshot(app: Flask) -> dict[str, Any]:
     with app.app_context():
         counts = {model.__name__: db.session.scalar(select(func.count()).select_from(model))
                   for model in (Attachment, Comment, ProcessDraft, ProcessVersion, RiskRegistration, Screening,
-                                StandIn, TaskDraft, ReadyTask)}
+                                StandIn, TaskDraft, ReadyTask, RiskLead, LeadDocument, CountySetting, MonitoringLine)}
         counts["events"] = db.session.scalar(select(func.count()).select_from(Event).where(
             Event.kind.notin_(READ_AUDIT_KINDS)))
         counts["claims"] = sorted(db.session.execute(select(ReadyTask.id, ReadyTask.claimed_by_id)

@@ -1,0 +1,171 @@
+"""风险线索 for staff: the leads of their area, a declaration received by telephone (12317), in writing or in
+person, and the village notice board's QR code for the public declaration page."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+from werkzeug.wrappers import Response
+
+from app.access import area_of, can_record_leads, in_area, works_an_area
+from app.clock import china_today
+from app.collab.operations import Refused, stored_path
+from app.errors import InvalidInput
+from app.extensions import db
+from app.leads import operations as leads
+from app.leads.income import MONITORING_CATEGORIES
+from app.leads.vocab import (
+    DECLARATION_SOURCES,
+    LEAD_CHANNELS,
+    LEAD_STATUSES,
+    NATIONAL_RISK_TYPES,
+    STAFF_SOURCES,
+    URGENCIES,
+)
+from app.models import Area, Household, Member, RiskLead
+
+bp = Blueprint("leads", __name__, url_prefix="/leads")
+LABELS = {"MONITORING_CATEGORIES": MONITORING_CATEGORIES, "channels": LEAD_CHANNELS, "sources": DECLARATION_SOURCES,
+          "statuses": LEAD_STATUSES,
+          "risk_types": NATIONAL_RISK_TYPES, "urgencies": URGENCIES}
+
+
+@bp.before_request
+@login_required
+def _only_area_workers() -> None:
+    if not works_an_area(current_user):
+        abort(403)
+
+
+@bp.route("")
+def index() -> str:
+    status = request.args.get("status") or None
+    return render_template("leads/index.html", leads=leads.visible_leads(current_user, status), status=status,
+                           may_record=can_record_leads(current_user), **LABELS)
+
+
+def _search(query: str) -> list[Household]:
+    query = " ".join(query.split()).upper()
+    if not query:
+        return []
+    members = select(Member.household_id).where(Member.id_number == query)
+    stmt = (select(Household).where(area_of(current_user, Household),
+                                    or_(Household.head_name.contains(query), Household.head_id_number == query,
+                                        Household.id.in_(members)))
+            .order_by(Household.village_code, Household.household_no).limit(20))
+    return list(db.session.scalars(stmt))
+
+
+def _new_page(errors: dict[str, list[str]] | None = None, message: str | None = None,
+              status: int = 200) -> tuple[str, int]:
+    household = db.session.get(Household, request.values.get("household_id", type=int) or 0)
+    if household is not None and not in_area(current_user, household.village_code):
+        household = None
+    query = request.args.get("q", "")
+    return render_template("leads/new.html", household=household, query=query, found=_search(query),
+                           form=request.form, errors=errors or {}, message=message, today=china_today(),
+                           staff_sources=STAFF_SOURCES, **LABELS), status
+
+
+@bp.route("/new")
+def new() -> tuple[str, int]:
+    if not can_record_leads(current_user):
+        abort(403)
+    return _new_page()
+
+
+@bp.route("/new", methods=["POST"])
+def create() -> Response | tuple[str, int]:
+    if not can_record_leads(current_user):
+        abort(403)
+    form = request.form
+    try:
+        discovered_on = date.fromisoformat(form.get("discovered_on", ""))
+    except ValueError:
+        return _new_page({"discovered_on": ["请填写申报日期（YYYY-MM-DD）"]}, "线索未登记，请按提示修改", 422)
+    given = leads.DeclarationInput(reporter_name=form.get("reporter_name", ""),
+                                   reporter_phone=form.get("reporter_phone", ""),
+                                   description=form.get("description", ""), risk_types=form.getlist("risk_types"),
+                                   urgency=form.get("urgency", "normal"))
+    try:
+        lead = leads.record_declaration(current_user, form.get("household_id", type=int) or 0,
+                                        form.get("source", ""), given, discovered_on,
+                                        member_id=form.get("member_id", type=int) or None)
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _new_page(exc.errors, exc.message, exc.status)
+    db.session.commit()
+    if lead.status == "merged":
+        flash(f"已登记（受理号 {lead.receipt_no}）：该户已有在办的线索或案件，本条并入一并办理", "warning")
+    else:
+        flash(f"已登记风险线索，受理号 {lead.receipt_no}（请告知申报人，凭受理号和证件号码后四位查询办理情况）",
+              "success")
+    return redirect(url_for("leads.index"), code=303)
+
+
+def _declaration_url(village: Area) -> str:
+    base = (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+    return base + url_for("declare.form", village=village.code)
+
+
+@bp.route("/qr/<village_code>")
+def qr_sheet(village_code: str) -> str:
+    """A sheet for the village notice board: the QR code of the public declaration page and how else to declare."""
+    village = db.session.get(Area, village_code)
+    if village is None or village.level != "village":
+        abort(404)
+    if not in_area(current_user, village.code):
+        abort(403)
+    url = _declaration_url(village)
+    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12, border=2)
+    out = io.BytesIO()
+    image.save(out)
+    svg = out.getvalue().decode("utf-8").split("?>", 1)[-1]  # inline in the page: no XML declaration
+    town = db.session.get(Area, village.code[:9])
+    return render_template("leads/qr.html", village=village, town=town, url=url, svg=svg)
+
+
+@bp.route("/<int:lead_id>")
+def show(lead_id: int) -> str:
+    lead = leads.visible_lead(lead_id, current_user)
+    return render_template("leads/show.html", lead=lead, documents=leads.documents_of(lead),
+                           verifications=leads.verifications_of(lead), assessments=leads.assessments_of(lead),
+                           **LABELS)
+
+
+@bp.route("/<int:lead_id>/authorisation", methods=["POST"])
+def upload_authorisation(lead_id: int) -> Response | tuple[str, int]:
+    """The signed 承诺授权书, uploaded from the verification task's page (or the lead's): back to where it came from."""
+    lead = leads.visible_lead(lead_id, current_user)
+    upload = request.files.get("file")
+    try:
+        leads.store_authorisation(lead, upload.stream if upload and upload.filename else None,
+                                  upload.filename if upload else None, current_user)
+    except Refused as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(_back(lead), code=303)
+    db.session.commit()
+    flash("承诺授权书已上传", "success")
+    return redirect(_back(lead), code=303)
+
+
+def _back(lead: RiskLead) -> str:
+    task_id = request.form.get("task_id", type=int)
+    return url_for("tasks.show", task_id=task_id) if task_id else url_for("leads.show", lead_id=lead.id)
+
+
+@bp.route("/documents/<int:document_id>")
+def document(document_id: int) -> Response:
+    found = leads.visible_document(document_id, current_user)
+    path = stored_path(found.sha256)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=found.content_type, as_attachment=True, max_age=0,
+                     download_name=found.file_name)
