@@ -55,6 +55,8 @@ DECISION_LABELS: dict[str, str] = {
     "file": "备案",
     "accept": "验收合格",
     "confirm": "复核达标",
+    "confirmed": "风险属实",
+    "not_confirmed": "风险不属实",
 }
 
 # 两不愁三保障 and drinking water: the items a household check confirms (a gap is an item not secured).

@@ -15,7 +15,18 @@ from app.audit.log import record
 from app.errors import NotFound, PermissionDenied
 from app.extensions import db
 from app.households.idnumber import masked_id
-from app.models import Area, Attachment, Case, Event, Household, Measure, RiskRegistration, Screening, User
+from app.models import (
+    Area,
+    Attachment,
+    Case,
+    Event,
+    Household,
+    Measure,
+    RiskLead,
+    RiskRegistration,
+    Screening,
+    User,
+)
 
 # Screening events that concern one household; they name it by its head (see app/screenings/operations.py).
 SCREENING_EVENT_KINDS = ("household_registered", "registration_removed")
@@ -41,6 +52,7 @@ class HistoryEntry:
     screening_id: int | None
     screening_month: str | None
     event_id: int
+    lead_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,7 @@ class HouseholdFile:
     registrations: list[RiskRegistration]  # newest screening first
     history: list[HistoryEntry]  # newest first
     attachments: list[Attachment] = field(default_factory=list)  # of all its cases, newest first
+    leads: list[RiskLead] = field(default_factory=list)  # the national mechanism's risk leads, newest first
 
     @property
     def open_cases(self) -> list[Case]:
@@ -93,24 +106,29 @@ def household_file(household: Household) -> HouseholdFile:
         select(RiskRegistration).join(Screening, RiskRegistration.screening_id == Screening.id)
         .where(RiskRegistration.household_id == household.id)
         .order_by(Screening.month.desc(), RiskRegistration.id.desc())))
+    leads = list(db.session.scalars(select(RiskLead).where(RiskLead.household_id == household.id)
+                                    .order_by(RiskLead.created_at.desc(), RiskLead.id.desc())))
     return HouseholdFile(
-        household=household,
+        household=household, leads=leads,
         town=db.session.get(Area, household.town_code),
         members=[MemberRow(m.name, m.relation, masked_id(m.id_number), m.id_number or "") for m in household.members],
         cases=cases, measures=measures, registrations=registrations,
-        history=_history(household, case_ids),
+        history=_history(household, case_ids, [lead.id for lead in leads]),
         attachments=list(db.session.scalars(select(Attachment).where(Attachment.case_id.in_(case_ids))
                                             .order_by(Attachment.uploaded_at.desc(), Attachment.id.desc())))
         if case_ids else [],
     )
 
 
-def _history(household: Household, case_ids: list[int]) -> list[HistoryEntry]:
-    """Events of the household's cases, and the screening events that name it: its registration (or the
-    withdrawal of one) in its own village's monthly screenings."""
+def _history(household: Household, case_ids: list[int], lead_ids: list[int]) -> list[HistoryEntry]:
+    """Events of the household's cases and risk leads, and the screening events that name it: its registration
+    (or the withdrawal of one) in its own village's monthly screenings."""
     entries: list[HistoryEntry] = []
     if case_ids:
         for e in db.session.scalars(select(Event).where(Event.about_any("case", case_ids))):
+            entries.append(_entry(e, None))
+    if lead_ids:
+        for e in db.session.scalars(select(Event).where(Event.about_any("lead", lead_ids))):
             entries.append(_entry(e, None))
     months = dict(db.session.execute(select(Screening.id, Screening.month)
                                      .where(Screening.village_code == household.village_code)).all())
@@ -130,4 +148,4 @@ def _entry(e: Event, month: str | None) -> HistoryEntry:
     return HistoryEntry(at=e.at, kind=e.kind, title=e.task_name or e.kind, actor=e.actor, decision=e.decision,
                         opinion=e.opinion, case_id=e.subject_id if e.is_about("case") else None,
                         screening_id=e.subject_id if e.is_about("screening") else None, screening_month=month,
-                        event_id=e.id)
+                        event_id=e.id, lead_id=e.subject_id if e.is_about("lead") else None)

@@ -155,3 +155,16 @@ def test_an_oversized_photo_is_refused_with_the_limit_named_and_nothing_kept(app
         app.config.pop("ATTACHMENT_MAX_BYTES")
     with app.app_context():
         assert db.session.scalar(select(LeadDocument.id)) is None
+
+
+def test_the_household_file_keeps_the_lead_its_verification_and_its_reason(app, login_as):
+    lead, _ = declared(app)
+    task = verification_task(app, lead.id)
+    team = login_as("chengguan01_team")
+    assert upload(team, lead.id, task.id, JPEG).status_code == 303
+    form = dict(VERIFIED, visited_on=china_today().isoformat(), decision="not_confirmed",
+                reason="家庭成员均有稳定务工收入，医疗费用已报销")
+    team.complete("Task_VerifyAtHome", form)
+    page = team.get(f"/households/{lead.household_id}").get_data(as_text=True)
+    assert lead.receipt_no in page and "核实不属实，已办结" in page and "医疗费用已报销" in page
+    assert "风险线索" in page and "风险不属实" in page  # the verification in the household's history
