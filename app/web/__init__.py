@@ -17,6 +17,7 @@ def register_web(app: Flask) -> None:
         account,
         admin,
         api,
+        api_leads,  # noqa: F401 (its routes join the api blueprint)
         audit,
         auth,
         cases,

@@ -139,6 +139,10 @@ def screening_json(s: Screening) -> dict[str, Any]:
                                "case_id": r.case_id} for r in s.registrations]}
 
 
+# Each kind of subject as the API shows it (a package with its own API adds its kind: app/web/api_leads.py).
+SUBJECT_JSON: dict[str, Callable[[Any], dict[str, Any]]] = {"case": case_json, "screening": screening_json}
+
+
 def to_formdata(body: dict[str, Any]) -> MultiDict[str, str]:
     """JSON → the form encoding WTForms reads, so that the API and the web validate the same way."""
     pairs: list[tuple[str, str]] = []
@@ -353,12 +357,11 @@ def complete_task(task_id: int) -> Response:
         raise NotFound("该任务已办理或不存在")
     # complete_user_task checks who may act (role, area, stand-in, claim) with the same refusals as _my_task.
     done = runtime.complete_user_task(task_id, to_formdata(body), g.api_user, revision, request.remote_addr)
-    subject = done.subject
-    result: dict[str, Any] = {"completed": True}
-    if isinstance(subject, Case):
-        result["case"] = case_json(subject)  # before the commit expires what the step just loaded
-    else:
-        result["screening"] = screening_json(subject)
+    kind = runtime.kind_of(done.subject)
+    result: dict[str, Any] = {"completed": True, "subject_kind": kind, "subject_id": done.subject.id}
+    # The subject as its own operations answer it, under its kind's name (case, screening, lead), before the
+    # commit expires what the step just loaded.
+    result[kind] = SUBJECT_JSON[kind](done.subject)
     # What the step led to, so a client goes on without asking again: the tasks now waiting (whoever holds
     # them) and the revision to send with the next submit.
     result["next_tasks"] = [task_json(t) for t in table_connection().execute(_TASKS_OF_INSTANCE,

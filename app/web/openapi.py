@@ -153,7 +153,9 @@ def openapi_document() -> dict[str, Any]:
                 params=[_path("task_id")], tag="tasks")},
             "/tasks/{task_id}/complete": {"post": _op("提交任务表单，流程流转到下一环节", {
                 "200": _ok({"type": "object", "required": ["completed", "next_tasks", "revision"], "properties": {
-                    "completed": {"type": "boolean"}, "case": _ref("Case"), "screening": _ref("Screening"),
+                    "completed": {"type": "boolean"}, "subject_kind": {"type": "string"},
+                    "subject_id": {"type": "integer"}, "case": _ref("Case"), "screening": _ref("Screening"),
+                    "lead": _ref("Lead"),
                     "next_tasks": {"type": "array", "items": _ref("Task"),
                                    "description": "流转后正在等待办理的任务（不论由谁办理）"},
                     "revision": {"type": "integer", "description": "流转后的版本号，下一次提交可带上"}}}),
@@ -221,6 +223,41 @@ def openapi_document() -> dict[str, Any]:
                     t: {"schema": {"type": "string", "format": "binary"}}
                     for t in ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "application/pdf")}},
                 "404": {"$ref": "#/components/responses/NotFound"}}, params=[_path("attachment_id")], tag="cases")},
+            "/leads": {
+                "get": _op("本辖区的风险线索（防止返贫动态监测），最新在前", {"200": _ok({
+                    "type": "object", "properties": {"leads": {"type": "array", "items": _ref("Lead")}}})},
+                    params=[_query("status", "只看某一状态：open、verified、confirmed、not_confirmed、merged")],
+                    tag="leads"),
+                "post": _op("登记农户通过 12317 热线、书面或当面的申报（本辖区农户）；该户已有在办线索或案件的，"
+                            "登记为并入（status=merged），否则启动入户核实", {
+                    "201": _ok(_ref("Lead"), "已登记"), "404": {"$ref": "#/components/responses/NotFound"}},
+                    body={"type": "object", "required": ["household_id", "source", "reporter_name", "reporter_phone",
+                                                         "discovered_on", "risk_types", "description"],
+                          "properties": {
+                              "household_id": {"type": "integer"},
+                              "member_id": {"type": ["integer", "null"], "description": "申报人是本户成员时"},
+                              "source": {"type": "string", "enum": ["hotline_12317", "written", "in_person"]},
+                              "reporter_name": {"type": "string"}, "reporter_phone": {"type": "string"},
+                              "discovered_on": {"type": "string", "format": "date"},
+                              "risk_types": {"type": "array", "items": {"type": "string", "enum": [
+                                  "illness", "schooling", "disability", "disaster", "accident", "industry",
+                                  "employment", "labour_shortage", "other"]}},
+                              "description": {"type": "string"},
+                              "urgency": {"type": "string", "enum": ["normal", "urgent"]}}},
+                    tag="leads"),
+            },
+            "/leads/{lead_id}": {"get": _op("一条风险线索：入户核实、收支测算和承诺授权书", {
+                "200": _ok(_ref("Lead"))}, params=[_path("lead_id")], tag="leads")},
+            "/leads/{lead_id}/authorisation": {"post": {**_op(
+                "上传户主签字的承诺授权书（照片或 PDF，按文件内容判断类型）；相同文件再次上传返回已有的（200）", {
+                    "201": _ok(_ref("LeadDocument"), "已保存"), "200": _ok(_ref("LeadDocument"), "相同文件此前已上传"),
+                    "409": {"$ref": "#/components/responses/Conflict"},
+                    "413": {"$ref": "#/components/responses/TooLarge"},
+                    "415": {"$ref": "#/components/responses/UnsupportedType"},
+                    "422": {"$ref": "#/components/responses/Invalid"}}, params=[_path("lead_id")], tag="leads"),
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}}}}}}}},
             "/processes": {"get": _op("流程定义及其各版本（仅系统管理员）", {"200": _ok({
                 "type": "object", "properties": {"processes": {"type": "array", "items": obj}}})}, tag="processes")},
             "/processes/validate": {"post": {**_op("校验 BPMN 流程图：引擎解析并检查本系统规则（仅系统管理员）", {
@@ -263,6 +300,22 @@ def openapi_document() -> dict[str, Any]:
                                                                           "items": {"type": "string"}}}}},
                 "User": {"type": "object", "properties": {k: {"type": "string"} for k in (
                     "username", "full_name", "role", "role_label", "area_code", "area_name", "unit")}},
+                "Lead": {"type": "object", "properties": {
+                    **{k: {"type": "integer"} for k in ("id", "household_id")},
+                    **{k: {"type": "string"} for k in (
+                        "receipt_no", "channel", "source", "source_detail", "head_name", "village_code", "town_code",
+                        "reporter_name", "reporter_phone", "discovered_on", "description", "urgency", "status",
+                        "status_label", "outcome_reason", "created_at")},
+                    "risk_types": {"type": "array", "items": {"type": "string"}},
+                    "merged_into_id": {"type": ["integer", "null"]}, "open_case_id": {"type": ["integer", "null"]},
+                    "closed_at": {"type": ["string", "null"]},
+                    "verifications": {"type": "array", "items": obj},
+                    "income_assessments": {"type": "array", "items": obj},
+                    "documents": {"type": "array", "items": _ref("LeadDocument")}}},
+                "LeadDocument": {"type": "object", "properties": {
+                    **{k: {"type": "integer"} for k in ("id", "lead_id", "size")},
+                    **{k: {"type": "string"} for k in (
+                        "kind", "file_name", "content_type", "sha256", "uploaded_at", "download_url")}}},
                 "Household": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "household_no": {"type": "string"}, "head_name": {"type": "string"},
                     "head_id_number_masked": {"type": "string", "description": "打码：前6位和后4位"},

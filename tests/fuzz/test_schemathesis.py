@@ -96,6 +96,13 @@ def fixture_rows(app: Flask, live_server: str) -> dict[str, Any]:
                            files={"file": ("photo.png", io.BytesIO(PNG), "image/png")}, timeout=30)
     assert upload.status_code == 201, upload.text
     rows["attachment_id"] = upload.json()["id"]
+    lead = requests.post(f"{live_server}/api/v1/leads", headers={"Authorization": "Bearer " + rows["tokens"][
+        "county_office"]}, json={"household_id": rows["household_id"], "source": "hotline_12317",
+                                 "reporter_name": "户主", "reporter_phone": "13800138000",
+                                 "discovered_on": "2026-12-01", "risk_types": ["illness"],
+                                 "description": "住院费用增加"}, timeout=30)
+    assert lead.status_code == 201, lead.text
+    rows["lead_id"] = lead.json()["id"]
     return rows
 
 

@@ -378,6 +378,11 @@ ROUTES: dict[str, Route] = {
         "household_id": str(w.id("household", s)), "discovered_on": "2026-12-01"}), ok=422),
     "leads.qr_sheet": Route(VILLAGE_WORK, get("/leads/qr/{village}")),
     "leads.show": Route(VILLAGE_WORK, get("/leads/{lead}")),
+    "api.list_leads": Route(LOGGED_IN, get("/api/v1/leads")),
+    "api.get_lead": Route(VILLAGE_WORK, get("/api/v1/leads/{lead}")),
+    "api.record_lead": Route(LEAD_RECORDERS, post("/api/v1/leads", json={}), ok=422),
+    "api.upload_lead_authorisation": Route(LEAD_RECORDER, post("/api/v1/leads/{lead}/authorisation", data={},
+                                                               files=True), probe=False),
     "leads.document": Route(VILLAGE_WORK, get("/leads/documents/{lead_document}"), ok=404),  # its file: not stored
     "leads.upload_authorisation": Route(LEAD_RECORDER, post("/leads/{lead}/authorisation", data={}, files=True),
                                         probe=False),
