@@ -56,6 +56,12 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, commands: bool =
     # What workflow instances may be about: each kind's domain package gives the runtime its hooks.
     for subject in (CASE_SUBJECT, SCREENING_SUBJECT, LEAD_SUBJECT):
         register_subject(subject)
+    # The national procedure's screenings hand their risk households to the leads package.
+    from app.leads.operations import leads_from_screening
+    from app.screenings.operations import ON_COMPLETED
+
+    if leads_from_screening not in ON_COMPLETED:
+        ON_COMPLETED.append(leads_from_screening)
     register_web(app)
     if commands:
         from app.cli import register_cli

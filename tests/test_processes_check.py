@@ -9,7 +9,8 @@ FILES = {p.stem: p.read_text(encoding="utf-8") for p in PROCESSES.glob("*.bpmn")
 
 
 def test_every_shipped_diagram_passes_the_check():
-    assert set(FILES) == {"household_case", "publicity", "monthly_screening", "lead_verification"}
+    assert set(FILES) == {"household_case", "publicity", "monthly_screening", "lead_verification",
+                          "national_screening"}
     assert check_diagrams(FILES) == []
 
 
@@ -37,7 +38,7 @@ def test_an_unparseable_diagram_is_reported():
 
 def test_cli_check_passes_on_the_shipped_diagrams(runner):
     result = runner.invoke(args=["processes", "check"])
-    assert result.exit_code == 0 and "4 diagram(s) OK" in result.output
+    assert result.exit_code == 0 and "5 diagram(s) OK" in result.output
 
 
 def test_a_time_limit_that_is_not_a_number_of_working_days_is_reported():

@@ -18,6 +18,7 @@ from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from app.households.idnumber import id_number_problem, normalize_id_number
 from app.leads.vocab import (
+    COUNTY_TO_NATIONAL_RISK,
     DECLARANT_STATUS,
     NATIONAL_RISK_TYPES,
     OPEN_LEAD_STATUSES,
@@ -33,6 +34,7 @@ from app.models import (
     Member,
     PublicSubmission,
     RiskLead,
+    Screening,
     User,
 )
 from app.vocab import OPEN_CASE_STATUSES
@@ -290,3 +292,23 @@ def visible_document(document_id: int, user: User) -> LeadDocument:
         raise NotFound("文件不存在")
     visible_lead(document.lead_id, user)
     return document
+
+
+# ---- 基层干部排查: a national screening's risk households ------------------------------------------------------
+
+def leads_from_screening(screening: Screening, actor: User | None) -> list[RiskLead]:
+    """When a screening run under the national procedure is done, each household it registered at risk becomes a
+    lead of the cadre-screening channel (one joining the household's open lead or case, as every report does).
+    A screening under the county procedure goes on to its assessment meeting instead: nothing here."""
+    if screening.procedure != "national":
+        return []
+    created = []
+    for registration in screening.registrations:
+        registrar = db.session.get(User, registration.registered_by_id) if registration.registered_by_id else None
+        given = DeclarationInput(reporter_name=registrar.full_name if registrar else "驻村工作队", reporter_phone="",
+                                 description=registration.reason,
+                                 risk_types=[COUNTY_TO_NATIONAL_RISK.get(registration.risk_type, "other")])
+        created.append(_record(registration.household, None, "cadre_screening", "screening", given,
+                               to_china(registration.registered_at).date(), actor, None,
+                               source_detail=f"{screening.month} 月度排查"))
+    return created

@@ -22,6 +22,8 @@ class Screening(Model):
     town_code: Mapped[str] = mapped_column(String(9), index=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id"), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="screening")  # screening | assessing | completed
+    # The procedure it was started under (the county setting screening_procedure): county | national.
+    procedure: Mapped[str] = mapped_column(String(12), default="county", server_default="county")
     households_total: Mapped[int] = mapped_column(default=0)
     # Counted from the month's check records, in the transaction that writes one (the read paths sum these):
     # households visited within the month, and households not checked with the reason recorded.

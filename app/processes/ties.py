@@ -81,6 +81,7 @@ LEAD_NOT_CONFIRMED = EndTie("lead_verification", "End_RiskNotConfirmed", "风险
                             "线索状态“核实不属实”")
 SCREENING_FORMS = (
     FormTie("monthly_screening", "screening", "逐户排查", "排查覆盖率和风险户花名册（附件1）"),
+    FormTie("national_screening", "screening", "逐户排查", "排查覆盖率、花名册和基层干部排查渠道的风险线索"),
     FormTie("monthly_screening", "assessment", "评估会议", "评估确定的重点帮扶户开案"),
 )
 

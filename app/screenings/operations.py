@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import url_for
@@ -13,6 +13,7 @@ from app.deadlines.policy import month_end
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from app.models import Area, Case, Household, ReadyTask, RiskRegistration, Screening, User
+from app.settings import setting_choice
 from app.vocab import OPEN_CASE_STATUSES, RISK_TYPES
 from app.workflow import runtime
 from forms import FormContext
@@ -26,6 +27,13 @@ def parse_month(month: str) -> str:
     return month
 
 
+# The diagram a screening runs under each procedure: the county's ends with the assessment meeting that opens
+# cases; the national one ends once the households are checked, its risk households becoming leads.
+SCREENING_PROCESSES = {"county": "monthly_screening", "national": "national_screening"}
+# Called when a screening's last step is done (the national mechanism turns its registrations into leads).
+ON_COMPLETED: list[Callable[[Screening, User | None], object]] = []
+
+
 def start_monthly_screening(month: str, actor: User | None) -> list[Screening]:
     """One screening per village for the month; villages that already have one are left alone."""
     parse_month(month)
@@ -36,14 +44,15 @@ def start_monthly_screening(month: str, actor: User | None) -> list[Screening]:
         select(Household.village_code, func.count()).group_by(Household.village_code)).all())
     created = []
     villages = db.session.scalars(select(Area).where(Area.level == "village").order_by(Area.code)).all()
+    procedure = setting_choice("screening_procedure")
     for village in villages:
         if village.code in done:
             continue
-        instance, snapshot = runtime.start_instance("screening", "monthly_screening",
+        instance, snapshot = runtime.start_instance("screening", SCREENING_PROCESSES[procedure],
                                                     {"month": month, "village_code": village.code})
         screening = Screening(month=month, village_code=village.code, town_code=village.code[:9],
                               instance_id=instance.id, households_total=totals.get(village.code, 0),
-                              started_by_id=actor.id if actor else None)
+                              started_by_id=actor.id if actor else None, procedure=procedure)
         db.session.add(screening)
         db.session.flush()
         runtime.record_event(screening, "screening_started", actor, instance_id=instance.id,
@@ -195,6 +204,8 @@ def _after_step(screening: Screening, snapshot: Any, actor: User | None) -> None
         from app.clock import utcnow
 
         screening.completed_at = utcnow()
+        for listener in ON_COMPLETED:
+            listener(screening, actor)
     elif any(t.form_key == "assessment" for t in snapshot.ready_tasks):
         screening.status = "assessing"
 

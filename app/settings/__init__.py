@@ -4,10 +4,12 @@ line (MonitoringLine). Data with history, edited by the county office in the app
 from app.settings.operations import (
     RULES,
     SettingRule,
+    current_value,
     line_for,
     line_history,
     record_line,
     record_setting,
+    setting_choice,
     setting_history,
     setting_value,
 )
@@ -15,10 +17,12 @@ from app.settings.operations import (
 __all__ = [
     "RULES",
     "SettingRule",
+    "current_value",
     "line_for",
     "line_history",
     "record_line",
     "record_setting",
+    "setting_choice",
     "setting_history",
     "setting_value",
 ]

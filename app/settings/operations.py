@@ -17,18 +17,30 @@ from app.models import Area, CountySetting, MonitoringLine, User
 
 @dataclass(frozen=True)
 class SettingRule:
-    """A whole number the county sets, with the bounds the national and county rules allow."""
+    """A value the county sets: a whole number within the bounds the national and county rules allow, or one of
+    a few named choices."""
 
     key: str
     label: str
     unit: str
-    default: int
+    default: int | str
     minimum: int
     maximum: int
     explanation: str
+    choices: tuple[tuple[str, str], ...] = ()
 
+    def label_of(self, value: int | str) -> str:
+        return dict(self.choices).get(str(value), str(value)) if self.choices else f"{value} {self.unit}"
+
+
+# Which procedure new monthly screenings (and the risks they find) follow, while both run during a transition.
+PROCEDURES = (("county", "石泉县办法：月度排查 → 评估会议 → 镇认定 → 县审批"),
+              ("national", "国家防止返贫动态监测：排查发现的风险户作为风险线索 → 入户核实 → 收支测算 → 认定"))
 
 RULES: dict[str, SettingRule] = {r.key: r for r in (
+    SettingRule("screening_procedure", "月度排查适用的程序", "", "county", 0, 0,
+                "新启动的月度排查按哪个程序办理；已启动的排查和在办案件按原程序办完。两个程序可以并行过渡。",
+                PROCEDURES),
     SettingRule("lead_verification_working_days", "风险线索入户核实时限", "个工作日", 3, 1, 10,
                 "线索登记后驻村工作队入户核实、收集承诺授权书的期限；国家要求从发现线索到县级审定不超过 15 日。"),
 )}
@@ -44,14 +56,30 @@ def _rule(key: str) -> SettingRule:
         raise InvalidInput(f"没有名为 {key} 的设置项") from None
 
 
-def setting_value(key: str, on: date | None = None) -> int:
+def _recorded(key: str, on: date | None) -> str | None:
     """The value in force on the day (default today): the last recorded among those effective by then."""
-    rule = _rule(key)
     day = on or china_today()
-    value = db.session.scalar(
+    return db.session.scalar(
         select(CountySetting.value).where(CountySetting.key == key, CountySetting.effective_from <= day)
         .order_by(CountySetting.effective_from.desc(), CountySetting.id.desc()).limit(1))
-    return int(value) if value is not None else rule.default
+
+
+def setting_value(key: str, on: date | None = None) -> int:
+    """A whole-number setting in force on the day."""
+    rule = _rule(key)
+    value = _recorded(key, on)
+    return int(value) if value is not None else int(rule.default)
+
+
+def setting_choice(key: str, on: date | None = None) -> str:
+    """A choice setting in force on the day."""
+    rule = _rule(key)
+    value = _recorded(key, on)
+    return value if value is not None else str(rule.default)
+
+
+def current_value(rule: SettingRule, on: date | None = None) -> int | str:
+    return setting_choice(rule.key, on) if rule.choices else setting_value(rule.key, on)
 
 
 def setting_history(key: str) -> list[CountySetting]:
@@ -67,7 +95,10 @@ def record_setting(key: str, raw_value: str, effective_from: date, source_docume
     rule = _rule(key)
     errors: dict[str, list[str]] = {}
     text = (raw_value or "").strip()
-    if not (text.isascii() and text.isdigit()) or not rule.minimum <= int(text) <= rule.maximum:
+    if rule.choices:
+        if text not in dict(rule.choices):
+            errors["value"] = [f"请选择{rule.label}"]
+    elif not (text.isascii() and text.isdigit()) or not rule.minimum <= int(text) <= rule.maximum:
         errors["value"] = [f"{rule.label}应为 {rule.minimum} 到 {rule.maximum} 之间的整数（{rule.unit}）"]
     if effective_from < china_today():
         errors["effective_from"] = ["生效日期不能早于今天：已办理的事项按当时的设置计算"]
@@ -76,11 +107,12 @@ def record_setting(key: str, raw_value: str, effective_from: date, source_docume
         errors["source_document"] = ["请填写设置依据（文件名称和文号）"]
     if errors:
         raise InvalidInput("设置未保存，请按提示修改", errors)
-    row = CountySetting(key=key, value=str(int(text)), effective_from=effective_from,
+    value = text if rule.choices else str(int(text))
+    row = CountySetting(key=key, value=value, effective_from=effective_from,
                         source_document=source_document[:255], note=(note or "").strip(), recorded_by_id=actor.id)
     db.session.add(row)
-    record("setting_changed", actor, f"{rule.label}设为 {int(text)} {rule.unit}，{effective_from} 起执行",
-           {"key": key, "value": int(text), "effective_from": effective_from.isoformat(),
+    record("setting_changed", actor, f"{rule.label}设为“{rule.label_of(value)}”，{effective_from} 起执行",
+           {"key": key, "value": value, "effective_from": effective_from.isoformat(),
             "source_document": row.source_document})
     db.session.flush()
     return row

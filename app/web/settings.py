@@ -29,7 +29,7 @@ def _only_area_workers() -> None:
 def _page(errors: dict[str, list[str]] | None = None, form: dict[str, str] | None = None,
           status: int = 200) -> tuple[str, int]:
     regions = db.session.query(Area).filter(Area.level.in_(("county", "town"))).order_by(Area.code).all()
-    rules = [(rule, county_settings.setting_value(rule.key), county_settings.setting_history(rule.key))
+    rules = [(rule, county_settings.current_value(rule), county_settings.setting_history(rule.key))
              for rule in county_settings.RULES.values()]
     names = {area.code: area.name for area in regions}
     return render_template("settings/index.html", rules=rules, lines=county_settings.line_history(), regions=regions,
