@@ -154,6 +154,9 @@ class _History:
         with travel_to(china_moment(self.today, 8)):
             self._stand_ins()
             db.session.commit()
+        from app.demo_national import load_national_demo
+
+        self.counts.update(load_national_demo(self.users, self.rng, self.today, _photo))
         return dict(self.counts)
 
     def _this_mornings_work(self) -> None:

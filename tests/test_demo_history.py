@@ -199,3 +199,16 @@ def test_load_demo_empty_keeps_the_bare_county(_migrated: Flask, tmp_path: Path)
     assert found["cases"] == {} and found["tasks"] == {}
     with bare.app_context():
         db.engine.dispose()
+
+
+def test_the_demo_has_its_first_work_under_the_national_mechanism(year: Flask):
+    from app.models import IncomeAssessment, MonitoringLine, RiskLead
+
+    with year.app_context():
+        [line] = db.session.scalars(select(MonitoringLine)).all()
+        assert "演示数据" in line.source_document
+        statuses = sorted(db.session.scalars(select(RiskLead.status)))
+        assert statuses == ["confirmed", "not_confirmed", "open"]
+        assert db.session.scalar(select(func.count()).select_from(IncomeAssessment)) == 1
+        assert db.session.scalar(select(func.count()).select_from(ReadyTask)
+                                 .where(ReadyTask.bpmn_id == "Task_VerifyAtHome")) == 1
