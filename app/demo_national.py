@@ -29,8 +29,9 @@ def load_national_demo(users: dict[str, User], rng: random.Random, today: date,
     county = db.session.scalar(select(Area).where(Area.level == "county"))
     if county is None:
         return counts
-    db.session.add(MonitoringLine(year=today.year, region_code=county.code, amount=DEMO_LINE,
-                                  source_document="演示数据：请按省、市当年公布的监测范围登记", note="演示"))
+    for year in sorted({today.year, (today - timedelta(days=3)).year}):  # the demo's steps of the last days
+        db.session.add(MonitoringLine(year=year, region_code=county.code, amount=DEMO_LINE,
+                                      source_document="演示数据：请按省、市当年公布的监测范围登记", note="演示"))
     villages = db.session.scalars(select(Area).where(Area.level == "village").order_by(Area.code)).all()
     busy = set(db.session.scalars(select(Case.household_id).where(Case.status.in_(OPEN_CASE_STATUSES))))
     picked = [v for v in villages if v.code.endswith("001")][:3] or villages[:3]

@@ -50,10 +50,16 @@ class LeadVerificationForm(TaskForm):
             raise ValidationError("请先上传户主签字的《承诺授权书》（照片或 PDF），再提交核实结论")
 
 
+def _cents(form: Any, field: Any) -> None:
+    if isinstance(field.data, Decimal) and field.data != field.data.quantize(Decimal("0.01")):
+        raise ValidationError("金额最多两位小数")
+
+
 def _money(label: str) -> DecimalField:
     return DecimalField(label, places=2, default=Decimal(0),
                         validators=[Optional(), finite_number,
-                                    NumberRange(min=0, max=10_000_000, message="应为 0 到 1000 万之间的金额（元）")])
+                                    NumberRange(min=0, max=10_000_000, message="应为 0 到 1000 万之间的金额（元）"),
+                                    _cents])
 
 
 class MemberIncomeForm(Form):

@@ -9,7 +9,7 @@ import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from flask import current_app
 from sqlalchemy import select
@@ -145,7 +145,15 @@ def clean_file_name(name: str | None) -> str:
     return base
 
 
-def download_name(attachment: Attachment) -> str:
+class StoredFile(Protocol):
+    """A kept upload as a download needs it: a case's attachment, a lead's paper."""
+
+    file_name: str
+    content_type: str
+    sha256: str
+
+
+def download_name(attachment: StoredFile) -> str:
     """The original name, with the suffix of the real type added when the name does not carry one: a PNG
     uploaded as "notice.html" downloads as "notice.html.png", never as a page."""
     kind = filetypes.by_content_type(attachment.content_type)
@@ -275,7 +283,7 @@ def get_attachment(attachment_id: int, actor: User) -> Attachment:
     return attachment
 
 
-def open_attachment(attachment: Attachment) -> Path:
+def open_attachment(attachment: StoredFile) -> Path:
     """The stored file of an attachment the caller has already been allowed to see."""
     path = stored_path(attachment.sha256)
     if not path.is_file():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import IO
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from app.access import can_record_leads, in_area, lead_clause
 from app.audit.log import record
@@ -85,7 +86,10 @@ def _receipt_no() -> str:
 
 
 def _open_work(household: Household) -> tuple[RiskLead | None, Case | None]:
-    """The household's open lead (the oldest) or open case, which a new report joins instead of starting anew."""
+    """The household's open lead (the oldest) or open case, which a new report joins instead of starting anew.
+    On PostgreSQL the household row is locked first, so two reports arriving together cannot both start work."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Household.id).where(Household.id == household.id).with_for_update())
     lead = db.session.scalar(select(RiskLead).where(RiskLead.household_id == household.id,
                                                     RiskLead.status.in_(OPEN_LEAD_STATUSES))
                              .order_by(RiskLead.id).limit(1))
@@ -100,7 +104,8 @@ def _record(household: Household, member: Member | None, channel: str, source: s
     open_lead, open_case = _open_work(household)
     lead = RiskLead(
         receipt_no=_receipt_no(), channel=channel, source=source, source_detail=source_detail[:200],
-        household_id=household.id, member_id=member.id if member else None, village_code=household.village_code,
+        household_id=household.id, declarant_id_tail=member.id_number[-4:].upper() if member else "",
+        village_code=household.village_code,
         town_code=household.town_code, reporter_name=_clean(given.reporter_name),
         reporter_phone=_clean(given.reporter_phone).replace(" ", ""), recorded_by_id=actor.id if actor else None,
         discovered_on=discovered_on, risk_types=list(dict.fromkeys(given.risk_types)),
@@ -132,7 +137,11 @@ def admit_public_submission(form: str, remote_addr: str | None, per_hour: int) -
     """Refuse an address that used the form `per_hour` times in the last hour; otherwise count this use. The rows
     live in the database, so the limit holds across the app's worker processes; the caller commits the count
     before the submission is checked, so refused submissions count too."""
-    address = (remote_addr or "unknown")[:64]
+    address = _client_key(remote_addr)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One counter per form and address at a time, so parallel requests cannot all pass the count (SQLite
+        # serialises writers at the DELETE below).
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"{form}|{address}"})
     now = utcnow()
     db.session.execute(delete(PublicSubmission).where(PublicSubmission.at < now - timedelta(hours=1)))
     used = db.session.scalar(select(func.count()).select_from(PublicSubmission)
@@ -141,6 +150,21 @@ def admit_public_submission(form: str, remote_addr: str | None, per_hour: int) -
         raise TooManySubmissions("提交过于频繁，请一小时后再试，或拨打 12317 热线申报")
     db.session.add(PublicSubmission(form=form, remote_addr=address, at=now))
     db.session.flush()
+
+
+def _client_key(remote_addr: str | None) -> str:
+    """An IPv4 address as it is; an IPv6 address by its /64 network, which one subscriber gets whole (rotating
+    the rest of the address would otherwise give a fresh allowance each time)."""
+    address = (remote_addr or "unknown").strip()
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 class TooManySubmissions(InvalidInput):
@@ -179,11 +203,14 @@ def declaration_status(receipt_no: str, id_tail: str) -> DeclarationStatus:
     tail = _clean(id_tail).upper()
     lead = db.session.scalar(select(RiskLead).where(RiskLead.receipt_no == receipt)) if receipt else None
     if lead is not None:
-        member = db.session.get(Member, lead.member_id) if lead.member_id else None
-        number = member.id_number if member else lead.household.head_id_number
-        if len(tail) == 4 and number.upper().endswith(tail):
-            return DeclarationStatus(lead.receipt_no, to_china(lead.created_at).date(),
-                                     DECLARANT_STATUS.get(lead.status, "已受理"))
+        expected = lead.declarant_id_tail or lead.household.head_id_number[-4:].upper()
+        if len(tail) == 4 and tail == expected:
+            # A report that joined open work follows it: the declarant hears where that work stands.
+            followed = db.session.get(RiskLead, lead.merged_into_id) if lead.merged_into_id else None
+            state = DECLARANT_STATUS.get(lead.status, "已受理")
+            if followed is not None and followed.status != "open":
+                state = f"{state}。{DECLARANT_STATUS.get(followed.status, '')}"
+            return DeclarationStatus(lead.receipt_no, to_china(lead.created_at).date(), state)
     raise NotFound("没有找到这个受理号，或证件号码后四位不符")
 
 

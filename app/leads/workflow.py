@@ -76,7 +76,8 @@ def _after_task(lead: RiskLead, task: ReadyTask, data: dict[str, Any], actor: Us
 
 
 def _money(value: Any) -> Decimal:
-    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    """A form amount in yuan and fen (the form refused more than two decimals), "1E+3" written out."""
+    return (Decimal(str(value)) if value not in (None, "") else Decimal(0)).quantize(Decimal("0.01"))
 
 
 def _income_assessment(lead: RiskLead, data: dict[str, Any], actor: User | None) -> IncomeAssessment:

@@ -28,7 +28,9 @@ class RiskLead(Model):
     source: Mapped[str] = mapped_column(String(32))  # web | hotline_12317 | written | in_person | screening | …
     source_detail: Mapped[str] = mapped_column(String(200), default="")  # e.g. the department, the screening
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("household_member.id"))  # who declared, if a member
+    # The declaring member's ID number's last four characters (the status lookup asks for them); members are
+    # replaced when the registry is imported again, so no reference to the member row is kept.
+    declarant_id_tail: Mapped[str] = mapped_column(String(4), default="")
     village_code: Mapped[str] = mapped_column(ForeignKey("area.code"))
     town_code: Mapped[str] = mapped_column(String(9), index=True)
     reporter_name: Mapped[str] = mapped_column(String(64))

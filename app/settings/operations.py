@@ -59,9 +59,11 @@ def _rule(key: str) -> SettingRule:
 def _recorded(key: str, on: date | None) -> str | None:
     """The value in force on the day (default today): the last recorded among those effective by then."""
     day = on or china_today()
+    # The latest decision wins from its day on: a value recorded later replaces an earlier one, even one
+    # recorded for a later day (a correction cancels what it corrects).
     return db.session.scalar(
         select(CountySetting.value).where(CountySetting.key == key, CountySetting.effective_from <= day)
-        .order_by(CountySetting.effective_from.desc(), CountySetting.id.desc()).limit(1))
+        .order_by(CountySetting.id.desc()).limit(1))
 
 
 def setting_value(key: str, on: date | None = None) -> int:

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from flask import Response, g, jsonify, request, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.access import can_record_leads
 from app.errors import InvalidInput, PermissionDenied
@@ -56,7 +57,7 @@ def _assessment_json(a: IncomeAssessment) -> dict[str, Any]:
 def document_json(d: LeadDocument) -> dict[str, Any]:
     return {"id": d.id, "lead_id": d.lead_id, "kind": d.kind, "file_name": d.file_name,
             "content_type": d.content_type, "size": d.size, "sha256": d.sha256, "uploaded_at": _iso(d.uploaded_at),
-            "download_url": url_for("leads.document", document_id=d.id)}
+            "download_url": url_for("api.download_lead_document", document_id=d.id)}
 
 
 SUBJECT_JSON["lead"] = lead_json
@@ -125,3 +126,12 @@ def upload_lead_authorisation(lead_id: int) -> tuple[Response, int]:
                                          upload.filename if upload is not None else None, g.api_user)
     db.session.commit()
     return jsonify(document_json(document)), 200 if document.id in before else 201
+
+
+@bp.route("/lead-documents/<int:document_id>")
+@token_required
+def download_lead_document(document_id: int) -> WerkzeugResponse:
+    """A lead's paper, always as a download under its name with its real type's suffix, never rendered."""
+    from app.web.collab import attachment_response
+
+    return attachment_response(leads.visible_document(document_id, g.api_user))

@@ -122,7 +122,7 @@ def download(attachment_id: int) -> Response:
     return attachment_response(operations.get_attachment(attachment_id, current_user))
 
 
-def attachment_response(attachment: Attachment) -> Response:
+def attachment_response(attachment: operations.StoredFile) -> Response:
     """The file, always as a download under its original name, never rendered by the browser."""
     response = send_file(operations.open_attachment(attachment), mimetype=attachment.content_type,
                          as_attachment=True, download_name=operations.download_name(attachment), max_age=0,

@@ -8,14 +8,14 @@ from datetime import date
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from werkzeug.wrappers import Response
 
 from app.access import area_of, can_record_leads, in_area, works_an_area
 from app.clock import china_today
-from app.collab.operations import Refused, stored_path
+from app.collab.operations import Refused, max_bytes
 from app.errors import InvalidInput
 from app.extensions import db
 from app.leads import operations as leads
@@ -34,6 +34,15 @@ bp = Blueprint("leads", __name__, url_prefix="/leads")
 LABELS = {"MONITORING_CATEGORIES": MONITORING_CATEGORIES, "channels": LEAD_CHANNELS, "sources": DECLARATION_SOURCES,
           "statuses": LEAD_STATUSES,
           "risk_types": NATIONAL_RISK_TYPES, "urgencies": URGENCIES}
+
+
+@bp.url_value_preprocessor
+def _upload_limit(endpoint: str | None, _values: object) -> None:
+    # Before CSRF reads the form: a body far past the attachments' limit is refused unread.
+    if endpoint == "leads.upload_authorisation":
+        from app.web.collab import FORM_OVERHEAD
+
+        request.max_content_length = max_bytes() + FORM_OVERHEAD
 
 
 @bp.before_request
@@ -163,9 +172,6 @@ def _back(lead: RiskLead) -> str:
 
 @bp.route("/documents/<int:document_id>")
 def document(document_id: int) -> Response:
-    found = leads.visible_document(document_id, current_user)
-    path = stored_path(found.sha256)
-    if not path.is_file():
-        abort(404)
-    return send_file(path, mimetype=found.content_type, as_attachment=True, max_age=0,
-                     download_name=found.file_name)
+    from app.web.collab import attachment_response
+
+    return attachment_response(leads.visible_document(document_id, current_user))

@@ -248,6 +248,11 @@ def openapi_document() -> dict[str, Any]:
             },
             "/leads/{lead_id}": {"get": _op("一条风险线索：入户核实、收支测算和承诺授权书", {
                 "200": _ok(_ref("Lead"))}, params=[_path("lead_id")], tag="leads")},
+            "/lead-documents/{document_id}": {"get": _op("下载线索的承诺授权书（原文件名，总是作为附件下载）", {
+                "200": {"description": "文件内容", "content": {
+                    t: {"schema": {"type": "string", "format": "binary"}}
+                    for t in ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "application/pdf")}},
+                "404": {"$ref": "#/components/responses/NotFound"}}, params=[_path("document_id")], tag="leads")},
             "/leads/{lead_id}/authorisation": {"post": {**_op(
                 "上传户主签字的承诺授权书（照片或 PDF，按文件内容判断类型）；相同文件再次上传返回已有的（200）", {
                     "201": _ok(_ref("LeadDocument"), "已保存"), "200": _ok(_ref("LeadDocument"), "相同文件此前已上传"),

@@ -174,8 +174,8 @@ def test_staff_record_a_12317_call_for_a_household_of_their_area(app, login_as):
     saved = team.post("/leads/new", form, page=f"/leads/new?household_id={household_id}")
     assert saved.status_code == 303
     [lead] = leads(app)
-    assert (lead.channel, lead.source, lead.urgency, lead.member_id) == ("self_declared", "hotline_12317", "urgent",
-                                                                         None)
+    assert (lead.channel, lead.source, lead.urgency, lead.declarant_id_tail) == ("self_declared", "hotline_12317",
+                                                                                 "urgent", "")
     listing = team.get("/leads").get_data(as_text=True)
     assert lead.receipt_no in listing and "12317 热线" in listing and "因自然灾害" in listing
     # Another town's team sees none of it, and cannot record for the household.
@@ -204,3 +204,37 @@ def test_the_village_notice_board_sheet_carries_the_declaration_pages_qr_code(ap
     assert sheet.status_code == 200 and "<svg" in html and f"/declare?village={VILLAGE}" in html and "12317" in html
     assert login_as("raofeng01_team").get(f"/leads/qr/{VILLAGE}").status_code == 403
     assert login_as("chengguan01_team").get("/leads/qr/610922999999").status_code == 404
+
+
+def test_a_household_whose_member_declared_can_still_be_imported_again_and_the_receipt_still_works(
+        app, runner, tmp_path):
+    """Re-importing the registry replaces a household's member rows; a lead keeps what it needs without them."""
+    from app.households.importer import TEMPLATE_COLUMNS
+    from tests.excel.conftest import DATA, workbook_bytes
+
+    assert runner.invoke(args=["households", "import", str(DATA / "national_export.xlsx")]).exit_code == 0
+    with app.app_context():
+        household = db.session.scalar(select(Household).where(Household.household_no == "6109221000019001"))
+        spouse = next(m for m in household.members if m.relation == "配偶")
+        head = next(m for m in household.members if m.relation == "户主")
+        names = (head.name, head.id_number, spouse.name, spouse.id_number)
+    resident = Resident(app)
+    assert resident.declare(**declaration(names[2], names[3])).status_code == 201
+    receipt = leads(app)[-1].receipt_no
+    changed = tmp_path / "changed.xlsx"
+    changed.write_bytes(workbook_bytes([
+        list(TEMPLATE_COLUMNS),
+        ["城关镇", "金星村（演示）", "6109221000019001", names[0], names[1], "户主", 2, 2017, ""],
+        ["城关镇", "金星村（演示）", "6109221000019001", names[2], names[3], "配偶", 2, 2017, ""],
+    ], text_columns=(3, 5)))
+    result = runner.invoke(args=["households", "import", str(changed)])
+    assert result.exit_code == 0 and "updated 1" in result.output, result.output
+    assert "入户核实" in resident.look_up(receipt, names[3][-4:]).get_data(as_text=True)
+
+
+def test_one_ipv6_subscriber_is_one_address_for_the_rate_limit():
+    from app.leads.operations import _client_key
+
+    assert _client_key("2409:8a00:1:2:aaaa::1") == _client_key("2409:8a00:1:2:ffff:1:2:3") == "2409:8a00:1:2::/64"
+    assert _client_key("2409:8a00:1:3::1") != _client_key("2409:8a00:1:2::1")
+    assert _client_key("::ffff:10.1.2.3") == _client_key("10.1.2.3") == "10.1.2.3"

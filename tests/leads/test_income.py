@@ -135,3 +135,17 @@ def test_bad_figures_are_refused_with_the_field_named(app, login_as):
         assert "家庭成员与户籍信息不一致" in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(IncomeAssessment.id)) is None
+
+
+def test_amounts_beyond_fen_are_refused(app, login_as):
+    with travel_to(china_moment(DAY, 10)):
+        set_line(login_as, "8700")
+        lead = confirmed_lead(app, login_as)
+        team = login_as("chengguan01_team")
+        task = verification_task(app, lead.id)
+        refused = team.complete("Task_AssessIncome", income_form(team, task.id, ["1.005"], persons="2"), expect=422)
+        assert "金额最多两位小数" in refused.get_data(as_text=True)
+        team.complete("Task_AssessIncome", income_form(team, task.id, ["1E+3"], persons="2"))
+    with app.app_context():
+        record = db.session.scalar(select(IncomeAssessment))
+        assert record.total_income == Decimal("1000.00") and record.member_incomes[0]["wage"] == "1000.00"

@@ -15,7 +15,7 @@ from app.clock import china_moment, china_today, travel_to
 from app.deadlines.calendar import add_working_days
 from app.extensions import db
 from app.models import LeadDocument, LeadVerification, ReadyTask, RiskLead
-from tests.collab.conftest import JPEG, PDF
+from tests.collab.conftest import JPEG, PDF, fetch
 from tests.leads.test_declarations import Resident, declaration, leads, member_of
 
 VERIFIED = {"visited_on": "", "verifiers": "王队长、李主任", "guarantee_gaps": "medical",
@@ -168,3 +168,19 @@ def test_the_household_file_keeps_the_lead_its_verification_and_its_reason(app, 
     page = team.get(f"/households/{lead.household_id}").get_data(as_text=True)
     assert lead.receipt_no in page and "核实不属实，已办结" in page and "医疗费用已报销" in page
     assert "风险线索" in page and "风险不属实" in page  # the verification in the household's history
+
+
+def test_the_signed_paper_downloads_as_a_file_never_rendered(app, login_as, api):
+    lead, _ = declared(app)
+    task = verification_task(app, lead.id)
+    team = login_as("chengguan01_team")
+    assert upload(team, lead.id, task.id, JPEG, "授权书.html").status_code == 303
+    with app.app_context():
+        document = db.session.scalar(select(LeadDocument))
+    answer = fetch(team.get, f"/leads/documents/{document.id}")
+    assert answer.status_code == 200 and answer.data == JPEG and answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in answer.headers["Content-Security-Policy"]
+    assert "attachment" in answer.headers["Content-Disposition"] and ".jpg" in answer.headers["Content-Disposition"]
+    over_api = fetch(api("chengguan01_team").get, f"/api/v1/lead-documents/{document.id}")
+    assert over_api.status_code == 200 and over_api.data == JPEG
+    assert api("raofeng01_team").get(f"/api/v1/lead-documents/{document.id}").status_code == 403

@@ -380,6 +380,7 @@ ROUTES: dict[str, Route] = {
     "leads.show": Route(VILLAGE_WORK, get("/leads/{lead}")),
     "api.list_leads": Route(LOGGED_IN, get("/api/v1/leads")),
     "api.get_lead": Route(VILLAGE_WORK, get("/api/v1/leads/{lead}")),
+    "api.download_lead_document": Route(VILLAGE_WORK, get("/api/v1/lead-documents/{lead_document}"), ok=404),
     "api.record_lead": Route(LEAD_RECORDERS, post("/api/v1/leads", json={}), ok=422),
     "api.upload_lead_authorisation": Route(LEAD_RECORDER, post("/api/v1/leads/{lead}/authorisation", data={},
                                                                files=True), probe=False),

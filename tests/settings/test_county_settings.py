@@ -110,3 +110,15 @@ def test_only_the_county_office_changes_settings_and_area_workers_read_them(app,
     refused = town.post(f"{SETTINGS}/monitoring-lines", {"year": "2026", "region_code": COUNTY, "amount": "8700",
                                                          "source_document": "文件"}, page=SETTINGS)
     assert refused.status_code == 403 and _count(app, MonitoringLine) == 0
+
+
+def test_the_latest_decision_wins_from_its_day_on(app, login_as):
+    """A value recorded for a later day, then corrected by one recorded from today: the correction holds."""
+    key = "lead_verification_working_days"
+    office = login_as("county_office")
+    later = china_today() + timedelta(days=20)
+    for value, starts in (("10", later), ("4", china_today())):
+        assert office.post(f"{SETTINGS}/rules/{key}", {"value": value, "effective_from": starts.isoformat(),
+                                                       "source_document": "县办通知"}, page=SETTINGS).status_code == 303
+    with app.app_context():
+        assert setting_value(key) == 4 and setting_value(key, on=later) == 4
