@@ -111,10 +111,15 @@ def _after_step(lead: RiskLead, snapshot: WorkflowSnapshot, actor: User | None) 
         lead.closed_at = utcnow()
 
 
+def decision_due(lead: RiskLead) -> date:
+    """The national cap: from the day the risk was found to the county's decision within 15 days."""
+    return lead.discovered_on + timedelta(days=int(current_app.config.get("CERTIFICATION_DAYS", 15)))
+
+
 def _deadline_cap(lead: RiskLead, info: ReadyTaskInfo) -> date | None:
     """入户核实 within the county's working days of the lead's recording, and everything within the national
     15 days from the day the risk was found."""
-    national = lead.discovered_on + timedelta(days=int(current_app.config.get("CERTIFICATION_DAYS", 15)))
+    national = decision_due(lead)
     if info.form_key == LEAD_VERIFICATION.form_key:
         recorded = to_china(lead.created_at).date()
         verify_by = add_working_days(recorded, setting_value("lead_verification_working_days", recorded))

@@ -25,9 +25,11 @@ from app.leads.vocab import (
     LEAD_CHANNELS,
     LEAD_STATUSES,
     NATIONAL_RISK_TYPES,
+    OPEN_LEAD_STATUSES,
     STAFF_SOURCES,
     URGENCIES,
 )
+from app.leads.workflow import decision_due
 from app.models import Area, Household, Member, RiskLead
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
@@ -56,7 +58,8 @@ def _only_area_workers() -> None:
 def index() -> str:
     status = request.args.get("status") or None
     return render_template("leads/index.html", leads=leads.visible_leads(current_user, status), status=status,
-                           may_record=can_record_leads(current_user), **LABELS)
+                           may_record=can_record_leads(current_user), decision_due=decision_due,
+                           today=china_today(), in_hand=OPEN_LEAD_STATUSES, **LABELS)
 
 
 def _search(query: str) -> list[Household]:
@@ -144,6 +147,7 @@ def qr_sheet(village_code: str) -> str:
 def show(lead_id: int) -> str:
     lead = leads.visible_lead(lead_id, current_user)
     return render_template("leads/show.html", lead=lead, documents=leads.documents_of(lead),
+                           decision_due=decision_due(lead), today=china_today(), in_hand=OPEN_LEAD_STATUSES,
                            verifications=leads.verifications_of(lead), assessments=leads.assessments_of(lead),
                            **LABELS)
 

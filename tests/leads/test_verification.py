@@ -184,3 +184,19 @@ def test_the_signed_paper_downloads_as_a_file_never_rendered(app, login_as, api)
     over_api = fetch(api("chengguan01_team").get, f"/api/v1/lead-documents/{document.id}")
     assert over_api.status_code == 200 and over_api.data == JPEG
     assert api("raofeng01_team").get(f"/api/v1/lead-documents/{document.id}").status_code == 403
+
+
+def test_the_fifteen_days_from_discovery_show_on_the_lead_and_bound_its_task(app, login_as):
+    """A risk found 20 days before it was reported is already 5 days past the national cap: the task is due on
+    the cap's day (not three working days from now) and the lead shows how late it is."""
+    household_id, _, _ = member_of(app)
+    team = login_as("chengguan01_team")
+    found = china_today() - timedelta(days=20)
+    form = {"household_id": household_id, "source": "written", "reporter_name": "户主", "reporter_phone": "13800138000",
+            "discovered_on": found.isoformat(), "risk_types": "illness", "description": "书面申请：住院费用高"}
+    assert team.post("/leads/new", form, page=f"/leads/new?household_id={household_id}").status_code == 303
+    lead = leads(app)[-1]
+    assert verification_task(app, lead.id).due_on == found + timedelta(days=15)
+    listing = team.get("/leads").get_data(as_text=True)
+    assert (found + timedelta(days=15)).isoformat() in listing and "已超期 5 天" in listing
+    assert "已超期 5 天" in team.get(f"/leads/{lead.id}").get_data(as_text=True)
