@@ -241,10 +241,18 @@ def record_declaration(actor: User, household_id: int, source: str, given: Decla
     return _record(household, member, "self_declared", source, given, discovered_on, actor, None)
 
 
-def visible_leads(user: User, status: str | None = None, limit: int = 200) -> list[RiskLead]:
+def visible_leads(user: User, status: str | None = None, limit: int = 200, channel: str | None = None,
+                  area: str | None = None) -> list[RiskLead]:
+    """The user's area's leads, newest first; optionally of one status, one channel, one town or village."""
     stmt = select(RiskLead).where(lead_clause(user)).order_by(RiskLead.created_at.desc(), RiskLead.id.desc())
     if status:
         stmt = stmt.where(RiskLead.status == status)
+    if channel:
+        stmt = stmt.where(RiskLead.channel == channel)
+    if area and len(area) == 9:
+        stmt = stmt.where(RiskLead.town_code == area)
+    elif area:
+        stmt = stmt.where(RiskLead.village_code == area)
     return list(db.session.scalars(stmt.limit(limit)))
 
 

@@ -57,7 +57,12 @@ def _only_area_workers() -> None:
 @bp.route("")
 def index() -> str:
     status = request.args.get("status") or None
-    return render_template("leads/index.html", leads=leads.visible_leads(current_user, status), status=status,
+    channel = request.args.get("channel") or None
+    area = request.args.get("area") or None
+    areas = [a for a in db.session.scalars(select(Area).where(Area.level.in_(("town", "village")))
+                                           .order_by(Area.code)) if in_area(current_user, a.code)]
+    found = leads.visible_leads(current_user, status, channel=channel, area=area)
+    return render_template("leads/index.html", leads=found, status=status, channel=channel, area=area, areas=areas,
                            may_record=can_record_leads(current_user), decision_due=decision_due,
                            today=china_today(), in_hand=OPEN_LEAD_STATUSES, **LABELS)
 

@@ -238,3 +238,24 @@ def test_one_ipv6_subscriber_is_one_address_for_the_rate_limit():
     assert _client_key("2409:8a00:1:2:aaaa::1") == _client_key("2409:8a00:1:2:ffff:1:2:3") == "2409:8a00:1:2::/64"
     assert _client_key("2409:8a00:1:3::1") != _client_key("2409:8a00:1:2::1")
     assert _client_key("::ffff:10.1.2.3") == _client_key("10.1.2.3") == "10.1.2.3"
+
+
+def test_the_county_filters_its_leads_by_channel_and_by_town_or_village(app, login_as):
+    for village in (VILLAGE, "610922101001"):
+        _, name, number = member_of(app, village=village)
+        assert Resident(app, f"10.7.{village[-4:-3]}.{village[-1]}").declare(
+            **declaration(name, number)).status_code == 201
+    office = login_as("county_office")
+    first, second = leads(app)
+
+    def listed(query: str) -> set[str]:
+        html = office.get(f"/leads?{query}").get_data(as_text=True)
+        return {lead.receipt_no for lead in (first, second) if lead.receipt_no in html}
+
+    assert listed("") == {first.receipt_no, second.receipt_no}
+    assert listed("area=610922100") == {first.receipt_no}
+    assert listed("area=610922101001") == {second.receipt_no}
+    assert listed("channel=cadre_screening") == set()
+    assert listed("channel=self_declared&area=610922101") == {second.receipt_no}
+    page = office.get("/leads").get_data(as_text=True)
+    assert 'name="channel"' in page and "饶峰镇" in page
