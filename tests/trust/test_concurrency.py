@@ -89,9 +89,10 @@ def test_thousands_of_concurrent_operations_leave_every_case_consistent(app):
                         actor = actor_for(task, case)
                         try:
                             if rng.random() < 0.2:
-                                task_ops.claim(task.id, actor)
+                                task_id = task.id  # the commit expires the row, which another worker may delete
+                                task_ops.claim(task_id, actor)
                                 db.session.commit()
-                                task_ops.release(task.id, actor)
+                                task_ops.release(task_id, actor)
                             else:
                                 complete_user_task(task.id, MultiDict(step_data(task, case, rng)), actor,
                                                    db.session.get(WorkflowInstance, case.instance_id).revision)
