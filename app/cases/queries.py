@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 
 from app.access import case_clause, household_clause
 from app.extensions import db
-from app.models import Case, Household, User
+from app.models import Case, Household, Member, User
 
 
 def _case_filter(user: User, args: Mapping[str, Any]) -> Select[Any]:
@@ -22,7 +22,10 @@ def _case_filter(user: User, args: Mapping[str, Any]) -> Select[Any]:
         stmt = stmt.where(Case.village_code == args["village"])
     if args.get("q"):
         q = str(args["q"]).strip().upper()
-        stmt = stmt.where(Household.head_name.contains(q) | Household.head_id_number.contains(q))
+        # The head's name or ID number, or any member's ID number given whole (a member who calls in).
+        members = select(Member.household_id).where(Member.id_number == q)
+        stmt = stmt.where(Household.head_name.contains(q) | Household.head_id_number.contains(q)
+                          | Household.id.in_(members))
     return stmt
 
 
@@ -40,5 +43,8 @@ def search_households(user: User, query: str, village: str | None = None, limit:
         stmt = stmt.where(Household.village_code == village)
     q = (query or "").strip().upper()
     if q:
-        stmt = stmt.where(Household.head_name.contains(q) | Household.head_id_number.contains(q))
+        # The head's name or ID number, or any member's ID number given whole (a member who calls in).
+        members = select(Member.household_id).where(Member.id_number == q)
+        stmt = stmt.where(Household.head_name.contains(q) | Household.head_id_number.contains(q)
+                          | Household.id.in_(members))
     return list(db.session.scalars(stmt.order_by(Household.household_no).limit(limit)))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import secrets
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import IO
 
 from flask import current_app
@@ -184,9 +184,8 @@ def declare(name: str, id_number: str, given: DeclarationInput, remote_addr: str
     member = db.session.scalar(select(Member).where(Member.id_number == number))
     if member is None or _clean(member.name) != _clean(name):
         raise InvalidInput(NOT_FOUND, {"id_number": [NOT_FOUND]})
-    given = DeclarationInput(reporter_name=member.name, reporter_phone=given.reporter_phone,
-                             description=given.description, risk_types=given.risk_types, urgency=given.urgency)
-    return _record(member.household, member, "self_declared", "web", given, china_today(), None, remote_addr)
+    return _record(member.household, member, "self_declared", "web", replace(given, reporter_name=member.name),
+                   china_today(), None, remote_addr)
 
 
 @dataclass(frozen=True)
@@ -264,10 +263,6 @@ def lookups_per_hour() -> int:
     return int(current_app.config.get("PUBLIC_LOOKUPS_PER_HOUR", 20))
 
 
-def created_at_label(moment: datetime) -> str:
-    return to_china(moment).strftime("%Y-%m-%d %H:%M")
-
-
 # ---- a lead's papers and record --------------------------------------------------------------------------------
 
 def visible_lead(lead_id: int, user: User) -> RiskLead:
@@ -279,9 +274,11 @@ def visible_lead(lead_id: int, user: User) -> RiskLead:
     return lead
 
 
-def store_authorisation(lead: RiskLead, stream: IO[bytes] | None, file_name: str | None, actor: User) -> LeadDocument:
+def store_authorisation(lead: RiskLead, stream: IO[bytes] | None, file_name: str | None,
+                        actor: User) -> tuple[LeadDocument, bool]:
     """The household's signed 承诺授权书 (photo or PDF) for a lead still being verified, from the village team or
-    the town or county staff of its area. The same file sent again gives back the first one."""
+    the town or county staff of its area. Returns the document and whether it is new: the same file sent again
+    gives back the first one."""
     from app.collab.operations import Refused, clean_file_name, keep_document
 
     if not (can_record_leads(actor) and in_area(actor, lead.village_code)):
@@ -295,20 +292,19 @@ def store_authorisation(lead: RiskLead, stream: IO[bytes] | None, file_name: str
                                                         LeadDocument.kind == "authorisation",
                                                         LeadDocument.sha256 == sha256).limit(1))
     if same is not None:
-        return same
+        return same, False
     document = LeadDocument(lead_id=lead.id, kind="authorisation", file_name=clean_file_name(file_name),
                             content_type=kind.content_type, size=size, sha256=sha256, uploaded_by_id=actor.id)
     db.session.add(document)
     db.session.flush()
     record("lead_document_added", actor, f"上传承诺授权书：{lead.household.head_name}户（线索 {lead.receipt_no}）",
            {"lead_id": lead.id, "document_id": document.id, "sha256": sha256, "size": size})
-    return document
+    return document, True
 
 
 def documents_of(lead: RiskLead) -> list[LeadDocument]:
-    from app.leads.workflow import documents_of as of_lead
-
-    return of_lead(lead)
+    return list(db.session.scalars(select(LeadDocument).where(LeadDocument.lead_id == lead.id)
+                                   .order_by(LeadDocument.id)))
 
 
 def verifications_of(lead: RiskLead) -> list[LeadVerification]:

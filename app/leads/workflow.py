@@ -17,6 +17,7 @@ from app.deadlines.calendar import add_working_days
 from app.engine import ReadyTaskInfo, WorkflowSnapshot
 from app.extensions import db
 from app.leads.income import INCOME_TYPES, assess, income_window
+from app.leads.operations import documents_of
 from app.models import IncomeAssessment, LeadDocument, LeadVerification, ReadyTask, RiskLead, User
 from app.processes.ties import INCOME_ASSESSMENT, LEAD_VERIFICATION, outcome_of
 from app.settings import line_for, setting_value
@@ -32,11 +33,6 @@ def start_verification(lead: RiskLead, actor: User | None) -> None:
     lead.instance_id = instance.id
     db.session.flush()
     runtime.attach_subject(instance, lead, snapshot, actor)
-
-
-def documents_of(lead: RiskLead) -> list[LeadDocument]:
-    return list(db.session.scalars(select(LeadDocument).where(LeadDocument.lead_id == lead.id)
-                                   .order_by(LeadDocument.id)))
 
 
 def has_authorisation(lead: RiskLead) -> bool:
@@ -62,15 +58,15 @@ def _form_context(lead: RiskLead, task: ReadyTask, needs: frozenset[str]) -> For
 def _after_task(lead: RiskLead, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
     if task.form_key == LEAD_VERIFICATION.form_key:
         confirmed = data["decision"] == "confirmed"
+        reason = "" if confirmed else (data.get("reason") or "").strip()
         db.session.add(LeadVerification(
             lead_id=lead.id, visited_on=date.fromisoformat(data["visited_on"]), verifiers=data["verifiers"],
             guarantee_gaps=list(data.get("guarantee_gaps") or []), findings=data["findings"], confirmed=confirmed,
-            reason=(data.get("reason") or "").strip() if not confirmed else "",
-            recorded_by_id=actor.id if actor else None))
+            reason=reason, recorded_by_id=actor.id if actor else None))
         if confirmed:
             lead.status = "verified"
         else:
-            lead.outcome_reason = (data.get("reason") or "").strip()
+            lead.outcome_reason = reason
     elif task.form_key == INCOME_ASSESSMENT.form_key:
         db.session.add(_income_assessment(lead, data, actor))
 

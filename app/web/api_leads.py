@@ -121,11 +121,10 @@ def upload_lead_authorisation(lead_id: int) -> tuple[Response, int]:
         upload = request.files.get("file")
     except RequestEntityTooLarge as exc:
         raise too_large() from exc
-    before = {d.id for d in leads.documents_of(lead)}
-    document = leads.store_authorisation(lead, upload.stream if upload is not None else None,
-                                         upload.filename if upload is not None else None, g.api_user)
+    document, created = leads.store_authorisation(lead, upload.stream if upload is not None else None,
+                                                  upload.filename if upload is not None else None, g.api_user)
     db.session.commit()
-    return jsonify(document_json(document)), 200 if document.id in before else 201
+    return jsonify(document_json(document)), 201 if created else 200
 
 
 @bp.route("/lead-documents/<int:document_id>")

@@ -10,10 +10,11 @@ import qrcode
 import qrcode.image.svg
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.access import area_of, can_record_leads, in_area, works_an_area
+from app.access import can_record_leads, in_area, works_an_area
+from app.cases.queries import search_households
 from app.clock import china_today
 from app.collab.operations import Refused, max_bytes
 from app.errors import InvalidInput
@@ -30,7 +31,7 @@ from app.leads.vocab import (
     URGENCIES,
 )
 from app.leads.workflow import decision_due
-from app.models import Area, Household, Member, RiskLead
+from app.models import Area, Household, RiskLead
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 LABELS = {"MONITORING_CATEGORIES": MONITORING_CATEGORIES, "channels": LEAD_CHANNELS, "sources": DECLARATION_SOURCES,
@@ -67,25 +68,14 @@ def index() -> str:
                            today=china_today(), in_hand=OPEN_LEAD_STATUSES, **LABELS)
 
 
-def _search(query: str) -> list[Household]:
-    query = " ".join(query.split()).upper()
-    if not query:
-        return []
-    members = select(Member.household_id).where(Member.id_number == query)
-    stmt = (select(Household).where(area_of(current_user, Household),
-                                    or_(Household.head_name.contains(query), Household.head_id_number == query,
-                                        Household.id.in_(members)))
-            .order_by(Household.village_code, Household.household_no).limit(20))
-    return list(db.session.scalars(stmt))
-
-
 def _new_page(errors: dict[str, list[str]] | None = None, message: str | None = None,
               status: int = 200) -> tuple[str, int]:
     household = db.session.get(Household, request.values.get("household_id", type=int) or 0)
     if household is not None and not in_area(current_user, household.village_code):
         household = None
     query = request.args.get("q", "")
-    return render_template("leads/new.html", household=household, query=query, found=_search(query),
+    found = search_households(current_user, query, limit=20) if query.strip() else []
+    return render_template("leads/new.html", household=household, query=query, found=found,
                            form=request.form, errors=errors or {}, message=message, today=china_today(),
                            staff_sources=STAFF_SOURCES, **LABELS), status
 

@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app import settings as county_settings
@@ -28,7 +29,7 @@ def _only_area_workers() -> None:
 
 def _page(errors: dict[str, list[str]] | None = None, form: dict[str, str] | None = None,
           status: int = 200) -> tuple[str, int]:
-    regions = db.session.query(Area).filter(Area.level.in_(("county", "town"))).order_by(Area.code).all()
+    regions = db.session.scalars(select(Area).where(Area.level.in_(("county", "town"))).order_by(Area.code)).all()
     rules = [(rule, county_settings.current_value(rule), county_settings.setting_history(rule.key))
              for rule in county_settings.RULES.values()]
     names = {area.code: area.name for area in regions}

@@ -58,3 +58,9 @@ def test_a_bad_declaration_over_the_api_names_each_field_and_stores_nothing(app,
     errors = refused.get_json()["errors"]
     assert refused.status_code == 422 and {"source", "reporter_name", "reporter_phone", "risk_types"} <= set(errors)
     assert desk.get("/api/v1/leads").get_json()["leads"] == []
+
+
+def test_a_household_is_found_by_any_members_id_number(app, api):
+    household_id, _, number = member_of(app, index=1)
+    found = api("county_office").get(f"/api/v1/households?q={number}").get_json()["households"]
+    assert [h["id"] for h in found] == [household_id]

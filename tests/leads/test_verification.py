@@ -200,3 +200,14 @@ def test_the_fifteen_days_from_discovery_show_on_the_lead_and_bound_its_task(app
     listing = team.get("/leads").get_data(as_text=True)
     assert (found + timedelta(days=15)).isoformat() in listing and "已超期 5 天" in listing
     assert "已超期 5 天" in team.get(f"/leads/{lead.id}").get_data(as_text=True)
+
+
+def test_the_administrator_sees_a_running_verification_on_its_diagram_version(app, login_as):
+    lead, _ = declared(app)
+    with app.app_context():
+        from app.models import WorkflowInstance
+
+        instance = db.session.get(WorkflowInstance, db.session.get(RiskLead, lead.id).instance_id)
+        version_id = instance.process_version_id
+    page = login_as("admin").get(f"/admin/processes/versions/{version_id}").get_data(as_text=True)
+    assert f"风险线索 #{lead.id}" in page and f"/leads/{lead.id}" in page
