@@ -62,6 +62,12 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, commands: bool =
 
     if leads_from_screening not in ON_COMPLETED:
         ON_COMPLETED.append(leads_from_screening)
+    # The national procedure's case: a confirmed lead opens it; its forms record meetings, checks and measures.
+    from app.eliminations.operations import register as register_eliminations
+    from app.identification.operations import register as register_identification
+
+    register_identification()
+    register_eliminations()
     register_web(app)
     if commands:
         from app.cli import register_cli

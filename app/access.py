@@ -70,6 +70,11 @@ def lead_clause(user: User) -> ColumnElement[bool]:
     return area_of(user, RiskLead)
 
 
+def can_revert_elimination(user: User) -> bool:
+    """回退 of a risk elimination is the county's decision, as the elimination was (县级审定)."""
+    return user.role == "county_office" and user.active
+
+
 def can_change_settings(user: User) -> bool:
     """县级设置 (time limits, the yearly monitoring line) are the county office's to record."""
     return user.role == "county_office"

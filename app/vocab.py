@@ -24,8 +24,32 @@ CASE_STATUSES: dict[str, str] = {
     "announcement": "销号公告中",
     "closed": "已销号",
     "rejected": "不予认定",
+    # The national mechanism's phases (national_case.bpmn): 民主评议 → 村内公示 → 乡镇审核 → 县级审定 → 结果公告,
+    # then assistance under monitoring, and 风险消除 with its own review, publicity and announcement.
+    "review_publicity": "拟纳入公示中",
+    "result_notice": "认定结果公告中",
+    "elimination": "风险消除审核中",
+    "elim_publicity": "风险消除公示中",
+    "elim_notice": "风险消除公告中",
+    "eliminated": "风险已消除",
 }
-OPEN_CASE_STATUSES = ("certification", "publicity", "assistance", "closure", "announcement")
+# The phases of each procedure while a case is open (a diagram's phase properties must be among its own).
+COUNTY_CASE_PHASES = ("certification", "publicity", "assistance", "closure", "announcement")
+NATIONAL_CASE_PHASES = ("certification", "review_publicity", "result_notice", "assistance", "elimination",
+                        "elim_publicity", "elim_notice")
+OPEN_CASE_STATUSES = tuple(dict.fromkeys(COUNTY_CASE_PHASES + NATIONAL_CASE_PHASES))
+# When a case waits on two branches at once (the fast path's measures beside the identification), its status is the
+# phase of the branch that has gone furthest, in this order.
+PHASE_ORDER = ("certification", "review_publicity", "publicity", "result_notice", "assistance", "closure",
+               "elimination", "elim_publicity", "announcement", "elim_notice")
+# Phases in which the case is on a village notice (公示 or 公告): the notice lists and the posting step read them.
+NOTICE_PHASES = ("publicity", "announcement", "review_publicity", "result_notice", "elim_publicity", "elim_notice")
+# Phases that run against the clock from the risk's discovery to the county's decision (15 days).
+DECISION_PHASES = ("certification", "review_publicity")
+# How a case ended: the case's current step once it has.
+CASE_OUTCOMES: dict[str, str] = {"closed": "已销号", "rejected": "不予认定，已办结", "eliminated": "风险已消除"}
+
+PROCEDURES: dict[str, str] = {"county": "石泉县办法", "national": "国家防止返贫监测"}
 
 SCREENING_STATUSES: dict[str, str] = {"screening": "排查中", "assessing": "评估中", "completed": "已完成"}
 
@@ -57,6 +81,12 @@ DECISION_LABELS: dict[str, str] = {
     "confirm": "复核达标",
     "confirmed": "风险属实",
     "not_confirmed": "风险不属实",
+    "propose": "拟纳入监测",
+    "not_propose": "不纳入监测",
+    "apply": "申请风险消除",
+    "continue": "继续帮扶",
+    "agree": "同意风险消除",
+    "disagree": "不同意风险消除",
 }
 
 # 两不愁三保障 and drinking water: the items a household check confirms (a gap is an item not secured).

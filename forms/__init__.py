@@ -11,6 +11,18 @@ from forms.certification import (
     TownLeadershipReviewForm,
 )
 from forms.closure import ClosureApplicationForm, CountyRecheckForm, TownAcceptanceForm
+from forms.elimination import (
+    CountyEliminationForm,
+    EliminationCheckForm,
+    EliminationReviewForm,
+    TownEliminationReviewForm,
+)
+from forms.identification import (
+    CountyIdentificationForm,
+    FirstAidForm,
+    IdentificationReviewForm,
+    TownIdentificationReviewForm,
+)
 from forms.leads import IncomeAssessmentForm, LeadVerificationForm
 from forms.publicity import NoticePostingForm, ObjectionRecordForm, ObjectionReviewForm
 from forms.screening import AssessmentForm, ScreeningForm
@@ -33,6 +45,14 @@ REGISTRY: dict[str, type[TaskForm]] = {
     "county_recheck": CountyRecheckForm,
     "lead_verification": LeadVerificationForm,
     "income_assessment": IncomeAssessmentForm,
+    "identification_review": IdentificationReviewForm,
+    "town_identification_review": TownIdentificationReviewForm,
+    "county_identification": CountyIdentificationForm,
+    "first_aid_measures": FirstAidForm,
+    "elimination_check": EliminationCheckForm,
+    "elimination_review": EliminationReviewForm,
+    "town_elimination_review": TownEliminationReviewForm,
+    "county_elimination": CountyEliminationForm,
 }
 
 

@@ -31,6 +31,13 @@ class FormContext:
     authorisation_uploaded: bool = False  # a risk lead's signed 承诺授权书 is on file
     members: list[tuple[int, str]] = field(default_factory=list)  # the household's members, for 收支测算
     monitoring_line: Decimal | None = None  # the year's 监测范围 for the household's village
+    proposed_category: str | None = None  # the monitoring category the income assessment suggests
+    discovered_on: date | None = None  # the day the risk was found (nothing given before it)
+    # Risk elimination: the criteria the case's own records already fail (criterion key → message), the members of
+    # working age, and how many months the income must have stood above the line (a county setting).
+    elimination_refusals: list[tuple[str, str]] = field(default_factory=list)
+    working_age_members: list[int] = field(default_factory=list)
+    income_months_required: int = 6
 
 
 def choices(pairs: Any) -> list[SelectChoice]:

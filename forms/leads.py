@@ -55,7 +55,7 @@ def _cents(form: Any, field: Any) -> None:
         raise ValidationError("金额最多两位小数")
 
 
-def _money(label: str) -> DecimalField:
+def money_field(label: str) -> DecimalField:
     return DecimalField(label, places=2, default=Decimal(0),
                         validators=[Optional(), finite_number,
                                     NumberRange(min=0, max=10_000_000, message="应为 0 到 1000 万之间的金额（元）"),
@@ -68,10 +68,10 @@ class MemberIncomeForm(Form):
         csrf = False
 
     member_id = HiddenField("成员编号")
-    wage = _money("工资性收入（元）")
-    business = _money("经营性收入（元）")
-    property = _money("财产性收入（元）")
-    transfer = _money("转移性收入（元）")
+    wage = money_field("工资性收入（元）")
+    business = money_field("经营性收入（元）")
+    property = money_field("财产性收入（元）")
+    transfer = money_field("转移性收入（元）")
 
 
 class IncomeAssessmentForm(TaskForm):
@@ -84,9 +84,9 @@ class IncomeAssessmentForm(TaskForm):
     members = FieldList(FormField(MemberIncomeForm), label="家庭成员收入（近 12 个月）", min_entries=0)
     persons = IntegerField("共同生活人口（人）", validators=[InputRequired("请填写共同生活人口"),
                                                         NumberRange(min=1, max=30, message="应为 1 到 30 人")])
-    business_costs = _money("家庭生产经营支出（元）")
-    medical_spending = _money("合规自付医疗支出（元）")
-    schooling_spending = _money("合规自付教育支出（元）")
+    business_costs = money_field("家庭生产经营支出（元）")
+    medical_spending = money_field("合规自付医疗支出（元）")
+    schooling_spending = money_field("合规自付教育支出（元）")
     note = TextAreaField("测算说明", validators=[Optional(), Length(max=2000, message="不超过 2000 字")])
 
     def bind_context(self) -> None:

@@ -171,7 +171,9 @@ class Browser:
         pairs = list(data.items()) if isinstance(data, dict) else list(data)
         pairs += [("revision", revision.group(1) if revision else ""), ("csrf_token", self._csrf(html))]
         response = self.client.post(f"/tasks/{task['id']}", data=_multi(pairs))
-        assert response.status_code == expect, response.get_data(as_text=True)[:3000]
+        assert response.status_code == expect, (re.findall(r'class="(?:error|flash[^"]*)"[^>]*>([^<]*)<',
+                                                           response.get_data(as_text=True)),
+                                                response.get_data(as_text=True)[:3000])
         return response
 
 

@@ -201,14 +201,24 @@ def test_load_demo_empty_keeps_the_bare_county(_migrated: Flask, tmp_path: Path)
         db.engine.dispose()
 
 
-def test_the_demo_has_its_first_work_under_the_national_mechanism(year: Flask):
-    from app.models import IncomeAssessment, MonitoringLine, RiskLead
+def test_the_demo_has_its_work_under_the_national_mechanism(year: Flask):
+    from app.clock import china_today
+    from app.models import Case, IncomeAssessment, MonitoringLine, RiskLead
 
     with year.app_context():
-        [line] = db.session.scalars(select(MonitoringLine)).all()
-        assert "演示数据" in line.source_document
+        lines = db.session.scalars(select(MonitoringLine)).all()
+        assert all("演示数据" in line.source_document for line in lines)
+        assert china_today().year in {line.year for line in lines}
         statuses = sorted(db.session.scalars(select(RiskLead.status)))
-        assert statuses == ["confirmed", "not_confirmed", "open"]
-        assert db.session.scalar(select(func.count()).select_from(IncomeAssessment)) == 1
+        assert statuses == ["confirmed", "confirmed", "identified", "identified", "not_confirmed", "open"]
+        assert db.session.scalar(select(func.count()).select_from(IncomeAssessment)) == 4
         assert db.session.scalar(select(func.count()).select_from(ReadyTask)
                                  .where(ReadyTask.bpmn_id == "Task_VerifyAtHome")) == 1
+        # The cases: one waiting for its review, one on the fast path, one monitored, one eliminated.
+        national = db.session.scalars(select(Case).where(Case.procedure == "national").order_by(Case.id)).all()
+        assert [c.status for c in national] == ["certification", "certification", "assistance", "eliminated"]
+        assert [c.fast_path for c in national] == [False, True, False, False]
+        waiting = {t for (t,) in db.session.execute(select(ReadyTask.bpmn_id).where(
+            ReadyTask.about_any("case", [c.id for c in national])))}
+        assert waiting == {"Task_IdentificationReview", "Task_FirstAid", "Task_EliminationCheck"}
+        assert all(c.identified_on - c.discovered_on <= timedelta(days=15) for c in national[2:])

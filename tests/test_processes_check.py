@@ -10,7 +10,7 @@ FILES = {p.stem: p.read_text(encoding="utf-8") for p in PROCESSES.glob("*.bpmn")
 
 def test_every_shipped_diagram_passes_the_check():
     assert set(FILES) == {"household_case", "publicity", "monthly_screening", "lead_verification",
-                          "national_screening"}
+                          "national_screening", "national_case"}
     assert check_diagrams(FILES) == []
 
 
@@ -32,13 +32,22 @@ def test_a_condition_reading_an_unknown_field_is_reported():
     assert any("verdict" in p for p in check_diagrams(files))
 
 
+def test_what_the_code_gives_a_procedure_at_its_start_is_known_to_that_procedure_only():
+    # national_case's gateways read fast_path and resume_monitoring, which its case is started with …
+    assert check_diagrams(FILES) == []
+    # … a county diagram reading them reads nothing a form or the code gives it.
+    files = dict(FILES, household_case=FILES["household_case"].replace(
+        'decision == "reject"', 'fast_path == True', 1))
+    assert any("fast_path" in p for p in check_diagrams(files))
+
+
 def test_an_unparseable_diagram_is_reported():
     assert any("无法解析" in p for p in check_diagrams(dict(FILES, publicity="<not-bpmn")))
 
 
 def test_cli_check_passes_on_the_shipped_diagrams(runner):
     result = runner.invoke(args=["processes", "check"])
-    assert result.exit_code == 0 and "5 diagram(s) OK" in result.output
+    assert result.exit_code == 0 and "6 diagram(s) OK" in result.output
 
 
 def test_a_time_limit_that_is_not_a_number_of_working_days_is_reported():

@@ -41,6 +41,8 @@ KIND_LABELS: dict[str, str] = {
     "setting_changed": "修改县级设置", "monitoring_line_set": "设定监测标准",
     "lead_recorded": "登记风险线索", "lead_declared": "农户自主申报", "lead_merged": "线索并入在办事项",
     "lead_document_added": "上传承诺授权书",
+    "case_eliminated": "标注风险消除", "elimination_reverted": "回退风险消除",
+    "monitoring_roster_exported": "导出监测对象名单", "elimination_list_exported": "导出风险消除名单",
 }
 
 def kind_label(kind: str) -> str:

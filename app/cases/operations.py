@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,10 +13,11 @@ from app.clock import china_today, to_china, utcnow
 from app.engine import ReadyTaskInfo, WorkflowSnapshot
 from app.errors import NotFound
 from app.extensions import db
-from app.models import Case, Event, Measure, ReadyTask, RiskRegistration, User
+from app.models import Case, Event, Measure, ReadyTask, RiskRegistration, User, WorkflowInstance
 from app.models.workflow import task_title
 from app.processes.ties import PHASE_PROPERTY, outcome_of
 from app.roles import role_label
+from app.vocab import CASE_OUTCOMES, DECISION_PHASES, NOTICE_PHASES, PHASE_ORDER
 from app.workflow import runtime
 from app.workflow.write import write_columns
 from forms import FormContext
@@ -67,6 +70,97 @@ def holder_label(task: ReadyTask, case: Case) -> str:
     return f"{area} · {role_label(task.role)}" if area else role_label(task.role)
 
 
+# ---- what a case's forms do beyond the workflow ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class CaseForm:
+    """A case form's own part: what its page needs to know beyond the common context (FormContext fields, by
+    name) and the records its submission writes. The county's forms are registered below; the national
+    mechanism's package registers its own (app/identification, app/eliminations), so a new procedure's forms need
+    no branch here."""
+
+    context: Callable[[Case, ReadyTask], dict[str, Any]] | None = None
+    effect: Callable[[Case, ReadyTask, dict[str, Any], User | None], None] | None = None
+
+
+CASE_FORMS: dict[str, CaseForm] = {}
+# Called once a case has ended, with its outcome (closed | rejected | eliminated), in the step's transaction.
+ON_CASE_ENDED: list[Callable[[Case, str, User | None], None]] = []
+
+
+def register_case_form(form_key: str, form: CaseForm) -> None:
+    CASE_FORMS[form_key] = form
+
+
+@dataclass(frozen=True)
+class CasePanel:
+    """A section of the case page that a procedure's package adds: its template, and what it shows of a case to a
+    user (None: nothing, e.g. for a case of another procedure)."""
+
+    template: str
+    # None for the user: the section as a task page shows it, without its actions.
+    context: Callable[[Case, User | None], dict[str, Any] | None]
+
+
+CASE_PANELS: list[CasePanel] = []
+
+
+def register_case_panel(panel: CasePanel) -> None:
+    if all(p.template != panel.template for p in CASE_PANELS):
+        CASE_PANELS.append(panel)
+
+
+def case_panels(case: Case, user: User | None) -> list[tuple[str, dict[str, Any]]]:
+    shown = []
+    for panel in CASE_PANELS:
+        context = panel.context(case, user)
+        if context is not None:
+            shown.append((panel.template, context))
+    return shown
+
+
+def _record_certification(case: Case, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
+    if data.get("decision") == "certify":
+        write_columns(case, risk_level=data.get("risk_level"))
+
+
+def _record_plan(case: Case, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
+    """A returned plan is redrawn whole: the filed plan is the last one. Measures already carried out, or given
+    first on the fast path, are records of what was done and stay."""
+    kept = [m for m in case.measures if m.first_aid or m.status == "done"]
+    case.measures[:] = kept
+    db.session.flush()
+    for position, entry in enumerate(data["measures"], start=len(kept)):
+        case.measures.append(Measure(
+            position=position, content=entry["content"], measure_type=entry["measure_type"],
+            responsible_unit=entry["responsible_unit"], deadline=date.fromisoformat(entry["deadline"])))
+    if case.cadre_id != data["cadre_id"]:
+        cadre = db.session.get(User, data["cadre_id"])
+        runtime.record_event(case, "cadre_assigned", actor, task_name="确定包抓干部",
+                             opinion=cadre.full_name if cadre else None)
+    case.cadre_id = data["cadre_id"]
+
+
+def _record_results(case: Case, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
+    results = {str(r["measure_id"]): r for r in data["results"]}
+    for measure in case.measures:
+        result = results.get(str(measure.id))
+        if result:
+            measure.status = "done"
+            measure.completed_on = date.fromisoformat(result["completed_on"])
+            measure.result = result["result"]
+
+
+def measures_to_carry_out(case: Case) -> list[Measure]:
+    """The measures a cadre still reports on: those of the plan not yet carried out."""
+    return [m for m in case.measures if m.status != "done"]
+
+
+register_case_form("town_certification", CaseForm(effect=_record_certification))
+register_case_form("measures_plan", CaseForm(effect=_record_plan))
+register_case_form("measures_execution", CaseForm(effect=_record_results))
+
+
 # ---- hooks for the runtime ------------------------------------------------------------------
 
 def _label(case: Case) -> str:
@@ -85,41 +179,32 @@ def _form_context(case: Case, task: ReadyTask, needs: frozenset[str]) -> FormCon
     cadres = db.session.scalars(select(UserModel).where(UserModel.role == "cadre", UserModel.active,
                                                          UserModel.area_code == case.village_code)
                                 .order_by(UserModel.username)).all() if "cadres" in needs else []
-    return FormContext(
+    context = FormContext(
         today=china_today(),
         cadres=[(u.id, f"{u.full_name}（{u.unit}）") for u in cadres],
-        measures=[(m.id, m.content) for m in case.measures] if "measures" in needs else [],
-        # While a call activity runs, the case's status is its phase (publicity or announcement: CASE_PHASES).
-        notice_kind="announcement" if case.status == "announcement" else "publicity",
+        measures=[(m.id, m.content) for m in measures_to_carry_out(case)] if "measures" in needs else [],
+        # While a call activity runs, the case's status is its phase, which names the notice (公示 or 公告, and of
+        # which procedure): CASE_PHASES, NATIONAL_CASE_PHASES_TIE.
+        notice_kind=case.status if case.status in NOTICE_PHASES else "publicity",
         min_notice_days=MIN_NOTICE_DAYS,
         default_notice_days=DEFAULT_NOTICE_DAYS,
     )
+    form = CASE_FORMS.get(task.form_key)
+    if form is not None and form.context is not None:
+        context = replace(context, **form.context(case, task))
+    return context
 
 
 def _after_task(case: Case, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
-    if task.form_key == "town_certification" and data.get("decision") == "certify":
-        write_columns(case, risk_level=data.get("risk_level"))
-    elif task.form_key == "measures_plan":
-        # A returned plan is redrawn whole: the filed plan is the last one.
-        case.measures.clear()
-        db.session.flush()
-        for position, entry in enumerate(data["measures"]):
-            case.measures.append(Measure(
-                position=position, content=entry["content"], measure_type=entry["measure_type"],
-                responsible_unit=entry["responsible_unit"], deadline=date.fromisoformat(entry["deadline"])))
-        if case.cadre_id != data["cadre_id"]:
-            cadre = db.session.get(User, data["cadre_id"])
-            runtime.record_event(case, "cadre_assigned", actor, task_name="确定包抓干部",
-                                 opinion=cadre.full_name if cadre else None)
-        case.cadre_id = data["cadre_id"]
-    elif task.form_key == "measures_execution":
-        results = {str(r["measure_id"]): r for r in data["results"]}
-        for measure in case.measures:
-            result = results.get(str(measure.id))
-            if result:
-                measure.status = "done"
-                measure.completed_on = date.fromisoformat(result["completed_on"])
-                measure.result = result["result"]
+    form = CASE_FORMS.get(task.form_key)
+    if form is not None and form.effect is not None:
+        form.effect(case, task, data, actor)
+
+
+def process_key_of(case: Case) -> str:
+    instance = db.session.get(WorkflowInstance, case.instance_id)
+    assert instance is not None  # the foreign key
+    return instance.process_version.process_key
 
 
 def _after_step(case: Case, snapshot: WorkflowSnapshot, actor: User | None) -> None:
@@ -127,16 +212,19 @@ def _after_step(case: Case, snapshot: WorkflowSnapshot, actor: User | None) -> N
     if snapshot.completed:
         # The diagrams' checks refuse an end the procedure does not declare (app/processes/ties.py); a version
         # deployed before the check keeps the old reading of any other end as closed.
-        status = outcome_of("household_case", snapshot.end_event) or "closed"
-        step = "已销号" if status == "closed" else "不予认定，已办结"
+        status = outcome_of(process_key_of(case), snapshot.end_event) or "closed"
+        step = CASE_OUTCOMES.get(status, status)
         write_columns(case, status=status, closed_at=now, current_step=step, updated_at=now)
         runtime.record_event(case, f"case_{status}", actor, task_name=step)
+        for react in ON_CASE_ENDED:
+            react(case, status, actor)
         return
     changes: dict[str, Any] = {"updated_at": now}
     if snapshot.ready_tasks:
-        first = snapshot.ready_tasks[0]
-        changes["status"] = (first.context_properties.get(PHASE_PROPERTY) or first.properties.get(PHASE_PROPERTY)
-                             or case.status)
+        phases = [t.context_properties.get(PHASE_PROPERTY) or t.properties.get(PHASE_PROPERTY)
+                  for t in snapshot.ready_tasks]
+        known = [p for p in phases if p]
+        changes["status"] = max(known, key=_phase_rank) if known else case.status
         changes["current_step"] = "、".join(task_title(t.context_name, t.name) for t in snapshot.ready_tasks)[:255]
     elif snapshot.next_timer_at is not None:
         ends = to_china(snapshot.next_timer_at).strftime("%Y-%m-%d %H:%M")
@@ -144,13 +232,22 @@ def _after_step(case: Case, snapshot: WorkflowSnapshot, actor: User | None) -> N
     write_columns(case, **changes)
 
 
+def _phase_rank(phase: str) -> int:
+    return PHASE_ORDER.index(phase) if phase in PHASE_ORDER else -1
+
+
 def _deadline_cap(case: Case, info: ReadyTaskInfo) -> date | None:
-    """Discovery to county approval within 15 days; carrying out measures by their 完成时限."""
-    if info.properties.get(PHASE_PROPERTY) == "certification":
+    """Discovery to the county's decision within 15 days (every task of those phases, the notices' included);
+    carrying out measures by their 完成时限."""
+    phase = info.context_properties.get(PHASE_PROPERTY) or info.properties.get(PHASE_PROPERTY)
+    if phase in DECISION_PHASES:
+        if case.decision_due_on is not None:
+            return case.decision_due_on
         days = int(current_app.config.get("CERTIFICATION_DAYS", 15))
         return to_china(case.opened_at).date() + timedelta(days=days)
-    if info.form_key == "measures_execution" and case.measures:
-        return max(m.deadline for m in case.measures)
+    if info.form_key == "measures_execution":
+        pending = measures_to_carry_out(case)
+        return max(m.deadline for m in pending) if pending else None
     return None
 
 
@@ -169,4 +266,5 @@ CASE_SUBJECT = runtime.SubjectHooks(
     summary_template="cases/_task_summary.html",
     show_url=lambda case: url_for("cases.show", case_id=case.id),
     panel_template="collab/_task_panel.html",
+    page_context=lambda case, _task, _args: {"panels": case_panels(case, None)},
 )

@@ -256,14 +256,13 @@ def _next_timer(workflow: BpmnWorkflow) -> datetime | None:
 
 
 def _end_event(workflow: BpmnWorkflow) -> str | None:
+    """The end event the workflow reached last: with parallel branches (a fast path's measures beside the
+    identification) an earlier branch may have ended at its own end before the outcome was reached."""
     if not workflow.is_completed():
         return None
-    ends = [
-        t.task_spec.bpmn_id
-        for t in workflow.get_tasks(state=TaskState.COMPLETED, skip_subprocesses=True)
-        if type(t.task_spec).__name__ == "EndEvent"
-    ]
-    return ends[-1] if ends else None
+    ends = [t for t in workflow.get_tasks(state=TaskState.COMPLETED, skip_subprocesses=True)
+            if type(t.task_spec).__name__ == "EndEvent"]
+    return max(ends, key=lambda t: t.last_state_change).task_spec.bpmn_id if ends else None
 
 
 def _latest_data(workflow: BpmnWorkflow) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -61,6 +62,7 @@ class ElementInfo:
     name: str | None
     properties: dict[str, str] = field(default_factory=dict)
     called_process: str | None = None  # a call activity's calledElement
+    terminates: bool = False  # a terminate end event: reaching it ends every branch of the process
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,9 @@ def describe_process(bundle: ProcessBundle) -> ProcessDescription:
             props = getattr(task_spec, "extensions", {}).get("properties", {})
             elements.append(ElementInfo(spec.name, bpmn_id, type(task_spec).__name__, task_spec.bpmn_name,
                                         dict(props), getattr(task_spec, "spec", None)
-                                        if isinstance(task_spec, CallActivity) else None))
+                                        if isinstance(task_spec, CallActivity) else None,
+                                        isinstance(getattr(task_spec, "event_definition", None),
+                                                   TerminateEventDefinition)))
             if task_spec.manual:
                 user_tasks.append(
                     UserTaskInfo(spec.name, bpmn_id, task_spec.bpmn_name or bpmn_id, task_spec.lane,

@@ -15,6 +15,7 @@ from app.audit.log import record
 from app.errors import NotFound, PermissionDenied
 from app.extensions import db
 from app.households.idnumber import masked_id
+from app.identification.timeline import MonitoringRecord, monitoring_records
 from app.models import (
     Area,
     Attachment,
@@ -66,6 +67,8 @@ class HouseholdFile:
     history: list[HistoryEntry]  # newest first
     attachments: list[Attachment] = field(default_factory=list)  # of all its cases, newest first
     leads: list[RiskLead] = field(default_factory=list)  # the national mechanism's risk leads, newest first
+    # Under the national mechanism: leads, verifications, assessments, identification, elimination, in order.
+    monitoring: list[MonitoringRecord] = field(default_factory=list)
 
     @property
     def open_cases(self) -> list[Case]:
@@ -109,7 +112,7 @@ def household_file(household: Household) -> HouseholdFile:
     leads = list(db.session.scalars(select(RiskLead).where(RiskLead.household_id == household.id)
                                     .order_by(RiskLead.created_at.desc(), RiskLead.id.desc())))
     return HouseholdFile(
-        household=household, leads=leads,
+        household=household, leads=leads, monitoring=monitoring_records(household.id),
         town=db.session.get(Area, household.town_code),
         members=[MemberRow(m.name, m.relation, masked_id(m.id_number), m.id_number or "") for m in household.members],
         cases=cases, measures=measures, registrations=registrations,

@@ -4,6 +4,7 @@ and the end the verification reaches closes the lead as confirmed or not."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -101,10 +102,18 @@ def _income_assessment(lead: RiskLead, data: dict[str, Any], actor: User | None)
         recorded_by_id=actor.id if actor else None)
 
 
+# Called in the step that confirms a lead (the risk is real and its income assessed): the national mechanism's
+# identification starts from there (app/identification, registered by the app factory).
+ON_CONFIRMED: list[Callable[[RiskLead, User | None], object]] = []
+
+
 def _after_step(lead: RiskLead, snapshot: WorkflowSnapshot, actor: User | None) -> None:
     if snapshot.completed:
         lead.status = outcome_of(PROCESS_KEY, snapshot.end_event) or "confirmed"
         lead.closed_at = utcnow()
+        if lead.status == "confirmed":
+            for react in ON_CONFIRMED:
+                react(lead, actor)
 
 
 def decision_due(lead: RiskLead) -> date:

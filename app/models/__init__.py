@@ -7,6 +7,7 @@ from app.models.collab import Attachment, Comment
 from app.models.households import Household, Member
 from app.models.imports import ImportJob
 from app.models.leads import IncomeAssessment, LeadDocument, LeadVerification, PublicSubmission, RiskLead
+from app.models.monitoring import EliminationCheck, EliminationReversal, ReviewMeeting
 from app.models.screenings import RiskRegistration, Screening, ScreeningCheck
 from app.models.security import LoginAttempt
 from app.models.settings import CountySetting, MonitoringLine
@@ -29,6 +30,8 @@ __all__ = [
     "Comment",
     "CountySetting",
     "ElementVisit",
+    "EliminationCheck",
+    "EliminationReversal",
     "Event",
     "Household",
     "ImportJob",
@@ -43,6 +46,7 @@ __all__ = [
     "ProcessVersion",
     "PublicSubmission",
     "ReadyTask",
+    "ReviewMeeting",
     "RiskLead",
     "RiskRegistration",
     "Screening",

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -36,6 +36,17 @@ class Case(Model):
     opened_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column()  # ix_household_case_status_closed_at
+    # The procedure the case follows: the county rulebook's (household_case.bpmn) or the national mechanism's
+    # (national_case.bpmn), which starts from a verified risk lead.
+    procedure: Mapped[str] = mapped_column(String(12), default="county", server_default="county")
+    # The risk lead that opened a national case names it (risk_lead.case_id); its channel is kept here for lists.
+    channel: Mapped[str | None] = mapped_column(String(24), index=True)
+    category: Mapped[str | None] = mapped_column(String(24), index=True)  # 监测对象类型, chosen at 民主评议
+    fast_path: Mapped[bool] = mapped_column(default=False, server_default=false())  # 先帮扶后认定
+    discovered_on: Mapped[date | None]  # the day the risk was found (the national 15 days run from it)
+    decision_due_on: Mapped[date | None]  # by when the county decides: discovery + 15 days
+    identified_on: Mapped[date | None] = mapped_column(index=True)  # 县级审定: 风险识别时间
+    eliminated_on: Mapped[date | None] = mapped_column(index=True)  # 风险消除时间 (kept when reverted: see below)
 
     household: Mapped[Household] = relationship(lazy="joined")
     village: Mapped[Area] = relationship(lazy="joined")
@@ -60,5 +71,7 @@ class Measure(Model):
     status: Mapped[str] = mapped_column(String(12), default="planned")  # planned | done
     completed_on: Mapped[date | None]
     result: Mapped[str | None] = mapped_column(Text)
+    # 先帮扶后认定: given at once for a sudden hardship, before identification, and kept whatever its outcome.
+    first_aid: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     case: Mapped[Case] = relationship(back_populates="measures")

@@ -47,6 +47,8 @@ class RiskLead(Model):
     outcome_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("risk_lead.id"))
     open_case_id: Mapped[int | None] = mapped_column(ForeignKey("household_case.id"))
+    # The national case its confirmation opened (identification, assistance, risk elimination).
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("household_case.id"), index=True)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # e.g. a department's row

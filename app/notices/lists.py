@@ -14,6 +14,7 @@ from app.access import in_area, works_an_area
 from app.config import MIN_NOTICE_DAYS
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
+from app.leads.income import MONITORING_CATEGORIES
 from app.models import Area, Case, Event, Household, ReadyTask, User
 from app.processes.ties import NOTICE_POSTING
 from app.vocab import RISK_LEVELS
@@ -21,16 +22,35 @@ from app.vocab import RISK_LEVELS
 
 @dataclass(frozen=True)
 class NoticeKind:
-    code: str  # publicity | announcement: the case status while its call activity runs
+    code: str  # the case status while its call activity runs (app.vocab.NOTICE_PHASES)
     label: str  # 公示 | 公告
     subject: str  # what is announced, for the title
     result_header: str
+    # The notice's opening: {rulebook} names the county rulebook ("根据《…》"), {count} the number of households.
+    opening: str
+    result: str = ""  # every row's result; empty: the case's monitoring category or risk level
+
+    def intro(self, county_name: str, count: int) -> str:
+        return self.opening.format(rulebook=f"根据《{county_name}返贫监测认定和帮扶办法》", count=count)
 
 
-KINDS: dict[str, NoticeKind] = {
-    "publicity": NoticeKind("publicity", "公示", "返贫监测对象认定结果", "认定结果"),
-    "announcement": NoticeKind("announcement", "公告", "返贫监测对象销号", "销号结果"),
-}
+NATIONAL_BASIS = "根据防止返贫动态监测和帮扶工作要求"
+KINDS: dict[str, NoticeKind] = {k.code: k for k in (
+    NoticeKind("publicity", "公示", "返贫监测对象认定结果", "认定结果",
+               "{rulebook}，经村评估、镇认定、县审批，现将本村{count}户返贫监测对象认定结果予以公示。"),
+    NoticeKind("announcement", "公告", "返贫监测对象销号", "销号结果",
+               "{rulebook}，经镇验收、县复核，本村以下{count}户已达到销号标准，现予公告。", "销号"),
+    # The national mechanism's four notices, each posted once, in the village only.
+    NoticeKind("review_publicity", "公示", "拟纳入防止返贫监测对象", "监测对象类型",
+               NATIONAL_BASIS + "，经入户核实、民主评议，现将本村拟纳入防止返贫监测对象的{count}户予以公示。"),
+    NoticeKind("result_notice", "公告", "防止返贫监测对象认定结果", "监测对象类型",
+               NATIONAL_BASIS + "，经民主评议、村内公示、乡镇审核、县级审定，本村以下{count}户认定为防止返贫"
+               "监测对象，现予公告。"),
+    NoticeKind("elim_publicity", "公示", "拟风险消除监测对象", "结果",
+               NATIONAL_BASIS + "，经入户核实、民主评议，本村以下{count}户拟标注风险消除，现予公示。", "拟风险消除"),
+    NoticeKind("elim_notice", "公告", "监测对象风险消除", "结果",
+               NATIONAL_BASIS + "，经乡镇审核、县级审定，本村以下{count}户风险已消除，现予公告。", "风险消除"),
+)}
 
 
 @dataclass(frozen=True)
@@ -72,10 +92,7 @@ class Notice:
 
     @property
     def intro(self) -> str:
-        rulebook = f"根据《{self.county_name}返贫监测认定和帮扶办法》"
-        if self.kind.code == "announcement":
-            return f"{rulebook}，经镇验收、县复核，本村以下{len(self.rows)}户已达到销号标准，现予公告。"
-        return f"{rulebook}，经村评估、镇认定、县审批，现将本村{len(self.rows)}户返贫监测对象认定结果予以公示。"
+        return self.kind.intro(self.county_name, len(self.rows))
 
     @property
     def period_line(self) -> str:
@@ -123,7 +140,8 @@ def _cn_date(value: date) -> str:
 def notice_kind(code: str | None) -> NoticeKind:
     kind = KINDS.get(code or "publicity")
     if kind is None:
-        raise InvalidInput("公示类型应为 publicity（认定结果公示）或 announcement（销号公告）")
+        names = "、".join(f"{k.code}（{k.subject}{k.label}）" for k in KINDS.values())
+        raise InvalidInput(f"公示公告的类型应为：{names}")
     return kind
 
 
@@ -139,21 +157,25 @@ def visible_village(user: User, village_code: str) -> Area:
 
 def village_notice(village: Area, kind: NoticeKind, county_name: str) -> Notice:
     cases = db.session.execute(
-        select(Case.id, Case.risk_level, Household.head_name, Household.size)
+        select(Case.id, Case.risk_level, Case.category, Household.head_name, Household.size)
         .join(Household, Case.household_id == Household.id)
         .where(Case.village_code == village.code, Case.status == kind.code)
         .order_by(Household.household_no, Case.id)).all()
     postings = _postings([c.id for c in cases], kind)
     town = db.session.get(Area, village.parent_code) if village.parent_code else None
-    rows = [NoticeRow(head_name=c.head_name, size=c.size, result=_result(kind, c.risk_level),
+    rows = [NoticeRow(head_name=c.head_name, size=c.size, result=_result(kind, c.risk_level, c.category),
                       posting=postings.get(c.id)) for c in cases]
     return Notice(kind=kind, county_name=county_name, town_name=town.name if town else "",
                   village_name=village.name, village_code=village.code, rows=rows)
 
 
-def _result(kind: NoticeKind, risk_level: str | None) -> str:
-    if kind.code == "announcement":
-        return "销号"
+def _result(kind: NoticeKind, risk_level: str | None, category: str | None) -> str:
+    """What a row announces: the kind's fixed result, or the case's monitoring category (national, safe to publish)
+    or risk level (the county's)."""
+    if kind.result:
+        return kind.result
+    if category:
+        return MONITORING_CATEGORIES.get(category, category)
     return RISK_LEVELS.get(risk_level or "", "")
 
 

@@ -15,7 +15,7 @@ from lxml import etree
 from app import engine
 from app.deadlines.policy import TIME_LIMIT_PROPERTY, time_limit_problem
 from app.engine.sandbox import SandboxError, check_expression, check_script
-from app.processes.ties import tie_problems
+from app.processes.ties import start_names, tie_problems
 from app.roles import role_for_lane
 from forms import REGISTRY, field_names
 
@@ -150,7 +150,7 @@ def process_problems(key: str, sources: dict[str, str], root: etree._Element | N
         return [_engine_problem(exc, root)]
     description = engine.describe_process(bundle)
     problems = [Problem(p.element_id, p.message) for p in description.problems]
-    known_fields: set[str] = set()
+    known_fields: set[str] = start_names(key)
     for task in description.user_tasks:
         if role_for_lane(task.lane) is None:
             problems.append(Problem(task.bpmn_id, f"任务“{task.name}”所在泳道“{task.lane or '无'}”不是已知角色"))

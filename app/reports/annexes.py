@@ -72,11 +72,11 @@ class LedgerRow:
         return max((m.deadline for m in self.measures), default=None)
 
 
-def _lifted_year_label(kind: str, lifted_year: int | None) -> str:
+def lifted_year_label(kind: str, lifted_year: int | None) -> str:
     return str(lifted_year) if kind == "lifted" and lifted_year else "非贫困户"
 
 
-def _area_filter(scope: ReportScope, village_col: QueryableAttribute[str], town_col: QueryableAttribute[str]
+def area_filter(scope: ReportScope, village_col: QueryableAttribute[str], town_col: QueryableAttribute[str]
                  ) -> ColumnElement[bool]:
     if scope.level == "village":
         return village_col == scope.code
@@ -108,13 +108,13 @@ def roster_rows(month: ReportMonth, scope: ReportScope) -> Iterator[RosterRow]:
         .outerjoin(registration_case, registration_case.id == RiskRegistration.case_id)
         .outerjoin(registration_cadre, registration_cadre.id == registration_case.cadre_id)
         .outerjoin(latest_cadre, latest_cadre.id == latest_cadre_id)
-        .where(Screening.month == month.key, _area_filter(scope, Screening.village_code, Screening.town_code))
+        .where(Screening.month == month.key, area_filter(scope, Screening.village_code, Screening.town_code))
         .order_by(Screening.town_code, Screening.village_code, RiskRegistration.id)
     )
     # On the connection: plain rows, without the ORM's per-row loading work (a county-wide file has thousands).
     for row in db.session.connection().execute(stmt).yield_per(BATCH):
         yield RosterRow(town=row[0], village=row[1], head_name=row[2], head_id_number=row[3], size=row[4],
-                        lifted_year=_lifted_year_label(row[5], row[6]),
+                        lifted_year=lifted_year_label(row[5], row[6]),
                         risk_type=RISK_TYPES.get(row[7], row[7]), reason=row[8], cadre=row[9])
 
 
@@ -126,7 +126,7 @@ def _ledger_cases(month: ReportMonth, scope: ReportScope) -> Select[Any]:
         .where(has_measures, Case.status != "rejected",
                Case.opened_at < _utc(month.next_first_day),
                or_(Case.closed_at.is_(None), Case.closed_at >= _utc(month.first_day)),
-               _area_filter(scope, Case.village_code, Case.town_code))
+               area_filter(scope, Case.village_code, Case.town_code))
     )
 
 
@@ -154,6 +154,6 @@ def ledger_rows(month: ReportMonth, scope: ReportScope) -> Iterator[LedgerRow]:
     )
     for row in db.session.execute(stmt).yield_per(BATCH):
         yield LedgerRow(town=row[1], village=row[2], head_name=row[3], head_id_number=row[4], size=row[5],
-                        lifted_year=_lifted_year_label(row[6], row[7]),
+                        lifted_year=lifted_year_label(row[6], row[7]),
                         risk_type=RISK_TYPES.get(row[8], row[8]), measures=tuple(measures.get(row[0], ())),
                         cadre=row[9])

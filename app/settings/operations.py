@@ -43,6 +43,10 @@ RULES: dict[str, SettingRule] = {r.key: r for r in (
                 PROCEDURES),
     SettingRule("lead_verification_working_days", "风险线索入户核实时限", "个工作日", 3, 1, 10,
                 "线索登记后驻村工作队入户核实、收集承诺授权书的期限；国家要求从发现线索到县级审定不超过 15 日。"),
+    SettingRule("elimination_income_months", "风险消除：收入稳定高于监测标准的月数", "个月", 6, 1, 24,
+                "申请风险消除时，家庭人均纯收入应已稳定高于当年监测标准的月数。"),
+    SettingRule("elimination_monitoring_months", "风险消除：纳入监测的最短时间", "个月", 6, 1, 24,
+                "从县级审定纳入监测起，至少监测帮扶多少个月才能申请风险消除。"),
 )}
 
 MAX_LINE = Decimal("100000")

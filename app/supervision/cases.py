@@ -18,10 +18,12 @@ from app.access import case_clause
 from app.clock import china_today
 from app.errors import InvalidInput
 from app.extensions import db
+from app.leads.income import MONITORING_CATEGORIES
+from app.leads.vocab import LEAD_CHANNELS
 from app.models import Area, Case, Household, ReadyTask, User
 from app.paging import CappedTotal
 from app.roles import role_label
-from app.vocab import CASE_STATUSES, OPEN_CASE_STATUSES, RISK_TYPES
+from app.vocab import CASE_STATUSES, OPEN_CASE_STATUSES, PROCEDURES, RISK_TYPES
 
 SORTS = {
     "due": "到期日",
@@ -54,7 +56,22 @@ class CaseRow:
     waiting_since: datetime | None
     due_on: date | None
     days_overdue: int
+    procedure: str = "county"
+    category: str | None = None  # 监测对象类型 (national)
+    channel: str | None = None  # how the risk was found (national)
     tasks: list[CurrentTask] = field(default_factory=list)
+
+    @property
+    def procedure_label(self) -> str:
+        return PROCEDURES.get(self.procedure, self.procedure)
+
+    @property
+    def category_label(self) -> str:
+        return MONITORING_CATEGORIES.get(self.category or "", "")
+
+    @property
+    def channel_label(self) -> str:
+        return LEAD_CHANNELS.get(self.channel or "", "")
 
     @property
     def status_label(self) -> str:
@@ -83,6 +100,9 @@ class CaseFilters:
     overdue: bool = False
     q: str = ""
     sort: str = "due"
+    procedure: str = ""
+    category: str = ""
+    channel: str = ""
 
     @classmethod
     def from_args(cls, args: Mapping[str, Any]) -> CaseFilters:
@@ -94,14 +114,20 @@ class CaseFilters:
         status = str(args.get("status") or "open")
         if status not in CASE_STATUSES and status not in ("open", "all"):
             raise InvalidInput(f"未知的案件状态：{status}")
+        chosen = {name: str(args.get(name) or "") for name in ("procedure", "category", "channel")}
+        for name, allowed, label in (("procedure", PROCEDURES, "程序"), ("channel", LEAD_CHANNELS, "发现渠道"),
+                                     ("category", MONITORING_CATEGORIES, "监测对象类型")):
+            if chosen[name] and chosen[name] not in allowed:
+                raise InvalidInput(f"未知的{label}：{chosen[name]}")
         return cls(town=str(args.get("town") or ""), village=str(args.get("village") or ""),
                    step=str(args.get("step") or ""), risk_type=str(args.get("risk_type") or ""),
                    status=status, overdue=str(args.get("overdue") or "") in ("1", "true", "on"),
-                   q=str(args.get("q") or "").strip(), sort=sort)
+                   q=str(args.get("q") or "").strip(), sort=sort, **chosen)
 
     def as_args(self) -> dict[str, str]:
         values = {"town": self.town, "village": self.village, "step": self.step, "risk_type": self.risk_type,
-                  "status": self.status, "overdue": "1" if self.overdue else "", "q": self.q, "sort": self.sort}
+                  "status": self.status, "overdue": "1" if self.overdue else "", "q": self.q, "sort": self.sort,
+                  "procedure": self.procedure, "category": self.category, "channel": self.channel}
         return {k: v for k, v in values.items() if v}
 
 
@@ -150,6 +176,12 @@ def _matching(user: User, filters: CaseFilters, today: date) -> _Matching:
                                                                     ReadyTask.bpmn_id == filters.step)))
     if filters.risk_type:
         where.append(Case.risk_type == filters.risk_type)
+    if filters.procedure:
+        where.append(Case.procedure == filters.procedure)
+    if filters.category:
+        where.append(Case.category == filters.category)
+    if filters.channel:
+        where.append(Case.channel == filters.channel)
     if filters.status == "open":
         where.append(Case.status.in_(OPEN_CASE_STATUSES))
     elif filters.status and filters.status != "all":
@@ -199,7 +231,8 @@ def _rows(ids: list[int], today: date) -> list[CaseRow]:
     tasks = _task_aggregate(ids)
     village, town = aliased(Area), aliased(Area)
     stmt = (select(Case.id, Household.head_name, Household.head_id_number, town.name, village.name,
-                   Case.risk_type, Case.status, Case.current_step, tasks.c.waiting_since, tasks.c.due_on)
+                   Case.risk_type, Case.status, Case.current_step, tasks.c.waiting_since, tasks.c.due_on,
+                   Case.procedure, Case.category, Case.channel)
             .join(Household, Case.household_id == Household.id)
             .join(village, village.code == Case.village_code)
             .join(town, town.code == Case.town_code)
@@ -208,7 +241,8 @@ def _rows(ids: list[int], today: date) -> list[CaseRow]:
     found = {r[0]: r for r in db.session.execute(stmt)}
     rows = [CaseRow(id=r[0], head_name=r[1], head_id_number=r[2], town=r[3], village=r[4], risk_type=r[5],
                     status=r[6], current_step=r[7], waiting_since=r[8], due_on=r[9],
-                    days_overdue=max((today - r[9]).days, 0) if r[9] else 0)
+                    days_overdue=max((today - r[9]).days, 0) if r[9] else 0, procedure=r[10], category=r[11],
+                    channel=r[12])
             for r in (found.get(i) for i in ids) if r is not None]
     _attach_tasks(rows)
     return rows

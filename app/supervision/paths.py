@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
 from app.access import about_visible_subject
 from app.extensions import db
-from app.models import Case, ElementVisit, ProcessVersion, ReadyTask, User, WorkflowInstance
+from app.models import Case, ElementVisit, ProcessVersion, ReadyTask, RiskLead, User, WorkflowInstance
 
 
 @dataclass
@@ -85,11 +85,38 @@ class HeatCell:
     finished: int
 
 
-def heatmap(user: User, version: ProcessVersion, since: datetime, until: datetime) -> list[HeatCell]:
+@dataclass(frozen=True)
+class HeatFilter:
+    """Narrow the heatmap to the national mechanism's cases of one monitoring category, or to the cases and leads
+    of one channel of finding risk."""
+
+    category: str = ""
+    channel: str = ""
+
+    def clause(self, row: Any) -> ColumnElement[bool]:
+        if not (self.category or self.channel):
+            return true()
+        cases = select(Case.id)
+        if self.category:
+            cases = cases.where(Case.category == self.category)
+        if self.channel:
+            cases = cases.where(Case.channel == self.channel)
+        about_case = and_(row.subject_kind == "case", row.subject_id.in_(cases))
+        if self.category:
+            return about_case
+        leads = select(RiskLead.id).where(RiskLead.channel == self.channel)
+        return or_(about_case, and_(row.subject_kind == "lead", row.subject_id.in_(leads)))
+
+
+def heatmap(user: User, version: ProcessVersion, since: datetime, until: datetime,
+            only: HeatFilter | None = None) -> list[HeatCell]:
     """Per user task of the diagram version: subjects waiting there now, and the median time spent there by
-    tasks finished in [since, until) — of the subjects the user may see, whatever their kind."""
+    tasks finished in [since, until) — of the subjects the user may see, whatever their kind (or only those of a
+    category or channel)."""
+    only = only or HeatFilter()
     waiting_stmt = (select(ReadyTask.bpmn_id, func.min(ReadyTask.name), func.count())
-                    .where(ReadyTask.diagram_version_id == version.id, about_visible_subject(user, ReadyTask))
+                    .where(ReadyTask.diagram_version_id == version.id, about_visible_subject(user, ReadyTask),
+                           only.clause(ReadyTask))
                     .group_by(ReadyTask.bpmn_id))
     names: dict[str, str] = {}
     waiting: dict[str, int] = {}
@@ -99,7 +126,7 @@ def heatmap(user: User, version: ProcessVersion, since: datetime, until: datetim
     visit_stmt = (select(ElementVisit.bpmn_id, ElementVisit.name, ElementVisit.ready_at, ElementVisit.completed_at)
                   .where(ElementVisit.diagram_version_id == version.id, ElementVisit.ready_at.is_not(None),
                          ElementVisit.completed_at >= since, ElementVisit.completed_at < until,
-                         about_visible_subject(user, ElementVisit)))
+                         about_visible_subject(user, ElementVisit), only.clause(ElementVisit)))
     for visit_id, visit_name, ready_at, completed_at in db.session.execute(visit_stmt):
         assert ready_at is not None  # filtered in SQL
         names.setdefault(visit_id, visit_name or visit_id)

@@ -18,7 +18,7 @@ from app.access import in_area, scope_of, works_an_area
 from app.clock import CHINA_TZ, to_china
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
-from app.models import Area, Case, Event, Household, Measure, ReadyTask, Screening, User
+from app.models import Area, Case, Event, Household, Measure, ReadyTask, RiskLead, Screening, User
 from app.processes.ties import COUNTY_APPROVAL
 from app.reports.scope import ReportMonth
 from app.vocab import OPEN_CASE_STATUSES
@@ -150,6 +150,28 @@ class ScoreRow:
     measures_due: int = 0
     measures_on_time: int = 0
     limit_days: int = 15
+    # The national mechanism: the month's leads by channel, the households identified in the month (days from the
+    # risk's discovery to the county's decision), those under monitoring now by category, the month's eliminations.
+    leads_by_channel: dict[str, int] = field(default_factory=dict)
+    identification_days: list[int] = field(default_factory=list)
+    monitored_by_category: dict[str, int] = field(default_factory=dict)
+    eliminated: int = 0
+
+    @property
+    def identified(self) -> int:
+        return len(self.identification_days)
+
+    @property
+    def identified_within_limit(self) -> int:
+        return sum(1 for d in self.identification_days if d <= self.limit_days)
+
+    @property
+    def identified_within_limit_pct(self) -> float | None:
+        return _pct(self.identified_within_limit, self.identified)
+
+    @property
+    def monitored(self) -> int:
+        return sum(self.monitored_by_category.values())
 
     @property
     def approvals(self) -> int:
@@ -286,6 +308,8 @@ def build_scoreboard(scope: SupervisionScope, month: ReportMonth, today: date,
             rows[code].measures_due = int(due or 0)
             rows[code].measures_on_time = int(on_time or 0)
 
+    _national_figures(rows, scope, month)
+
     ordered = list(rows.values())
     total = ScoreRow(scope.code, "合计", limit_days=certification_days)
     for row in ordered:
@@ -294,7 +318,45 @@ def build_scoreboard(scope: SupervisionScope, month: ReportMonth, today: date,
                           "measures_on_time"):
             setattr(total, attribute, getattr(total, attribute) + getattr(row, attribute))
         total.approval_days.extend(row.approval_days)
+        total.identification_days.extend(row.identification_days)
+        total.eliminated += row.eliminated
+        for totals, counts in ((total.leads_by_channel, row.leads_by_channel),
+                               (total.monitored_by_category, row.monitored_by_category)):
+            for key, value in counts.items():
+                totals[key] = totals.get(key, 0) + value
     return Scoreboard(scope, month, today, ordered, total, case_trend(scope, month))
+
+
+def _national_figures(rows: dict[str, ScoreRow], scope: SupervisionScope, month: ReportMonth) -> None:
+    """The national mechanism's figures per unit: GROUP BYs over the leads and the national cases."""
+    first, after = month.first_day, month.next_first_day
+    unit = scope.unit_of(RiskLead.village_code, RiskLead.town_code)
+    for code, channel, count in db.session.execute(
+            select(unit, RiskLead.channel, func.count())
+            .where(RiskLead.discovered_on >= first, RiskLead.discovered_on < after, RiskLead.status != "merged",
+                   scope.where(RiskLead.village_code, RiskLead.town_code))
+            .group_by(unit, RiskLead.channel)):
+        if code in rows:
+            rows[code].leads_by_channel[channel] = int(count)
+    unit = scope.unit_of(Case.village_code, Case.town_code)
+    national = and_(Case.procedure == "national", scope.where(Case.village_code, Case.town_code))
+    for code, discovered_on, identified_on in db.session.execute(
+            select(unit, Case.discovered_on, Case.identified_on)
+            .where(national, Case.identified_on >= first, Case.identified_on < after)):
+        if code in rows and discovered_on is not None:
+            rows[code].identification_days.append((identified_on - discovered_on).days)
+    for code, category, count in db.session.execute(
+            select(unit, Case.category, func.count())
+            .where(national, Case.identified_on.is_not(None), Case.status.in_(OPEN_CASE_STATUSES))
+            .group_by(unit, Case.category)):
+        if code in rows and category:
+            rows[code].monitored_by_category[category] = int(count)
+    for code, count in db.session.execute(
+            select(unit, func.count())
+            .where(national, Case.status == "eliminated", Case.eliminated_on >= first, Case.eliminated_on < after)
+            .group_by(unit)):
+        if code in rows:
+            rows[code].eliminated = int(count)
 
 
 def case_trend(scope: SupervisionScope, month: ReportMonth) -> list[MonthCount]:

@@ -18,6 +18,7 @@ def register_web(app: Flask) -> None:
         admin,
         api,
         api_leads,  # noqa: F401 (its routes join the api blueprint)
+        api_national,  # noqa: F401 (its routes join the api blueprint)
         audit,
         auth,
         cases,
@@ -27,6 +28,7 @@ def register_web(app: Flask) -> None:
         household_file,
         households,
         leads,
+        monitoring,
         notices,
         reports,
         scoreboard,
@@ -60,6 +62,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(settings.bp)
     app.register_blueprint(leads.bp)
     app.register_blueprint(declare.bp)
+    app.register_blueprint(monitoring.bp)
     errors.register(app)
     _register_template_helpers(app)
 
@@ -92,6 +95,7 @@ def _register_template_helpers(app: Flask) -> None:
         HOUSEHOLD_KINDS,
         MEASURE_TYPES,
         NOT_CHECKED_REASONS,
+        PROCEDURES,
         RISK_LEVELS,
         RISK_TYPES,
         SCREENING_STATUSES,
@@ -101,14 +105,17 @@ def _register_template_helpers(app: Flask) -> None:
     def _cst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return to_china(value).strftime(fmt) if value else ""
 
+    from app.leads.income import MONITORING_CATEGORIES
     from app.leads.vocab import DECLARATION_SOURCES, LEAD_CHANNELS, LEAD_STATUSES, NATIONAL_RISK_TYPES, URGENCIES
+    from app.notices.lists import KINDS as NOTICE_KINDS
 
     app.template_filter("masked_id")(masked_id)
     # The pages ask app.access what the user may do, as the views do: no role names in templates.
     from app import access
 
     for predicate in (access.is_administrator, access.works_an_area, access.can_read_audit_log,
-                      access.can_import_households, access.can_act_on, access.can_change_settings):
+                      access.can_import_households, access.can_act_on, access.can_change_settings,
+                      access.can_revert_elimination):
         app.jinja_env.globals[predicate.__name__] = predicate
     app.template_filter("risk_label")(lambda key: RISK_TYPES.get(key, key))
     app.template_filter("guarantee_label")(lambda key: GUARANTEE_ITEMS.get(key, key))
@@ -136,6 +143,9 @@ def _register_template_helpers(app: Flask) -> None:
             "DECLARATION_SOURCES": DECLARATION_SOURCES,
             "NATIONAL_RISK_TYPES": NATIONAL_RISK_TYPES,
             "URGENCIES": URGENCIES,
+            "MONITORING_CATEGORIES": MONITORING_CATEGORIES,
+            "PROCEDURES": PROCEDURES,
+            "NOTICE_KINDS": NOTICE_KINDS,
             "NOT_CHECKED_REASONS": NOT_CHECKED_REASONS,
             "inbox_count": inbox_count,
             "county_name": app.config["COUNTY_NAME"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -106,12 +107,25 @@ def task_json(task: Any) -> dict[str, Any]:
             "claimed_at": _iso(task.claimed_at)}
 
 
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# A case's own records that a procedure's package adds to its detail (name -> the records as JSON): empty lists
+# for a case with none.
+CASE_RECORDS: dict[str, Callable[[Case], list[dict[str, Any]]]] = {}
+
+
 def case_json(case: Case, detail: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": case.id, "status": case.status, "current_step": case.current_step, "risk_type": case.risk_type,
         "risk_level": case.risk_level, "reason": case.reason, "village_code": case.village_code,
         "town_code": case.town_code, "cadre_id": case.cadre_id, "opened_at": _iso(case.opened_at),
         "closed_at": _iso(case.closed_at), "household": household_json(case.household),
+        "procedure": case.procedure, "category": case.category, "channel": case.channel,
+        "fast_path": case.fast_path, "discovered_on": _day(case.discovered_on),
+        "decision_due_on": _day(case.decision_due_on), "identified_on": _day(case.identified_on),
+        "eliminated_on": _day(case.eliminated_on),
     }
     if detail:
         tasks = case_ops.case_ready_tasks(case)
@@ -119,7 +133,10 @@ def case_json(case: Case, detail: bool = False) -> dict[str, Any]:
         body["measures"] = [{"id": m.id, "content": m.content, "measure_type": m.measure_type,
                              "responsible_unit": m.responsible_unit, "deadline": m.deadline.isoformat(),
                              "status": m.status, "completed_on": m.completed_on.isoformat()
-                             if m.completed_on else None, "result": m.result} for m in case.measures]
+                             if m.completed_on else None, "result": m.result, "first_aid": m.first_aid}
+                            for m in case.measures]
+        for name, records in CASE_RECORDS.items():
+            body[name] = records(case)
         body["history"] = [event_json(e) for e in case_ops.case_history(case)]
     return body
 

@@ -22,6 +22,7 @@ from app.models import Area
 from app.supervision.cases import SORTS, CaseFilters, all_case_rows, case_page, waiting_steps
 from app.supervision.paths import case_path
 from app.tasks import operations as task_ops
+from app.vocab import OPEN_CASE_STATUSES
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,6 +33,7 @@ EXPORT_COLUMNS = (
     TableColumn("村", 14), TableColumn("风险类型", 12), TableColumn("状态", 10),
     TableColumn("当前环节", 28, wrap=True), TableColumn("办理单位/人", 28, wrap=True),
     TableColumn("等待起始", 17, DATETIME), TableColumn("到期日", 12, DATE), TableColumn("逾期天数", 9),
+    TableColumn("程序", 14), TableColumn("监测对象类型", 14), TableColumn("发现渠道", 14),
 )
 
 
@@ -64,7 +66,8 @@ def export() -> Response:
     rows = ([r.id, r.head_name, masked_id(r.head_id_number), r.town, r.village,
              r.risk_type_label, r.status_label, r.steps, r.holders,
              to_china(r.waiting_since).replace(tzinfo=None) if r.waiting_since else None, r.due_on,
-             r.days_overdue or None] for r in all_case_rows(current_user, filters))
+             r.days_overdue or None, r.procedure_label, r.category_label, r.channel_label]
+            for r in all_case_rows(current_user, filters))
     out = io.BytesIO()
     title = f"{current_app.config['COUNTY_NAME']}返贫监测帮扶案件清单"
     count = write_table(title, f"单位：{current_user.area.name}　导出日期：{today.isoformat()}", EXPORT_COLUMNS, rows,
@@ -86,10 +89,11 @@ def show(case_id: int) -> str:
     tasks = operations.case_ready_tasks(case)
     holders = {t.id: operations.holder_label(t, case) for t in tasks}
     cadres = task_ops.cadres_for(case) if case.cadre_id and can_change_cadre(current_user, case) \
-        and case.status not in ("closed", "rejected") else []
+        and case.status in OPEN_CASE_STATUSES else []
     return render_template("cases/show.html", case=case, tasks=tasks, holders=holders,
                            history=operations.case_history(case), path=case_path(case), cadres=cadres,
-                           diagram_url=url_for("cases.diagram", case_id=case.id))
+                           diagram_url=url_for("cases.diagram", case_id=case.id),
+                           panels=operations.case_panels(case, current_user), today=china_today())
 
 
 @bp.route("/<int:case_id>/cadre", methods=["POST"])

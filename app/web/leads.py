@@ -22,11 +22,11 @@ from app.extensions import db
 from app.leads import operations as leads
 from app.leads.income import MONITORING_CATEGORIES
 from app.leads.vocab import (
+    AWAITING_DECISION,
     DECLARATION_SOURCES,
     LEAD_CHANNELS,
     LEAD_STATUSES,
     NATIONAL_RISK_TYPES,
-    OPEN_LEAD_STATUSES,
     STAFF_SOURCES,
     URGENCIES,
 )
@@ -65,7 +65,7 @@ def index() -> str:
     found = leads.visible_leads(current_user, status, channel=channel, area=area)
     return render_template("leads/index.html", leads=found, status=status, channel=channel, area=area, areas=areas,
                            may_record=can_record_leads(current_user), decision_due=decision_due,
-                           today=china_today(), in_hand=OPEN_LEAD_STATUSES, **LABELS)
+                           today=china_today(), in_hand=AWAITING_DECISION, **LABELS)
 
 
 def _new_page(errors: dict[str, list[str]] | None = None, message: str | None = None,
@@ -142,7 +142,7 @@ def qr_sheet(village_code: str) -> str:
 def show(lead_id: int) -> str:
     lead = leads.visible_lead(lead_id, current_user)
     return render_template("leads/show.html", lead=lead, documents=leads.documents_of(lead),
-                           decision_due=decision_due(lead), today=china_today(), in_hand=OPEN_LEAD_STATUSES,
+                           decision_due=decision_due(lead), today=china_today(), in_hand=AWAITING_DECISION,
                            verifications=leads.verifications_of(lead), assessments=leads.assessments_of(lead),
                            **LABELS)
 

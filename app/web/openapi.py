@@ -246,6 +246,22 @@ def openapi_document() -> dict[str, Any]:
                               "urgency": {"type": "string", "enum": ["normal", "urgent"]}}},
                     tag="leads"),
             },
+            "/monitoring/roster": {"get": _op(
+                "监测对象名单：本辖区（或其中一个镇、村）经县级审定纳入监测的农户，风险消除的也在内", {
+                    "200": _ok({"type": "object", "properties": {"households": {
+                        "type": "array", "items": _ref("MonitoredHousehold")}}})},
+                params=[_query("area", "区划代码（县 6 位、镇 9 位、村 12 位；默认本人辖区）"),
+                        _query("state", "all 全部、monitored 风险未消除、eliminated 风险已消除")], tag="monitoring")},
+            "/monitoring/eliminations": {"get": _op("风险消除名单：一段时间内标注风险消除（未回退）的监测对象", {
+                "200": _ok({"type": "object", "properties": {"households": {"type": "array", "items": obj}}})},
+                params=[_query("area", "区划代码（默认本人辖区）"), _query("from", "风险消除时间起（YYYY-MM-DD）"),
+                        _query("to", "风险消除时间止（YYYY-MM-DD）")], tag="monitoring")},
+            "/cases/{case_id}/elimination-reversal": {"post": _op(
+                "回退风险消除（县级审定部门，写明理由）：该户在原案件中继续监测帮扶，由驻村工作队重新入户核实", {
+                    "200": _ok(_ref("Case"), "已回退"), "409": {"$ref": "#/components/responses/Conflict"}},
+                body={"type": "object", "required": ["reason"], "properties": {
+                    "reason": {"type": "string", "minLength": 4, "maxLength": 2000}}},
+                params=[_path("case_id")], tag="monitoring")},
             "/leads/{lead_id}": {"get": _op("一条风险线索：入户核实、收支测算和承诺授权书", {
                 "200": _ok(_ref("Lead"))}, params=[_path("lead_id")], tag="leads")},
             "/lead-documents/{document_id}": {"get": _op("下载线索的承诺授权书（原文件名，总是作为附件下载）", {
@@ -365,9 +381,26 @@ def openapi_document() -> dict[str, Any]:
                     "fields": {"type": "array", "items": {"type": "object", "properties": {
                         "name": {"type": "string"}, "type": {"type": "string"}, "label": {"type": "string"},
                         "required": {"type": "boolean"}, "choices": {"type": "array", "items": obj}}}}}}]},
+                "MonitoredHousehold": {"type": "object", "properties": {
+                    **{k: {"type": "integer"} for k in ("case_id", "size")},
+                    **{k: {"type": "string"} for k in (
+                        "town", "village", "head_name", "household_kind", "lifted_year", "category", "risk_types",
+                        "channel", "identified_on", "cadre", "status")},
+                    "eliminated": {"type": "boolean"}, "eliminated_on": {"type": ["string", "null"]}}},
                 "Case": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "status": {"type": "string"}, "current_step": {"type": "string"},
                     "risk_type": {"type": "string"}, "household": _ref("Household"),
+                    "procedure": {"type": "string", "enum": ["county", "national"],
+                                  "description": "county 石泉县办法；national 国家防止返贫动态监测"},
+                    "category": {"type": ["string", "null"], "enum": ["unstable_lifted", "marginal",
+                                                                      "sudden_hardship", None],
+                                 "description": "监测对象类型（国家机制，民主评议时确定）"},
+                    "channel": {"type": ["string", "null"], "description": "风险线索的发现渠道"},
+                    "fast_path": {"type": "boolean", "description": "先帮扶后认定"},
+                    **{k: {"type": ["string", "null"], "format": "date"} for k in (
+                        "discovered_on", "decision_due_on", "identified_on", "eliminated_on")},
+                    **{k: {"type": "array", "items": obj} for k in (
+                        "review_meetings", "elimination_checks", "elimination_reversals")},
                     "current_tasks": {"type": "array", "items": _ref("Task")},
                     "history": {"type": "array", "items": obj}}},
             },

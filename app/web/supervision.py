@@ -11,8 +11,10 @@ from app.access import works_an_area
 from app.clock import china_moment, china_today
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
+from app.leads.income import MONITORING_CATEGORIES
+from app.leads.vocab import LEAD_CHANNELS
 from app.models import ProcessVersion
-from app.supervision.paths import heatmap, heatmap_versions
+from app.supervision.paths import HeatFilter, heatmap, heatmap_versions
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 DEFAULT_PERIOD_DAYS = 90
@@ -50,9 +52,14 @@ def heatmap_page() -> str:
     end = _day("to", today.isoformat()).date()
     if end < start:
         raise InvalidInput("结束日期不能早于开始日期")
-    cells = heatmap(current_user, version, china_moment(start, 0), china_moment(end + timedelta(days=1), 0)) \
-        if version else []
+    only = HeatFilter(category=request.args.get("category") or "", channel=request.args.get("channel") or "")
+    if only.category and only.category not in MONITORING_CATEGORIES:
+        raise InvalidInput(f"未知的监测对象类型：{only.category}")
+    if only.channel and only.channel not in LEAD_CHANNELS:
+        raise InvalidInput(f"未知的发现渠道：{only.channel}")
+    cells = heatmap(current_user, version, china_moment(start, 0), china_moment(end + timedelta(days=1), 0),
+                    only) if version else []
     data = {"kind": "heat", "cells": [c.__dict__ for c in cells], "case_list_url": url_for("cases.index"),
             "xml_url": url_for("supervision.diagram_xml", version_id=version.id) if version else ""}
     return render_template("supervision/heatmap.html", versions=versions, version=version, cells=cells,
-                           start=start, end=end, data=data)
+                           start=start, end=end, data=data, only=only)

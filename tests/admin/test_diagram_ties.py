@@ -58,6 +58,25 @@ BROKEN = {
     "notice posting step renamed": (
         "publicity", lambda x: _rename(x, "Task_PostNotice", "Task_Post"),
         "缺少“张贴公示公告”环节（编号 Task_PostNotice）：村内公示、销号公告的名单按此编号统计"),
+    # The national procedure's ties.
+    "the not-identified end no longer terminates the fast path's branch": (
+        "national_case", lambda x: _replace(
+            x, '<bpmn:terminateEventDefinition id="TerminateDefinition_NotIdentified" />', ""),
+        "结束事件“不纳入监测”（End_NotIdentified）应为终止结束事件"),
+    "the eliminated end renamed": (
+        "national_case", lambda x: _rename(x, "End_RiskEliminated", "End_Done"),
+        "缺少结束事件“标注风险消除”（编号 End_RiskEliminated）：案件状态“风险已消除”和风险消除时间依赖它"),
+    "a national step's phase is a county phase": (
+        "national_case", lambda x: _replace(x, 'name="phase" value="elimination"', 'name="phase" value="closure"'),
+        "阶段属性 phase“closure”不在 certification、review_publicity、result_notice、assistance、elimination、"
+        "elim_publicity、elim_notice 之中"),
+    "the county decision's form gone": (
+        "national_case", lambda x: _replace(x, 'value="county_identification"', 'value="county_approval"'),
+        "缺少使用表单“county_identification”的“县级审定（识别）”环节：风险识别时间、监测对象名单和 15 日内认定率"
+        "依赖它"),
+    "the elimination check's form gone": (
+        "national_case", lambda x: _replace(x, 'value="elimination_check"', 'value="measures_plan"'),
+        "缺少使用表单“elimination_check”的“风险消除入户核实”环节：风险消除条件核查记录依赖它"),
     "the assessment meeting's form gone": (
         "monthly_screening", lambda x: _replace(x, 'value="assessment"', 'value="screening"'),
         "缺少使用表单“assessment”的“评估会议”环节：评估确定的重点帮扶户开案依赖它"),

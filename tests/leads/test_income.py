@@ -102,7 +102,7 @@ def test_a_household_within_the_line_is_proposed_by_its_kind_and_the_record_keep
         assert record.proposed_category == ("unstable_lifted" if household.kind == "lifted" else "marginal")
         assert db.session.get(RiskLead, lead.id).status == "confirmed"
     shown = login_as("chengguan01_team").get(f"/leads/{lead.id}").get_data(as_text=True)
-    assert "5500.00" in shown and "8700.00" in shown and "在监测范围内" in shown and "核实属实，待认定" in shown
+    assert "5500.00" in shown and "8700.00" in shown and "在监测范围内" in shown and "核实属实，识别认定中" in shown
 
 
 def test_a_household_above_the_line_is_proposed_as_sudden_hardship(app, login_as):

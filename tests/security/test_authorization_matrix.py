@@ -387,6 +387,18 @@ ROUTES: dict[str, Route] = {
     "leads.document": Route(VILLAGE_WORK, get("/leads/documents/{lead_document}"), ok=404),  # its file: not stored
     "leads.upload_authorisation": Route(LEAD_RECORDER, post("/leads/{lead}/authorisation", data={}, files=True),
                                         probe=False),
+    # 防止返贫监测: the rosters of an area for who works it; 回退 of a risk elimination by the county office (an empty
+    # reason is refused after the check)
+    "monitoring.roster": Route(VILLAGE_WORK, get("/monitoring/roster?area={village}")),
+    "monitoring.roster_xlsx": Route(VILLAGE_WORK, get("/monitoring/roster.xlsx?area={village}")),
+    "monitoring.eliminations": Route(VILLAGE_WORK, get("/monitoring/eliminations?area={village}")),
+    "monitoring.eliminations_xlsx": Route(VILLAGE_WORK, get("/monitoring/eliminations.xlsx?area={village}")),
+    "monitoring.revert": Route(COUNTY_OFFICE, post("/cases/{case}/elimination-reversal", data={"reason": ""}),
+                               ok=422),
+    "api.monitoring_roster": Route(VILLAGE_WORK, get("/api/v1/monitoring/roster?area={village}")),
+    "api.monitoring_eliminations": Route(VILLAGE_WORK, get("/api/v1/monitoring/eliminations?area={village}")),
+    "api.revert_case_elimination": Route(COUNTY_OFFICE, post("/api/v1/cases/{case}/elimination-reversal",
+                                                             json={"reason": ""}), ok=422),
     # the audit log: administrators and the county's supervisors
     "audit.index": Route(AUDIT_READERS, get("/audit")),
     "audit.export": Route(AUDIT_READERS, get("/audit/export.xlsx")),
