@@ -31,7 +31,7 @@ from app.leads.vocab import (
     URGENCIES,
 )
 from app.leads.workflow import decision_due
-from app.models import Area, Household, RiskLead
+from app.models import Area, Case, Household, RiskLead
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 LABELS = {"MONITORING_CATEGORIES": MONITORING_CATEGORIES, "channels": LEAD_CHANNELS, "sources": DECLARATION_SOURCES,
@@ -63,8 +63,11 @@ def index() -> str:
     areas = [a for a in db.session.scalars(select(Area).where(Area.level.in_(("town", "village")))
                                            .order_by(Area.code)) if in_area(current_user, a.code)]
     found = leads.visible_leads(current_user, status, channel=channel, area=area)
-    return render_template("leads/index.html", leads=found, status=status, channel=channel, area=area, areas=areas,
-                           may_record=can_record_leads(current_user), decision_due=decision_due,
+    case_ids = [lead.case_id for lead in found if lead.case_id]
+    categories = dict(db.session.execute(select(Case.id, Case.category).where(Case.id.in_(case_ids))).all()) \
+        if case_ids else {}
+    return render_template("leads/index.html", leads=found, categories=categories, status=status, channel=channel,
+                           area=area, areas=areas, may_record=can_record_leads(current_user), decision_due=decision_due,
                            today=china_today(), in_hand=AWAITING_DECISION, **LABELS)
 
 

@@ -93,6 +93,8 @@ def test_the_identification_path_runs_from_review_to_the_result_notice(app, logi
         assert db.session.get(RiskLead, lead.id).status == "identified"
     page = login_as(COUNTY).get(f"/cases/{case.id}").get_data(as_text=True)
     assert "突发严重困难户" in page and "审定纳入监测，用时 0 天（15 日内）" in page and lead.receipt_no in page
+    listed = login_as(COUNTY).get("/leads").get_data(as_text=True)
+    assert "已认定为监测对象" in listed and f"/cases/{case.id}" in listed and "突发严重困难户" in listed
 
 
 def test_the_review_meeting_refuses_a_proposal_without_its_category_or_quorum(app, login_as):
