@@ -45,6 +45,12 @@ def init_db() -> None:
     db.session.commit()
     for line in report.lines():
         click.echo(line)
+    from app.identification.operations import open_pending_cases
+
+    opened = open_pending_cases()
+    db.session.commit()
+    if opened:
+        click.echo(f"opened the national case of {opened} risk lead(s) confirmed before this version")
     click.echo("database ready")
 
 

@@ -238,7 +238,8 @@ def _eliminated(case_id: int, team: User, office: User, people: tuple[User, User
     check = day - timedelta(days=12)
     with travel_to(china_moment(check, 10)):
         pairs = [("checked_on", check.isoformat()), ("verifiers", f"{team.full_name}、村主任"),
-                 ("persons", str(len(case.household.members))), ("months_above_line", "7"), ("new_risk", "no"),
+                 ("persons", str(len(case.household.members))), ("months_above_line", "7"),
+                 ("risk_resolved", "yes"), ("new_risk", "no"),
                  ("findings", "户主已康复返岗务工，公益性岗位收入稳定，两不愁三保障和饮水安全均有保障"),
                  ("decision", "apply")]
         for position, member in enumerate(case.household.members):

@@ -16,6 +16,7 @@ from app.eliminations.criteria import (
     income_criteria,
     labour_criterion,
     new_risk_criterion,
+    original_risk_criterion,
 )
 from app.leads.income import INCOME_TYPES, assess
 from app.vocab import GUARANTEE_ITEMS
@@ -43,10 +44,14 @@ class EliminationCheckForm(TaskForm):
     persons = IntegerField("共同生活人口（人）", validators=[InputRequired("请填写共同生活人口"),
                                                         NumberRange(min=1, max=30, message="应为 1 到 30 人")])
     business_costs = money_field("家庭生产经营支出（元）")
+    medical_spending = money_field("合规自付医疗支出（元）")
+    schooling_spending = money_field("合规自付教育支出（元）")
     months_above_line = IntegerField("收入稳定高于监测标准的月数", validators=[
         InputRequired("请填写收入稳定高于监测标准的月数"), NumberRange(min=0, max=120, message="应为 0 到 120 个月")])
     guarantee_gaps = MultiCheckboxField("两不愁三保障及饮水安全存在问题的项目（都有保障则不选）",
                                         choices=choices(GUARANTEE_ITEMS.items()))
+    risk_resolved = RadioField("原有致贫返贫风险是否已消除", choices=choices([("yes", "已消除"), ("no", "尚未消除")]),
+                               validators=[required("请选择原有风险是否已消除")])
     new_risk = RadioField("是否出现新的返贫致贫风险", choices=choices([("no", "否"), ("yes", "是")]),
                           validators=[required("请选择是否出现新的风险")])
     unable_to_work = MultiCheckboxField("丧失劳动能力的家庭成员（重病、重残等，没有则不选）", choices=[],
@@ -78,17 +83,20 @@ class EliminationCheckForm(TaskForm):
         if any(str(v) not in known for v in field.data or []):
             raise ValidationError("所选成员不是该户的家庭成员")
 
-    def per_capita_net(self) -> Decimal:
+    def per_capita_after_spending(self) -> Decimal:
         incomes = [{kind: _amount(getattr(entry.form, kind).data) for kind in INCOME_TYPES}
                    for entry in self.members]
-        return assess(incomes, _amount(self.business_costs.data), Decimal(0), int(self.persons.data or 1),
-                      self.context.monitoring_line, "").per_capita_net
+        spending = _amount(self.medical_spending.data) + _amount(self.schooling_spending.data)
+        return assess(incomes, _amount(self.business_costs.data), spending, int(self.persons.data or 1),
+                      self.context.monitoring_line, "").per_capita_after_spending
 
     def unmet(self) -> list[Criterion]:
         """The criteria this check fails, the case's own records' first (months monitored, measures done)."""
         unable = [int(v) for v in self.unable_to_work.data or []]
-        found = [*income_criteria(self.per_capita_net(), self.context.monitoring_line, self.context.today.year,
-                                  int(self.months_above_line.data or 0), self.context.income_months_required),
+        found = [*income_criteria(self.per_capita_after_spending(), self.context.monitoring_line,
+                                  self.context.today.year, int(self.months_above_line.data or 0),
+                                  self.context.income_months_required),
+                 original_risk_criterion(self.risk_resolved.data == "yes"),
                  guarantee_criterion(list(self.guarantee_gaps.data or [])),
                  new_risk_criterion(self.new_risk.data == "yes"),
                  labour_criterion(self.context.working_age_members, unable)]

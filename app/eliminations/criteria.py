@@ -1,6 +1,7 @@
-"""风险消除 criteria, as national practice words them: income stably above the year's line for the county's number of
-months, under monitoring for the county's number of months, at least one measure carried out, 两不愁三保障 and
-drinking water secured, no new risk; and a household with no member able to work of working age is not marked as
+"""风险消除 criteria, as national practice words them: income, after eligible out-of-pocket spending (large rigid
+costs of illness and schooling), stably above the year's line for the county's number of months; under monitoring
+for the county's number of months; at least one measure carried out; the original risk gone; 两不愁三保障 and
+drinking water secured; no new risk; and a household with no member able to work of working age is not marked as
 eliminated once the safety net holds it, but stays under monitoring. Pure functions: the form and the records call
 them alike."""
 
@@ -22,6 +23,7 @@ LABELS: dict[str, str] = {
     "income_months": "收入稳定高于监测标准的月数",
     "monitoring_months": "纳入监测的时间",
     "measure_done": "至少落实一项帮扶措施",
+    "original_risk": "原有致贫返贫风险已消除",
     "guarantees": "两不愁三保障及饮水安全有保障",
     "no_new_risk": "未出现新的返贫致贫风险",
     "labour": "家中有劳动能力的劳动年龄人口",
@@ -66,25 +68,36 @@ def full_months(start: date, end: date) -> int:
     return months - 1 if end.day < start.day else months
 
 
-def monitoring_criterion(identified_on: date | None, today: date, required: int) -> Criterion:
+def monitoring_criterion(identified_on: date | None, today: date, required: int,
+                         reverted_on: date | None = None) -> Criterion:
+    """Months under monitoring: since identification, or since the last reversal of an elimination."""
     if identified_on is None:
         return Criterion("monitoring_months", False, "尚未经县级审定纳入监测")
-    months = full_months(identified_on, today)
+    since, what = (reverted_on, "回退风险消除后继续监测") if reverted_on else (identified_on, "纳入监测")
+    months = full_months(since, today)
     return Criterion("monitoring_months", months >= required,
-                     f"{identified_on.isoformat()} 纳入监测，至今 {months} 个月（应满 {required} 个月）")
+                     f"{since.isoformat()} {what}，至今 {months} 个月（应满 {required} 个月）")
 
 
-def measure_criterion(done: int, planned: int) -> Criterion:
-    return Criterion("measure_done", done >= 1, f"已落实 {done} 项，共 {planned} 项")
+def measure_criterion(done: int, planned: int, reverted_on: date | None = None) -> Criterion:
+    """At least one measure carried out (since the last reversal, if the elimination was reverted)."""
+    since = f"回退后（{reverted_on.isoformat()} 起）" if reverted_on else ""
+    return Criterion("measure_done", done >= 1, f"{since}已落实 {done} 项，共 {planned} 项")
 
 
-def income_criteria(per_capita_net: Decimal, line: Decimal | None, year: int, months_above: int,
+def original_risk_criterion(resolved: bool) -> Criterion:
+    return Criterion("original_risk", resolved, "已消除" if resolved else "原有风险尚未消除")
+
+
+def income_criteria(per_capita_after_spending: Decimal, line: Decimal | None, year: int, months_above: int,
                     months_required: int) -> list[Criterion]:
+    """The income that counts is what is left after eligible out-of-pocket spending: a household above the line
+    whose medical or schooling costs take it below (突发严重困难户) has not left its risk behind."""
     if line is None:
         above = Criterion("income_above_line", False, f"{year} 年的监测标准尚未登记，无法比较")
     else:
-        above = Criterion("income_above_line", per_capita_net > line,
-                          f"人均纯收入 {per_capita_net} 元，{year} 年监测标准 {line} 元")
+        above = Criterion("income_above_line", per_capita_after_spending > line,
+                          f"扣除合规自付支出后人均纯收入 {per_capita_after_spending} 元，{year} 年监测标准 {line} 元")
     months = Criterion("income_months", months_above >= months_required,
                        f"已稳定高于监测标准 {months_above} 个月（应满 {months_required} 个月）")
     return [above, months]

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from app.access import can_revert_elimination, in_area
 from app.clock import china_today
@@ -19,10 +19,11 @@ from app.eliminations.criteria import (
     monitoring_criterion,
     new_risk_criterion,
     of_working_age,
+    original_risk_criterion,
 )
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
-from app.identification.operations import meeting_from
+from app.identification.operations import meeting_from, open_case_of
 from app.leads.income import INCOME_TYPES, assess
 from app.models import Case, EliminationCheck, EliminationReversal, ReadyTask, User
 from app.processes.ties import NATIONAL_CASE
@@ -33,11 +34,21 @@ from app.workflow.write import write_columns
 MAX_REASON = 2000
 
 
+def last_reversal(case: Case) -> date | None:
+    return db.session.scalar(select(func.max(EliminationReversal.reverted_on))
+                             .where(EliminationReversal.case_id == case.id))
+
+
 def record_criteria(case: Case, today: date) -> list[Criterion]:
-    """The criteria the case's own records decide: how long it has been monitored, whether a measure was done."""
-    done = sum(1 for m in case.measures if m.status == "done")
-    return [monitoring_criterion(case.identified_on, today, setting_value("elimination_monitoring_months", today)),
-            measure_criterion(done, len(case.measures))]
+    """The criteria the case's own records decide: how long it has been monitored and whether a measure was carried
+    out — since the last reversal of an elimination, if there was one: the household is put forward again only for
+    what has happened since."""
+    reverted_on = last_reversal(case)
+    done = sum(1 for m in case.measures
+               if m.status == "done" and (reverted_on is None or (m.completed_on and m.completed_on >= reverted_on)))
+    return [monitoring_criterion(case.identified_on, today, setting_value("elimination_monitoring_months", today),
+                                 reverted_on),
+            measure_criterion(done, len(case.measures), reverted_on)]
 
 
 def check_context(case: Case, task: ReadyTask) -> dict[str, Any]:
@@ -64,14 +75,16 @@ def record_check(case: Case, task: ReadyTask, data: dict[str, Any], actor: User 
     members = case.household.members
     names = {str(m.id): m.name for m in members}
     amounts = [{kind: _money(entry.get(kind)) for kind in INCOME_TYPES} for entry in data["members"]]
-    result = assess(amounts, _money(data.get("business_costs")), Decimal(0), int(data["persons"]),
+    spending = _money(data.get("medical_spending")) + _money(data.get("schooling_spending"))
+    result = assess(amounts, _money(data.get("business_costs")), spending, int(data["persons"]),
                     line.amount if line else None, case.household.kind)
     unable = [int(v) for v in data.get("unable_to_work") or []]
     gaps = list(data.get("guarantee_gaps") or [])
     criteria = [
-        *income_criteria(result.per_capita_net, line.amount if line else None, today.year,
+        *income_criteria(result.per_capita_after_spending, line.amount if line else None, today.year,
                          int(data["months_above_line"]), setting_value("elimination_income_months", today)),
         *record_criteria(case, today),
+        original_risk_criterion(data["risk_resolved"] == "yes"),
         guarantee_criterion(gaps),
         new_risk_criterion(data["new_risk"] == "yes"),
         labour_criterion([m.id for m in members if of_working_age(m.id_number, today)], unable),
@@ -79,12 +92,14 @@ def record_check(case: Case, task: ReadyTask, data: dict[str, Any], actor: User 
     db.session.add(EliminationCheck(
         case_id=case.id, checked_on=date.fromisoformat(data["checked_on"]), verifiers=data["verifiers"].strip(),
         decision=data["decision"], findings=data["findings"].strip(), guarantee_gaps=gaps,
-        new_risk=data["new_risk"] == "yes", months_above_line=int(data["months_above_line"]), unable_to_work=unable,
+        risk_resolved=data["risk_resolved"] == "yes", new_risk=data["new_risk"] == "yes",
+        months_above_line=int(data["months_above_line"]), unable_to_work=unable,
         member_incomes=[{"member_id": int(entry["member_id"]), "name": names.get(str(entry["member_id"]), ""),
                          **{kind: str(value) for kind, value in amount.items()}}
                         for entry, amount in zip(data["members"], amounts, strict=True)],
         persons=result.persons, total_income=result.total_income, business_costs=result.business_costs,
-        per_capita_net=result.per_capita_net, monitoring_line_id=line.id if line else None,
+        eligible_spending=result.eligible_spending, per_capita_net=result.per_capita_net,
+        per_capita_after_spending=result.per_capita_after_spending, monitoring_line_id=line.id if line else None,
         line_amount=line.amount if line else None, criteria=[c.as_json() for c in criteria],
         recorded_by_id=actor.id if actor else None))
 
@@ -124,18 +139,27 @@ def revert_elimination(case_id: int, reason: str, actor: User) -> Case:
     if not 4 <= len(reason) <= MAX_REASON:
         message = f"回退未保存：请写明回退的理由（4 到 {MAX_REASON} 个字）"
         raise InvalidInput(message, {"reason": [message]})
-    if db.session.get_bind().dialect.name == "postgresql":  # two reversals at once: one waits, then sees it done
-        db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
-    db.session.refresh(case)
-    if case.status != "eliminated" or case.eliminated_on is None:
+    # 一户一案: the household row first (as a new report takes it), then the case's own status, changed by one
+    # conditional UPDATE, so of two reversals at once exactly one goes through (on SQLite too).
+    in_hand = open_case_of(case.household_id)
+    if in_hand is not None:
+        raise Conflict(f"该户已有在办案件 #{in_hand.id}，不能回退本案件的风险消除；请在该案件中继续监测帮扶")
+    eliminated_on = case.eliminated_on
+    reopened = db.session.execute(
+        update(Case).where(Case.id == case.id, Case.status == "eliminated", Case.eliminated_on.is_not(None))
+        .values(status="assistance", closed_at=None, eliminated_on=None)
+        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    if reopened != 1 or eliminated_on is None:
+        db.session.rollback()
         raise Conflict("该户未标注风险消除（或已回退），不能回退")
+    db.session.refresh(case)
     today = china_today()
-    db.session.add(EliminationReversal(case_id=case.id, eliminated_on=case.eliminated_on, reverted_on=today,
+    db.session.add(EliminationReversal(case_id=case.id, eliminated_on=eliminated_on, reverted_on=today,
                                        reason=reason, reverted_by_id=actor.id))
     instance, snapshot = runtime.start_instance("case", NATIONAL_CASE, {
         "household_id": case.household_id, "fast_path": False, "resume_monitoring": True,
     })
-    write_columns(case, instance_id=instance.id, closed_at=None, eliminated_on=None)
+    write_columns(case, instance_id=instance.id)
     runtime.record_event(case, "elimination_reverted", actor, instance_id=instance.id,
                          task_name="回退风险消除，继续监测帮扶", opinion=reason)
     runtime.attach_subject(instance, case, snapshot, actor)

@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
@@ -256,13 +257,17 @@ def _next_timer(workflow: BpmnWorkflow) -> datetime | None:
 
 
 def _end_event(workflow: BpmnWorkflow) -> str | None:
-    """The end event the workflow reached last: with parallel branches (a fast path's measures beside the
-    identification) an earlier branch may have ended at its own end before the outcome was reached."""
+    """The end that finished the workflow: a terminate end if one was reached (it ends every other branch, such as
+    a fast path's measures beside the identification, which may have ended at its own end), else the last end."""
     if not workflow.is_completed():
         return None
     ends = [t for t in workflow.get_tasks(state=TaskState.COMPLETED, skip_subprocesses=True)
             if type(t.task_spec).__name__ == "EndEvent"]
-    return max(ends, key=lambda t: t.last_state_change).task_spec.bpmn_id if ends else None
+    if not ends:
+        return None
+    terminating = [t for t in ends if isinstance(getattr(t.task_spec, "event_definition", None),
+                                                 TerminateEventDefinition)]
+    return max(terminating or ends, key=lambda t: t.last_state_change).task_spec.bpmn_id
 
 
 def _latest_data(workflow: BpmnWorkflow) -> dict[str, Any]:

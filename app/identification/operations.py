@@ -11,8 +11,9 @@ from app.clock import china_today
 from app.extensions import db
 from app.leads.vocab import NATIONAL_TO_COUNTY_RISK
 from app.leads.workflow import decision_due
-from app.models import Case, IncomeAssessment, Measure, ReadyTask, ReviewMeeting, RiskLead, User
+from app.models import Case, Household, IncomeAssessment, Measure, ReadyTask, ReviewMeeting, RiskLead, User
 from app.processes.ties import NATIONAL_CASE
+from app.vocab import OPEN_CASE_STATUSES
 from app.workflow import runtime
 from app.workflow.write import write_columns
 
@@ -20,8 +21,16 @@ from app.workflow.write import write_columns
 def open_national_case(lead: RiskLead, actor: User | None) -> Case:
     """The lead's risk is real and its income assessed: the household's identification starts, as a case of the
     national procedure. An urgent lead (a disaster, an accident) takes the fast path: the village records the
-    measures it gives at once while the identification runs."""
+    measures it gives at once while the identification runs. 一户一案: a household that has a case in hand by now
+    (one opened while the lead was verified) keeps it, and the lead joins it."""
     household = lead.household
+    in_hand = open_case_of(household.id)
+    if in_hand is not None:
+        lead.status, lead.open_case_id = "merged", in_hand.id
+        lead.outcome_reason = f"核实属实；该户已有在办案件 #{in_hand.id}，并入该案件办理"
+        runtime.record_event(in_hand, "lead_merged", actor, opinion=lead.description[:2000],
+                             task_name=f"风险线索 {lead.receipt_no} 核实属实，并入本案件")
+        return in_hand
     fast_path = lead.urgency == "urgent"
     instance, snapshot = runtime.start_instance("case", NATIONAL_CASE, {
         "household_id": household.id, "lead_id": lead.id, "fast_path": fast_path, "resume_monitoring": False,
@@ -40,6 +49,26 @@ def open_national_case(lead: RiskLead, actor: User | None) -> Case:
                          opinion=f"线索 {lead.receipt_no}：{lead.description}"[:2000])
     runtime.attach_subject(instance, case, snapshot, actor)
     return case
+
+
+def open_case_of(household_id: int) -> Case | None:
+    """The household's case in hand, if any, its row locked on PostgreSQL first (as a new report locks it), so
+    that two steps cannot both open one."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Household.id).where(Household.id == household_id).with_for_update())
+    return db.session.scalar(select(Case).where(Case.household_id == household_id,
+                                                Case.status.in_(OPEN_CASE_STATUSES)).order_by(Case.id).limit(1))
+
+
+def open_pending_cases(actor: User | None = None) -> int:
+    """Open the case of each lead confirmed before the national procedure could open one (an upgrade from a version
+    that left confirmed leads waiting): init-db runs it, so none is stranded."""
+    pending = list(db.session.scalars(select(RiskLead).where(RiskLead.status == "confirmed",
+                                                             RiskLead.case_id.is_(None)).order_by(RiskLead.id)))
+    for lead in pending:
+        open_national_case(lead, actor)
+    db.session.flush()
+    return len(pending)
 
 
 def lead_of(case: Case) -> RiskLead | None:
@@ -104,6 +133,20 @@ def record_county_decision(case: Case, task: ReadyTask, data: dict[str, Any], ac
         _close_lead(case, "not_identified", f"县级审定不予纳入：{data['opinion'].strip()}")
 
 
+def record_objection_review(case: Case, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
+    """An objection to the result notice upheld sends the household back to the town's review: it is no longer
+    identified until the county decides again."""
+    if data["decision"] == "uphold" and case.status == "result_notice":
+        write_columns(case, identified_on=None)
+        _close_lead(case, "confirmed")
+
+
+def forget_identification(case: Case, outcome: str, actor: User | None) -> None:
+    """A case that ends not identified was never identified, whatever a decision undone on the way said."""
+    if outcome == "rejected" and case.identified_on is not None:
+        write_columns(case, identified_on=None)
+
+
 def first_aid_context(case: Case, task: ReadyTask) -> dict[str, Any]:
     return {"discovered_on": case.discovered_on}
 
@@ -123,13 +166,17 @@ def record_first_aid(case: Case, task: ReadyTask, data: dict[str, Any], actor: U
 
 def register() -> None:
     """Called by the app factory: the identification forms' records, and a confirmed lead opening its case."""
-    from app.cases.operations import CaseForm, CasePanel, register_case_form, register_case_panel
+    from app.cases.operations import ON_CASE_ENDED, CaseForm, CasePanel, register_case_form, register_case_panel
     from app.leads.workflow import ON_CONFIRMED
 
     register_case_form("identification_review", CaseForm(context=review_context, effect=record_review))
     register_case_form("town_identification_review", CaseForm(effect=record_town_review))
     register_case_form("county_identification", CaseForm(effect=record_county_decision))
     register_case_form("first_aid_measures", CaseForm(context=first_aid_context, effect=record_first_aid))
+    # The publicity sub-process's review of an objection: the county's procedure gives it no effect of its own.
+    register_case_form("objection_review", CaseForm(effect=record_objection_review))
+    if forget_identification not in ON_CASE_ENDED:
+        ON_CASE_ENDED.append(forget_identification)
     if open_national_case not in ON_CONFIRMED:
         ON_CONFIRMED.append(open_national_case)
     register_case_panel(CasePanel("identification/_case_panel.html", case_panel))

@@ -100,7 +100,8 @@ def monitoring_records(household_id: int) -> list[MonitoringRecord]:
             if unmet:
                 verdict += f"；未满足：{'、'.join(unmet)}"
             records.append(MonitoringRecord(c.checked_on, 6, "check", "风险消除入户核实",
-                                            f"人均纯收入 {_money(c.per_capita_net)} 元；{verdict}", case_id=c.case_id))
+                                            f"扣除合规自付支出后人均纯收入 {_money(c.per_capita_after_spending)} 元；"
+                                            f"{verdict}", case_id=c.case_id))
         for r in db.session.scalars(select(EliminationReversal).where(EliminationReversal.case_id.in_(case_ids))):
             records.append(MonitoringRecord(r.reverted_on, 9, "reverted", "回退风险消除",
                                             f"{r.eliminated_on} 的风险消除已回退：{r.reason}", case_id=r.case_id))

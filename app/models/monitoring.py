@@ -48,6 +48,7 @@ class EliminationCheck(Model):
     decision: Mapped[str] = mapped_column(String(16))  # apply | continue
     findings: Mapped[str] = mapped_column(Text)
     guarantee_gaps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    risk_resolved: Mapped[bool]  # the original risk is gone
     new_risk: Mapped[bool]
     months_above_line: Mapped[int]
     unable_to_work: Mapped[list[int]] = mapped_column(JSON, default=list)  # members who cannot work
@@ -55,7 +56,9 @@ class EliminationCheck(Model):
     persons: Mapped[int]
     total_income: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     business_costs: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    eligible_spending: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # 合规自付支出: medical, schooling
     per_capita_net: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    per_capita_after_spending: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     monitoring_line_id: Mapped[int | None] = mapped_column(ForeignKey("monitoring_line.id"))
     line_amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # key, label, met, detail

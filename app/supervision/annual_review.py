@@ -245,7 +245,7 @@ def _departments(scope: SupervisionScope, first: date, last: date, today: date,
                    func.sum(case((and_(~done, Measure.deadline < today, Case.status.in_(OPEN_CASE_STATUSES)), 1),
                                  else_=0)))
             .join(Case, Case.id == Measure.case_id)
-            .where(Measure.deadline >= first, Measure.deadline <= last, Case.status != "rejected",
+            .where(Measure.deadline >= first, Measure.deadline <= last, Case.status != "rejected", ~Measure.first_aid,
                    scope.where(Case.village_code, Case.town_code))
             .group_by(Measure.responsible_unit))
     rows = {unit: DepartmentReview(unit, int(a or 0), int(b or 0), int(c or 0))

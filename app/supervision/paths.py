@@ -42,7 +42,8 @@ def _title(version: ProcessVersion) -> str:
 
 
 def case_path(case: Case) -> list[DiagramPath]:
-    """The case's own diagram first, then each called diagram it has entered (公示/公告)."""
+    """The case's own diagram first, then each called diagram it has entered (公示/公告). Every instance the case
+    has run is drawn (a reverted elimination continues the case in a new one)."""
     instance = db.session.get(WorkflowInstance, case.instance_id)
     assert instance is not None
     diagrams: dict[int, DiagramPath] = {}
@@ -57,7 +58,7 @@ def case_path(case: Case) -> list[DiagramPath]:
     diagram(instance.process_version_id)
     visits = db.session.execute(select(ElementVisit.diagram_version_id, ElementVisit.bpmn_id,
                                        ElementVisit.from_bpmn_id, ElementVisit.name)
-                                .where(ElementVisit.instance_id == instance.id).order_by(ElementVisit.id))
+                                .where(ElementVisit.about("case", case.id)).order_by(ElementVisit.id))
     for version_id, bpmn_id, from_bpmn_id, name in visits:
         path = diagram(version_id)
         path.done[bpmn_id] += 1
@@ -66,7 +67,7 @@ def case_path(case: Case) -> list[DiagramPath]:
         if from_bpmn_id:
             path.flows.add((from_bpmn_id, bpmn_id))
     tasks = db.session.execute(select(ReadyTask.diagram_version_id, ReadyTask.bpmn_id, ReadyTask.from_bpmn_id,
-                                      ReadyTask.name).where(ReadyTask.instance_id == instance.id))
+                                      ReadyTask.name).where(ReadyTask.about("case", case.id)))
     for task_version_id, task_bpmn_id, task_from, task_name in tasks:
         path = diagram(task_version_id or instance.process_version_id)
         path.current.append(task_bpmn_id)

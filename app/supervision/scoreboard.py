@@ -301,6 +301,7 @@ def build_scoreboard(scope: SupervisionScope, month: ReportMonth, today: date,
         .join(Case, Case.id == Measure.case_id)
         .where(Measure.deadline >= month.first_day, Measure.deadline < month.next_first_day,
                (Measure.deadline < last_due) | (Measure.status == "done"), Case.status != "rejected",
+               ~Measure.first_aid,  # given at once on the fast path: no deadline to keep
                scope.where(Case.village_code, Case.town_code))
         .group_by(unit))
     for code, due, on_time in db.session.execute(measures_stmt):
@@ -342,7 +343,7 @@ def _national_figures(rows: dict[str, ScoreRow], scope: SupervisionScope, month:
     national = and_(Case.procedure == "national", scope.where(Case.village_code, Case.town_code))
     for code, discovered_on, identified_on in db.session.execute(
             select(unit, Case.discovered_on, Case.identified_on)
-            .where(national, Case.identified_on >= first, Case.identified_on < after)):
+            .where(national, Case.identified_on >= first, Case.identified_on < after, Case.status != "rejected")):
         if code in rows and discovered_on is not None:
             rows[code].identification_days.append((identified_on - discovered_on).days)
     for code, category, count in db.session.execute(

@@ -5,6 +5,7 @@ risk elimination."""
 from __future__ import annotations
 
 from datetime import date
+from itertools import islice
 from typing import Any
 
 from flask import Response, current_app, g, jsonify, request
@@ -20,7 +21,7 @@ from app.reports.monitoring import ROSTER_STATES, elimination_rows, monitoring_r
 from app.reports.scope import ReportScope, check_report_access, resolve_scope
 from app.web.api import CASE_RECORDS, _iso, _json_body, bp, case_json, token_required
 
-LIMIT = 5000
+LIMIT = 5000  # rows of one answer; `truncated` says when there were more (the Excel export has them all)
 
 
 def _meetings(case: Case) -> list[dict[str, Any]]:
@@ -32,6 +33,8 @@ def _meetings(case: Case) -> list[dict[str, Any]]:
 def _checks(case: Case) -> list[dict[str, Any]]:
     return [{"checked_on": c.checked_on.isoformat(), "verifiers": c.verifiers, "decision": c.decision,
              "findings": c.findings, "per_capita_net": str(c.per_capita_net),
+             "eligible_spending": str(c.eligible_spending),
+             "per_capita_after_spending": str(c.per_capita_after_spending), "risk_resolved": c.risk_resolved,
              "line_amount": str(c.line_amount) if c.line_amount is not None else None,
              "months_above_line": c.months_above_line, "guarantee_gaps": list(c.guarantee_gaps),
              "new_risk": c.new_risk, "criteria": c.criteria, "recorded_at": _iso(c.recorded_at)}
@@ -59,17 +62,15 @@ def monitoring_roster() -> Response:
     state = request.args.get("state") or "all"
     if state not in ROSTER_STATES:
         raise InvalidInput(f"state 应为 {'、'.join(ROSTER_STATES)} 之一")
-    rows = []
-    for row in monitoring_roster_rows(_scope(), state):
+    rows: list[dict[str, Any]] = []
+    for row in islice(monitoring_roster_rows(_scope(), state), LIMIT + 1):
         rows.append({"case_id": row.case_id, "town": row.town, "village": row.village, "head_name": row.head_name,
                      "size": row.size, "household_kind": row.household_kind, "lifted_year": row.lifted_year,
                      "category": row.category, "risk_types": row.risk_types, "channel": row.channel,
                      "identified_on": row.identified_on.isoformat(), "eliminated": row.eliminated,
                      "eliminated_on": row.eliminated_on.isoformat() if row.eliminated_on else None,
                      "cadre": row.cadre, "status": row.status})
-        if len(rows) >= LIMIT:
-            break
-    return jsonify({"households": rows})
+    return jsonify({"households": rows[:LIMIT], "truncated": len(rows) > LIMIT})
 
 
 @bp.route("/monitoring/eliminations")
@@ -88,8 +89,8 @@ def monitoring_eliminations() -> Response:
              "category": r.category, "identified_on": r.identified_on.isoformat() if r.identified_on else None,
              "eliminated_on": r.eliminated_on.isoformat(), "months_monitored": r.months_monitored,
              "measures_done": r.measures_done, "cadre": r.cadre}
-            for r in elimination_rows(_scope(), first, last)]
-    return jsonify({"households": rows[:LIMIT]})
+            for r in islice(elimination_rows(_scope(), first, last), LIMIT + 1)]
+    return jsonify({"households": rows[:LIMIT], "truncated": len(rows) > LIMIT})
 
 
 @bp.route("/cases/<int:case_id>/elimination-reversal", methods=["POST"])

@@ -249,11 +249,13 @@ def openapi_document() -> dict[str, Any]:
             "/monitoring/roster": {"get": _op(
                 "监测对象名单：本辖区（或其中一个镇、村）经县级审定纳入监测的农户，风险消除的也在内", {
                     "200": _ok({"type": "object", "properties": {"households": {
-                        "type": "array", "items": _ref("MonitoredHousehold")}}})},
+                        "type": "array", "items": _ref("MonitoredHousehold")}, "truncated": {
+                        "type": "boolean", "description": "超过 5000 户时只返回前 5000 户（Excel 导出有全部）"}}})},
                 params=[_query("area", "区划代码（县 6 位、镇 9 位、村 12 位；默认本人辖区）"),
                         _query("state", "all 全部、monitored 风险未消除、eliminated 风险已消除")], tag="monitoring")},
             "/monitoring/eliminations": {"get": _op("风险消除名单：一段时间内标注风险消除（未回退）的监测对象", {
-                "200": _ok({"type": "object", "properties": {"households": {"type": "array", "items": obj}}})},
+                "200": _ok({"type": "object", "properties": {"households": {"type": "array", "items": obj},
+                                                              "truncated": {"type": "boolean"}}})},
                 params=[_query("area", "区划代码（默认本人辖区）"), _query("from", "风险消除时间起（YYYY-MM-DD）"),
                         _query("to", "风险消除时间止（YYYY-MM-DD）")], tag="monitoring")},
             "/cases/{case_id}/elimination-reversal": {"post": _op(

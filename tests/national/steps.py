@@ -151,8 +151,8 @@ def elimination_form(team, case_id: int, wages: tuple[str, ...] = ("40000",), **
     for (index, member_id), wage in zip(member_ids, list(wages) + ["0"] * len(member_ids), strict=False):
         pairs += [(f"members-{index}-member_id", member_id), (f"members-{index}-wage", wage)]
     fields = {"checked_on": china_today().isoformat(), "verifiers": "王队长、李主任", "persons": "4",
-              "months_above_line": "8", "new_risk": "no", "findings": "务工收入稳定，住房安全，两不愁三保障均有保障",
-              "decision": "apply", **more}
+              "months_above_line": "8", "risk_resolved": "yes", "new_risk": "no",
+              "findings": "务工收入稳定，住房安全，两不愁三保障均有保障", "decision": "apply", **more}
     for key, value in fields.items():
         if isinstance(value, list | tuple):
             pairs += [(key, v) for v in value]

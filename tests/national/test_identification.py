@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.clock import china_moment, china_today, travel_to
 from app.extensions import db
 from app.models import Case, Household, ReviewMeeting, RiskLead
-from tests.leads.test_declarations import Resident, member_of
+from tests.leads.test_declarations import Resident, declaration, leads, member_of
 from tests.national.steps import (
     CERTIFIER,
     COUNTY,
@@ -225,3 +225,69 @@ def test_the_case_list_shows_and_filters_by_category_and_channel(app, login_as):
     assert office.get("/cases/?category=poor").status_code == 422
     with app.app_context():
         assert db.session.get(Case, lead.case_id).category == "marginal"
+
+
+def test_an_upheld_objection_to_the_result_notice_undoes_the_identification_until_the_county_decides_again(
+        app, login_as):
+    lead = confirmed_lead(app, login_as)
+    team = login_as(TEAM)
+    review(team, lead.case_id, category="marginal")
+    post_notice(team, lead.case_id)
+    town_review(login_as(CERTIFIER), lead.case_id)
+    county_decision(login_as(COUNTY), lead.case_id)
+    assert case_row(app, lead.case_id).identified_on == china_today()
+    post_notice(team, lead.case_id, objection="有村民反映该户新购小轿车一辆")
+    login_as(CERTIFIER).complete("Task_ReviewObjection", {"decision": "uphold", "opinion": "属实，重新审核"},
+                                 case_id=lead.case_id)
+    case = case_row(app, lead.case_id)
+    assert case.identified_on is None and tasks_of(app, case.id) == ["Task_TownIdentificationReview"]
+    with app.app_context():
+        assert db.session.get(RiskLead, lead.id).status == "confirmed"
+    town_review(login_as(CERTIFIER), lead.case_id, decision="reject", opinion="家庭购置车辆，不符合纳入条件")
+    case = case_row(app, lead.case_id)
+    assert case.status == "rejected" and case.identified_on is None
+    assert f"/cases/{case.id}" not in login_as(COUNTY).get("/monitoring/roster").get_data(as_text=True)
+
+
+def test_a_lead_confirmed_while_the_household_got_a_case_joins_that_case(app, login_as):
+    from tests.helpers import open_case
+
+    _, name, number = member_of(app)
+    assert Resident(app).declare(**declaration(name, number)).status_code == 201
+    lead = leads(app)[-1]
+    county_case = open_case(app, household_index=0)  # the month's screening reports the same household meanwhile
+    from tests.collab.conftest import JPEG
+    from tests.leads.test_income import income_form, set_line
+    from tests.leads.test_verification import VERIFIED, upload, verification_task
+
+    set_line(login_as, "8700", year=china_today().year)
+    team = login_as(TEAM)
+    assert upload(team, lead.id, verification_task(app, lead.id).id, JPEG).status_code == 303
+    team.complete("Task_VerifyAtHome", dict(VERIFIED, visited_on=china_today().isoformat()))
+    team.complete("Task_AssessIncome", income_form(team, verification_task(app, lead.id).id, ["3000"], persons="4"))
+    with app.app_context():
+        joined = db.session.get(RiskLead, lead.id)
+        assert (joined.status, joined.open_case_id, joined.case_id) == ("merged", county_case, None)
+        assert db.session.scalar(select(func.count()).select_from(Case)
+                                 .where(Case.household_id == joined.household_id)) == 1
+    history = login_as(COUNTY).get(f"/cases/{county_case}").get_data(as_text=True)
+    assert f"风险线索 {lead.receipt_no} 核实属实，并入本案件" in history
+
+
+def test_init_db_opens_the_case_of_a_lead_confirmed_before_the_national_procedure_could(app, login_as, runner,
+                                                                                        monkeypatch):
+    from app.leads import workflow
+
+    monkeypatch.setattr(workflow, "ON_CONFIRMED", [])  # the version before: a confirmed lead waited, with no case
+    with pytest.raises(AssertionError):
+        confirmed_lead(app, login_as)
+    monkeypatch.undo()
+    [lead] = leads(app)
+    assert lead.status == "confirmed" and lead.case_id is None
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "opened the national case of 1 risk lead(s) confirmed before this version" in result.output
+    with app.app_context():
+        case_id = db.session.get(RiskLead, lead.id).case_id
+    assert case_id is not None and tasks_of(app, case_id) == ["Task_IdentificationReview"]
+    assert "opened the national case" not in runner.invoke(args=["init-db"]).output  # once
