@@ -198,7 +198,8 @@ class SchemaStep:
             c.execute("DELETE FROM measure WHERE case_id = ?", (case_id,))
             c.executemany(self.insert_measure, [
                 [dict(case_id=case_id, position=position, content=m["content"], measure_type=m["measure_type"],
-                      responsible_unit=m["responsible_unit"], deadline=m["deadline"], status="planned").get(name)
+                      responsible_unit=m["responsible_unit"], deadline=m["deadline"], status="planned",
+                      first_aid=0).get(name)
                  for name in self.measure_columns] for position, m in enumerate(data["measures"])])
             self.cadre_id = data["cadre_id"]
             c.execute("UPDATE household_case SET cadre_id = ? WHERE id = ?", (self.cadre_id, case_id))
