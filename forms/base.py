@@ -57,6 +57,20 @@ def decision_field(options: list[tuple[str, str]], label: str = "处理意见") 
     return RadioField(label, choices=choices(options), validators=[required("请选择处理意见")])
 
 
+class RequiredWhen:
+    """The field must be filled when another field of the form has a value: the reason of a rejection, the date of
+    the meeting that passed something. Put it before Optional(), which would end the checks of an empty field."""
+
+    def __init__(self, other: str, value: str, message: str) -> None:
+        self.other, self.value, self.message = other, value, message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        data = field.data.strip() if isinstance(field.data, str) else field.data
+        if form[self.other].data == self.value and not data:
+            field.errors[:] = []  # a blank date's own "not a date" says less than this
+            raise StopValidation(self.message)
+
+
 def not_after_today(form: TaskForm, field: Any) -> None:
     if field.data and field.data > form.context.today:
         raise ValidationError("日期不能晚于今天")

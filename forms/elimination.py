@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from wtforms import DateField, FieldList, FormField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.eliminations.criteria import (
@@ -20,9 +20,9 @@ from app.eliminations.criteria import (
 )
 from app.leads.income import INCOME_TYPES, assess
 from app.vocab import GUARANTEE_ITEMS
-from forms.base import TaskForm, choices, decision_field, not_after_today, opinion_field, required
-from forms.identification import ReviewMeetingForm
-from forms.leads import MemberIncomeForm, money_field
+from forms.base import RequiredWhen, TaskForm, choices, decision_field, not_after_today, opinion_field, required
+from forms.identification import ReviewMeetingForm, TownReviewForm
+from forms.leads import HouseholdIncomeForm
 from forms.screening import MultiCheckboxField
 
 
@@ -30,22 +30,16 @@ def _amount(value: Any) -> Decimal:
     return Decimal(str(value)) if value not in (None, "") else Decimal(0)
 
 
-class EliminationCheckForm(TaskForm):
+class EliminationCheckForm(HouseholdIncomeForm):
     """风险消除入户核实: the household's income over the last 12 months against the year's line, how long it has stood
-    above it, 两不愁三保障 and water, any new risk, who can work; then apply for elimination or keep helping."""
+    above it, the original risk, 两不愁三保障 and water, any new risk, who can work; then apply for elimination or
+    keep helping."""
 
     title = "风险消除入户核实"
-    context_needs = frozenset({"members", "monitoring_line"})
 
     checked_on = DateField("入户核实日期", validators=[required("请填写入户核实日期"), not_after_today])
     verifiers = StringField("参加核实人员", validators=[required("请填写参加核实的人员"),
                                                       Length(max=200, message="不超过 200 字")])
-    members = FieldList(FormField(MemberIncomeForm), label="家庭成员收入（近 12 个月）", min_entries=0)
-    persons = IntegerField("共同生活人口（人）", validators=[InputRequired("请填写共同生活人口"),
-                                                        NumberRange(min=1, max=30, message="应为 1 到 30 人")])
-    business_costs = money_field("家庭生产经营支出（元）")
-    medical_spending = money_field("合规自付医疗支出（元）")
-    schooling_spending = money_field("合规自付教育支出（元）")
     months_above_line = IntegerField("收入稳定高于监测标准的月数", validators=[
         InputRequired("请填写收入稳定高于监测标准的月数"), NumberRange(min=0, max=120, message="应为 0 到 120 个月")])
     guarantee_gaps = MultiCheckboxField("两不愁三保障及饮水安全存在问题的项目（都有保障则不选）",
@@ -62,21 +56,8 @@ class EliminationCheckForm(TaskForm):
                                ("continue", "暂不符合，继续帮扶（调整帮扶措施）")], "核实结论")
 
     def bind_context(self) -> None:
-        if not self.members.entries:
-            for member_id, _label in self.context.members:
-                self.members.append_entry({"member_id": str(member_id)})
-        if self.persons.data is None and not self.persons.raw_data:
-            self.persons.data = len(self.context.members) or None
+        super().bind_context()
         self.unable_to_work.choices = choices((str(k), v) for k, v in self.context.members)
-
-    def entry_label(self, name: str, entry: Any) -> str:
-        return dict((str(k), v) for k, v in self.context.members).get(str(entry.form.member_id.data), "")
-
-    def validate_members(self, field: Any) -> None:
-        expected = {str(mid) for mid, _label in self.context.members}
-        given = [str(entry.form.member_id.data or "") for entry in field]
-        if sorted(given) != sorted(expected):
-            raise ValidationError("家庭成员与户籍信息不一致，请刷新页面后重试")
 
     def validate_unable_to_work(self, field: Any) -> None:
         known = {str(mid) for mid, _label in self.context.members}
@@ -119,27 +100,15 @@ class EliminationReviewForm(ReviewMeetingForm):
 
     decision = decision_field([("agree", "评议同意风险消除，在村内公示"), ("disagree", "评议不同意，继续帮扶")],
                               "评议结果")
-    reason = TextAreaField("不同意的理由", validators=[Length(max=2000, message="不超过 2000 字")])
-
-    def validate_reason(self, field: Any) -> None:
-        if self.decision.data == "disagree" and not (field.data or "").strip():
-            raise ValidationError("不同意风险消除的，请写明理由")
+    reason = TextAreaField("不同意的理由", validators=[
+        RequiredWhen("decision", "disagree", "不同意风险消除的，请写明理由"),
+        Length(max=2000, message="不超过 2000 字")])
 
 
-class TownEliminationReviewForm(TaskForm):
+class TownEliminationReviewForm(TownReviewForm):
     title = "乡镇审核（风险消除）"
 
     decision = decision_field([("pass", "审核通过，报县级审定"), ("return", "退回村，继续帮扶")], "审核意见")
-    meeting_date = DateField("乡镇党委会（领导小组会议）日期", validators=[Optional(), not_after_today])
-    opinion = opinion_field("审核意见说明")
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        # Optional() ends the date's own checks when it is empty, so its requirement is checked here.
-        valid = super().validate(extra_validators)
-        if self.decision.data == "pass" and not self.meeting_date.data and not self.meeting_date.errors:
-            self.meeting_date.errors = ["审核通过的，请填写乡镇党委会（领导小组会议）日期"]
-            return False
-        return valid
 
 
 class CountyEliminationForm(TaskForm):

@@ -20,7 +20,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from app.leads.income import MONITORING_CATEGORIES
 from app.vocab import MEASURE_TYPES
-from forms.base import TaskForm, choices, decision_field, not_after_today, opinion_field, required
+from forms.base import RequiredWhen, TaskForm, choices, decision_field, not_after_today, opinion_field, required
 
 
 class ReviewMeetingForm(TaskForm):
@@ -46,7 +46,9 @@ class IdentificationReviewForm(ReviewMeetingForm):
                                ("not_propose", "评议不通过，不纳入监测")], "评议结果")
     category = RadioField("监测对象类型", choices=choices(MONITORING_CATEGORIES.items()), validate_choice=False,
                           description="按收支测算结果建议，评议时确定")
-    reason = TextAreaField("不纳入的理由", validators=[Length(max=2000, message="不超过 2000 字")])
+    reason = TextAreaField("不纳入的理由", validators=[
+        RequiredWhen("decision", "not_propose", "不纳入监测的，请写明理由（将记入户档案并告知农户）"),
+        Length(max=2000, message="不超过 2000 字")])
 
     def bind_context(self) -> None:
         if not self.category.raw_data and self.context.proposed_category:
@@ -58,26 +60,22 @@ class IdentificationReviewForm(ReviewMeetingForm):
         if field.data and field.data not in MONITORING_CATEGORIES:
             raise ValidationError("监测对象类型无效")
 
-    def validate_reason(self, field: Any) -> None:
-        if self.decision.data == "not_propose" and not (field.data or "").strip():
-            raise ValidationError("不纳入监测的，请写明理由（将记入户档案并告知农户）")
+
+class TownReviewForm(TaskForm):
+    """乡镇审核: the town certification group's opinion, passed by the town's party committee (or leadership group)
+    meeting, whose date is asked when it passes. Subclasses say what may be decided."""
+
+    meeting_date = DateField("乡镇党委会（领导小组会议）日期", validators=[
+        RequiredWhen("decision", "pass", "审核通过的，请填写乡镇党委会（领导小组会议）日期"), Optional(),
+        not_after_today])
+    opinion = opinion_field("审核意见说明")
 
 
-class TownIdentificationReviewForm(TaskForm):
+class TownIdentificationReviewForm(TownReviewForm):
     title = "乡镇审核"
 
     decision = decision_field([("pass", "审核通过，报县级审定"), ("return", "退回村重新评议"),
                                ("reject", "不予纳入监测")], "审核意见")
-    meeting_date = DateField("乡镇党委会（领导小组会议）日期", validators=[Optional(), not_after_today])
-    opinion = opinion_field("审核意见说明")
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        # Optional() ends the date's own checks when it is empty, so its requirement is checked here.
-        valid = super().validate(extra_validators)
-        if self.decision.data == "pass" and not self.meeting_date.data and not self.meeting_date.errors:
-            self.meeting_date.errors = ["审核通过的，请填写乡镇党委会（领导小组会议）日期"]
-            return False
-        return valid
 
 
 class CountyIdentificationForm(TaskForm):

@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.vocab import GUARANTEE_ITEMS
-from forms.base import TaskForm, choices, decision_field, finite_number, not_after_today, required
+from forms.base import RequiredWhen, TaskForm, choices, decision_field, finite_number, not_after_today, required
 from forms.screening import MultiCheckboxField
 
 
@@ -39,11 +39,9 @@ class LeadVerificationForm(TaskForm):
                                                  Length(max=5000, message="不超过 5000 字")])
     decision = decision_field([("confirmed", "风险属实，进入认定"), ("not_confirmed", "风险不属实，不纳入监测")],
                               "核实结论")
-    reason = TextAreaField("不属实的理由", validators=[Length(max=2000, message="不超过 2000 字")])
-
-    def validate_reason(self, field: Any) -> None:
-        if self.decision.data == "not_confirmed" and not (field.data or "").strip():
-            raise ValidationError("风险不属实的，请写明理由（将告知申报人并记入户档案）")
+    reason = TextAreaField("不属实的理由", validators=[
+        RequiredWhen("decision", "not_confirmed", "风险不属实的，请写明理由（将告知申报人并记入户档案）"),
+        Length(max=2000, message="不超过 2000 字")])
 
     def validate_decision(self, field: Any) -> None:
         if not self.context.authorisation_uploaded:
@@ -74,11 +72,11 @@ class MemberIncomeForm(Form):
     transfer = money_field("转移性收入（元）")
 
 
-class IncomeAssessmentForm(TaskForm):
-    """收支测算: each member's income by type over the 12 months ending with last month, the household's business
-    costs and eligible out-of-pocket spending; the result is weighed against the year's monitoring line."""
+class HouseholdIncomeForm(TaskForm):
+    """A household's income over the last 12 months: each member's by type, one entry per member of the registry,
+    the business costs and the eligible out-of-pocket spending (合规自付支出). 收支测算 and the elimination check
+    ask the same."""
 
-    title = "收支测算"
     context_needs = frozenset({"members", "monitoring_line"})
 
     members = FieldList(FormField(MemberIncomeForm), label="家庭成员收入（近 12 个月）", min_entries=0)
@@ -87,7 +85,6 @@ class IncomeAssessmentForm(TaskForm):
     business_costs = money_field("家庭生产经营支出（元）")
     medical_spending = money_field("合规自付医疗支出（元）")
     schooling_spending = money_field("合规自付教育支出（元）")
-    note = TextAreaField("测算说明", validators=[Optional(), Length(max=2000, message="不超过 2000 字")])
 
     def bind_context(self) -> None:
         if not self.members.entries:
@@ -101,8 +98,20 @@ class IncomeAssessmentForm(TaskForm):
         given = [str(entry.form.member_id.data or "") for entry in field]
         if sorted(given) != sorted(expected):
             raise ValidationError("家庭成员与户籍信息不一致，请刷新页面后重试")
-        if self.context.monitoring_line is None:
-            raise ValidationError(f"{self.context.today.year} 年的监测标准尚未登记，请县办在“县级设置”中登记后再测算")
 
     def entry_label(self, name: str, entry: Any) -> str:
         return dict((str(k), v) for k, v in self.context.members).get(str(entry.form.member_id.data), "")
+
+
+class IncomeAssessmentForm(HouseholdIncomeForm):
+    """收支测算: each member's income by type over the 12 months ending with last month, the household's business
+    costs and eligible out-of-pocket spending; the result is weighed against the year's monitoring line."""
+
+    title = "收支测算"
+
+    note = TextAreaField("测算说明", validators=[Optional(), Length(max=2000, message="不超过 2000 字")])
+
+    def validate_members(self, field: Any) -> None:
+        super().validate_members(field)
+        if self.context.monitoring_line is None:
+            raise ValidationError(f"{self.context.today.year} 年的监测标准尚未登记，请县办在“县级设置”中登记后再测算")
