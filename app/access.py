@@ -70,6 +70,32 @@ def lead_clause(user: User) -> ColumnElement[bool]:
     return area_of(user, RiskLead)
 
 
+def department_of(user: User) -> str | None:
+    """The department a user of the department role works for (部门筛查预警, the measures it leads); None for others."""
+    from app.departments.catalogue import DEPARTMENTS
+
+    return user.department if user.role == "department" and user.department in DEPARTMENTS else None
+
+
+def can_upload_department_list(user: User) -> bool:
+    """A department uploads its own monthly list, and maps its own columns."""
+    return department_of(user) is not None and user.active
+
+
+def can_see_department_list(user: User, department: str) -> bool:
+    """A department sees its own lists; the county office, the supervisors and the administrator see them all."""
+    return department_of(user) == department or user.role in ("county_office", "supervisor", "admin")
+
+
+def can_change_warning_rules(user: User) -> bool:
+    """预警规则 are the county office's to set (with history)."""
+    return user.role == "county_office" and user.active
+
+
+def can_read_warning_rules(user: User) -> bool:
+    return user.role in ("county_office", "supervisor", "admin") or department_of(user) is not None
+
+
 def can_revert_elimination(user: User) -> bool:
     """回退 of a risk elimination is the county's decision, as the elimination was (县级审定)."""
     return user.role == "county_office" and user.active

@@ -44,7 +44,7 @@ def load_demo(password: str, *, towns: int | None = None, villages_per_town: int
     password_hash = hash_password(password)
     db.session.execute(insert(User), [
         {"username": u.username, "full_name": u.full_name, "role": u.role, "area_code": u.area_code,
-         "unit": u.unit, "password_hash": password_hash, "active": True}
+         "unit": u.unit, "department": u.department, "password_hash": password_hash, "active": True}
         for u in county.users
     ])
     db.session.flush()

@@ -87,6 +87,7 @@ class DemoUser:
     role: str
     area_code: str
     unit: str
+    department: str | None = None  # for the department role: which one (app.departments.catalogue)
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,7 @@ def generate_demo_county(villages_per_town: int | None = None, households_per_vi
         DemoUser("admin", "系统管理员", "admin", COUNTY_CODE, "系统管理"),
         DemoUser("county_office", gen.any_name(), "county_office", COUNTY_CODE, "县脱贫攻坚领导小组办公室"),
         DemoUser("supervisor", gen.any_name(), "supervisor", COUNTY_CODE, "县脱贫攻坚指挥部"),
-        DemoUser("department_yibao", gen.any_name(), "department", COUNTY_CODE, "县医保局"),
+        DemoUser("department_yibao", gen.any_name(), "department", COUNTY_CODE, "县医保局", "yibao"),
     ]
     for town_index, (town_code, town_name, slug) in enumerate(chosen):
         village_count = DEFAULT_VILLAGES[town_index] if villages_per_town is None else villages_per_town
@@ -239,4 +240,11 @@ def generate_demo_county(villages_per_town: int | None = None, households_per_vi
                 username = f"{slug}{index:02d}_cadre{number}"
                 users.append(DemoUser(username, gen.any_name(), "cadre", code, unit))
             households.extend(gen.household(code, n) for n in range(1, households_per_village + 1))
+    # The other departments that send monthly lists (部门筛查预警), named last so nothing above changes.
+    for code, unit in DEPARTMENT_USERS:
+        users.append(DemoUser(f"department_{code}", gen.any_name(), "department", COUNTY_CODE, unit, code))
     return DemoCounty(areas=areas, households=households, users=users)
+
+
+DEPARTMENT_USERS = (("minzheng", "县民政局"), ("yingji", "县应急管理局"), ("renshe", "县人社局"), ("canlian", "县残联"),
+                    ("jiaoyu", "县教体局"), ("zhujian", "县住建局"))

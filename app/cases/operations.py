@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.access import case_clause
 from app.clock import china_today, to_china, utcnow
+from app.departments.catalogue import department_for_unit
 from app.engine import ReadyTaskInfo, WorkflowSnapshot
 from app.errors import NotFound
 from app.extensions import db
@@ -133,7 +134,8 @@ def _record_plan(case: Case, task: ReadyTask, data: dict[str, Any], actor: User 
     for position, entry in enumerate(data["measures"], start=len(kept)):
         case.measures.append(Measure(
             position=position, content=entry["content"], measure_type=entry["measure_type"],
-            responsible_unit=entry["responsible_unit"], deadline=date.fromisoformat(entry["deadline"])))
+            responsible_unit=entry["responsible_unit"], deadline=date.fromisoformat(entry["deadline"]),
+            department=department_for_unit(entry["responsible_unit"])))
     if case.cadre_id != data["cadre_id"]:
         cadre = db.session.get(User, data["cadre_id"])
         runtime.record_event(case, "cadre_assigned", actor, task_name="确定包抓干部",

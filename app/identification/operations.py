@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.clock import china_today
+from app.departments.catalogue import department_for_unit
 from app.extensions import db
 from app.leads.vocab import NATIONAL_TO_COUNTY_RISK
 from app.leads.workflow import decision_due
@@ -159,7 +160,8 @@ def record_first_aid(case: Case, task: ReadyTask, data: dict[str, Any], actor: U
         given = date.fromisoformat(entry["given_on"])
         case.measures.append(Measure(
             position=position, content=entry["content"], measure_type=entry["measure_type"],
-            responsible_unit=entry["responsible_unit"], deadline=given, status="done", completed_on=given,
+            responsible_unit=entry["responsible_unit"], department=department_for_unit(entry["responsible_unit"]),
+            deadline=given, status="done", completed_on=given,
             result="先帮扶后认定，已先行落实" + (f"：{note}" if note else ""),
             first_aid=True))
 

@@ -131,6 +131,14 @@ def _record(household: Household, member: Member | None, channel: str, source: s
     return lead
 
 
+def record_department_warning(household: Household, source: str, department_name: str, given: DeclarationInput,
+                              discovered_on: date, actor: User, evidence: dict[str, object]) -> RiskLead:
+    """部门筛查预警: a department's list row (or rows) that met a warning rule, for the household's village team to
+    verify; it joins the household's open lead as every report does."""
+    return _record(household, None, "department_warning", source, given, discovered_on, actor, None,
+                   source_detail=department_name, evidence=evidence)
+
+
 # ---- the public page ----------------------------------------------------------------------------------------
 
 def admit_public_submission(form: str, remote_addr: str | None, per_hour: int) -> None:

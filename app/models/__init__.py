@@ -4,6 +4,13 @@ from app.models.accounts import ApiToken, User
 from app.models.areas import Area
 from app.models.cases import Case, Measure
 from app.models.collab import Attachment, Comment
+from app.models.departments import (
+    DepartmentMapping,
+    DepartmentRecord,
+    DepartmentUpload,
+    MeasureProgress,
+    WarningRule,
+)
 from app.models.households import Household, Member
 from app.models.imports import ImportJob
 from app.models.leads import IncomeAssessment, LeadDocument, LeadVerification, PublicSubmission, RiskLead
@@ -29,6 +36,9 @@ __all__ = [
     "Case",
     "Comment",
     "CountySetting",
+    "DepartmentMapping",
+    "DepartmentRecord",
+    "DepartmentUpload",
     "ElementVisit",
     "EliminationCheck",
     "EliminationReversal",
@@ -40,6 +50,7 @@ __all__ = [
     "LeadVerification",
     "LoginAttempt",
     "Measure",
+    "MeasureProgress",
     "Member",
     "MonitoringLine",
     "ProcessDraft",
@@ -54,5 +65,6 @@ __all__ = [
     "StandIn",
     "TaskDraft",
     "User",
+    "WarningRule",
     "WorkflowInstance",
 ]

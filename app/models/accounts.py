@@ -19,6 +19,8 @@ class User(UserMixin, Model):
     role: Mapped[str] = mapped_column(String(32), index=True)
     area_code: Mapped[str] = mapped_column(ForeignKey("area.code"), index=True)
     unit: Mapped[str] = mapped_column(String(128), default="")
+    # For a user of the department role: which department (app.departments.catalogue.DEPARTMENTS) they work for.
+    department: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

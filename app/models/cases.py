@@ -71,6 +71,8 @@ class Measure(Model):
     status: Mapped[str] = mapped_column(String(12), default="planned")  # planned | done
     completed_on: Mapped[date | None]
     result: Mapped[str | None] = mapped_column(Text)
+    # The county department responsible, when the responsible unit names one: it records progress and completion.
+    department: Mapped[str | None] = mapped_column(String(16), index=True)
     # 先帮扶后认定: given at once for a sudden hardship, before identification, and kept whatever its outcome.
     first_aid: Mapped[bool] = mapped_column(default=False, server_default=false())
 

@@ -18,7 +18,7 @@ from app.deadlines.policy import month_end
 from app.errors import InvalidInput
 from app.excel.tables import DATE, TEXT, ListWorkbook, TableColumn
 from app.extensions import db
-from app.models import Area, Case, Household, Measure, ReadyTask, Screening, User
+from app.models import Area, Case, Household, Measure, MeasureProgress, ReadyTask, Screening, User
 from app.roles import role_label
 from app.supervision.scoreboard import SupervisionScope, china_date, first_approvals, utc_midnight
 from app.vocab import OPEN_CASE_STATUSES, SCREENING_STATUSES
@@ -84,6 +84,9 @@ class DepartmentReview:
     late: int = 0  # done after the deadline
     overdue_undone: int = 0  # past the deadline, not done, the case still open
     returned_households: int = 0  # returned/new-poverty households certified in the year it had measures for
+    # What the department itself recorded in the app (五(二)): measures it completed, progress notes it made.
+    completed_by_department: int = 0
+    progress_notes: int = 0
 
     @property
     def lagging(self) -> bool:
@@ -252,6 +255,16 @@ def _departments(scope: SupervisionScope, first: date, last: date, today: date,
             for unit, a, b, c in db.session.execute(stmt)}
     for unit, households in certified.returned_by_department.items():
         rows.setdefault(unit, DepartmentReview(unit)).returned_households = households
+    recorded = (select(Measure.responsible_unit,
+                       func.sum(case((MeasureProgress.completed, 1), else_=0)), func.count(MeasureProgress.id))
+                .join(Measure, Measure.id == MeasureProgress.measure_id)
+                .join(Case, Case.id == Measure.case_id)
+                .where(Measure.deadline >= first, Measure.deadline <= last,
+                       scope.where(Case.village_code, Case.town_code))
+                .group_by(Measure.responsible_unit))
+    for unit, completed, notes in db.session.execute(recorded):
+        row = rows.setdefault(unit, DepartmentReview(unit))
+        row.completed_by_department, row.progress_notes = int(completed or 0), int(notes or 0)
     return sorted(rows.values(), key=lambda d: (-(d.overdue_undone + d.late), -d.returned_households, d.unit))
 
 
@@ -383,7 +396,8 @@ TOWN_COLUMNS = (Column("序号", 6), Column("单位", 16), Column("返贫户（�
                 Column("认定风险户（户）", 14), Column("考核意见", 14))
 DEPARTMENT_COLUMNS = (Column("序号", 6), Column("责任单位", 24, wrap=True), Column("按时完成措施（项）", 14),
                       Column("逾期完成措施（项）", 14), Column("逾期未完成措施（项）", 16),
-                      Column("涉及返贫户/新致贫户（户）", 18))
+                      Column("涉及返贫户/新致贫户（户）", 18), Column("部门自行登记完成（项）", 16),
+                      Column("部门进展记录（条）", 14))
 TASK_COLUMNS = (Column("序号", 6), Column("责任单位", 30, wrap=True), Column("角色", 18, wrap=True),
                 Column("逾期环节", 24, wrap=True), Column("责任人", 18, wrap=True), Column("逾期任务数", 10),
                 Column("最早到期日", 12, DATE_FORMAT), Column("最长逾期（天）", 12))
@@ -405,8 +419,8 @@ def write_annual_review(review: AnnualReview, county_name: str, unit_label: str,
     book.add_sheet("各镇考核", f"{prefix}返贫户和新致贫户认定情况", line, TOWN_COLUMNS,
                [[i, t.name, t.returned, t.new_poverty, t.at_risk, t.verdict] for i, t in enumerate(review.towns, 1)])
     book.add_sheet("行业部门", f"{prefix}行业部门帮扶措施落实情况", line, DEPARTMENT_COLUMNS,
-               [[i, d.unit, d.on_time, d.late, d.overdue_undone, d.returned_households]
-                for i, d in enumerate(review.departments, 1)])
+               [[i, d.unit, d.on_time, d.late, d.overdue_undone, d.returned_households, d.completed_by_department,
+                 d.progress_notes] for i, d in enumerate(review.departments, 1)])
     book.add_sheet("逾期未办任务", f"{prefix}监测帮扶逾期未办任务清单", line, TASK_COLUMNS,
                [[i, g.unit, g.role, g.step, g.people, g.tasks, g.earliest_due, g.days_overdue]
                 for i, g in enumerate(review.overdue_tasks, 1)])

@@ -281,6 +281,41 @@ def openapi_document() -> dict[str, Any]:
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                     "type": "object", "required": ["file"],
                     "properties": {"file": {"type": "string", "format": "binary"}}}}}}}},
+            # ---- 部门筛查预警 and the departments' measures -----------------------------------------------
+            "/department-lists": {
+                "get": _op("部门上传的月度名单（行业部门看本部门的，县办和督查看全部）", {"200": _ok({
+                    "type": "object", "properties": {"uploads": {"type": "array", "items": _ref("DepartmentList")}}})},
+                    tag="departments"),
+                "post": {**_op("行业部门上传本部门某月的名单（Excel 或 CSV，按已保存的列对应读取）：按证件号码匹配"
+                               "农户，符合预警规则的生成风险线索；任何一行有错误则整个文件不导入；"
+                               "同一文件再次上传返回原结果（200）", {
+                    "201": _ok(_ref("DepartmentList"), "已导入"),
+                    "200": _ok(_ref("DepartmentList"), "该文件此前已上传"),
+                    "413": {"$ref": "#/components/responses/TooLarge"},
+                    "422": {"$ref": "#/components/responses/Invalid"}}, tag="departments"),
+                    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                        "type": "object", "required": ["month", "file"], "properties": {
+                            "month": {"type": "string", "pattern": "^\\d{4}-\\d{2}$"},
+                            "file": {"type": "string", "format": "binary"}}}}}}},
+            },
+            "/department-lists/{upload_id}": {"get": _op("一份部门名单：触发预警的行及其线索、未匹配的行", {
+                "200": _ok(_ref("DepartmentList"))}, params=[_path("upload_id")], tag="departments")},
+            "/warning-rules": {"get": _op("预警规则（当前有效的版本）", {"200": _ok({"type": "object", "properties": {
+                "rules": {"type": "array", "items": obj}}})}, tag="departments")},
+            "/department-measures": {"get": _op("本部门负责的帮扶措施（默认只列未完成的；all=1 含已完成的）", {
+                "200": _ok({"type": "object", "properties": {"measures": {"type": "array", "items": obj}}})},
+                params=[_query("all", "1：含已完成的")], tag="departments")},
+            "/department-measures/{measure_id}/progress": {"post": {**_op(
+                "登记本部门负责的措施的进展或落实完成（可附照片或 PDF 作为佐证）", {
+                    "201": _ok(obj, "已登记"), "409": {"$ref": "#/components/responses/Conflict"},
+                    "415": {"$ref": "#/components/responses/UnsupportedType"},
+                    "422": {"$ref": "#/components/responses/Invalid"}}, params=[_path("measure_id")],
+                tag="departments"),
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["recorded_on", "note"], "properties": {
+                        "recorded_on": {"type": "string", "format": "date"}, "note": {"type": "string"},
+                        "completed": {"type": "string", "enum": ["0", "1"]},
+                        "evidence": {"type": "string", "format": "binary"}}}}}}}},
             "/processes": {"get": _op("流程定义及其各版本（仅系统管理员）", {"200": _ok({
                 "type": "object", "properties": {"processes": {"type": "array", "items": obj}}})}, tag="processes")},
             "/processes/validate": {"post": {**_op("校验 BPMN 流程图：引擎解析并检查本系统规则（仅系统管理员）", {
@@ -383,6 +418,14 @@ def openapi_document() -> dict[str, Any]:
                     "fields": {"type": "array", "items": {"type": "object", "properties": {
                         "name": {"type": "string"}, "type": {"type": "string"}, "label": {"type": "string"},
                         "required": {"type": "boolean"}, "choices": {"type": "array", "items": obj}}}}}}]},
+                "DepartmentList": {"type": "object", "properties": {
+                    **{k: {"type": "integer"} for k in (
+                        "id", "size", "rows_total", "rows_matched", "rows_already", "rows_unmatched", "rows_warned",
+                        "leads_created", "leads_merged", "cases_noted")},
+                    **{k: {"type": "string"} for k in (
+                        "department", "department_name", "month", "file_name", "sha256", "uploaded_at")},
+                    "again": {"type": "boolean"}, "unmatched": {"type": "array", "items": obj},
+                    "warned": {"type": "array", "items": obj}}},
                 "MonitoredHousehold": {"type": "object", "properties": {
                     **{k: {"type": "integer"} for k in ("case_id", "size")},
                     **{k: {"type": "string"} for k in (

@@ -33,8 +33,14 @@ def inbox() -> str:
     tasks = page.tasks
     codes = {t.village_code for t in tasks}
     villages = dict(db.session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all()) if codes else {}
+    from app.departments.measures import department_measures, pending_count
+
+    # A department's work is the measures it leads (no workflow task is its): they head its inbox.
+    pending = pending_count(current_user)
+    measures = department_measures(current_user, limit=20) if pending else []
     return render_template("tasks/inbox.html", tasks=tasks, page=page, today=today, steps=inbox_steps(current_user),
-                           args=request.args, villages=villages,
+                           args=request.args, villages=villages, department_pending=pending,
+                           department_measures=measures,
                            uncovered=uncovered_years(*(t.due_on for t in tasks if t.due_on)))
 
 

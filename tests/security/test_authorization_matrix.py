@@ -68,6 +68,7 @@ LEAD_RECORDERS = frozenset({"county_office", "chengguan_certifier", "chengguan_l
 LEAD_RECORDER = {"cg": frozenset({"county_office", "chengguan01_team"}) | CG_TOWN,
                  "rf": frozenset({"county_office", "raofeng01_team"}) | RF_TOWN}
 COUNTY_OFFICE = frozenset({"county_office"})
+DEPARTMENT = frozenset({"department_yibao"})  # the medical-insurance bureau: its own lists and measures
 NOT_CADRES = USERS - {"chengguan01_cadre1", "chengguan01_cadre2"}
 STAND_IN_OWNER = frozenset({"chengguan01_cadre1"})
 AUDIT_READERS = frozenset({"admin", "supervisor"})
@@ -170,6 +171,17 @@ def world(_migrated: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             db.session.flush()
             ids[f"registration_{subject}"] = registration.id
             ids[f"village_{subject}"], ids[f"town_{subject}"] = f"{town}001", town
+        # A list the medical-insurance bureau uploaded, and the measure of case cg it leads (县医保局).
+        from app.models import DepartmentUpload, Measure
+
+        department_list = DepartmentUpload(department="yibao", month=today().strftime("%Y-%m"), file_name="名单.xlsx",
+                                           sha256="1" * 64, size=1, uploaded_by_id=user("department_yibao").id)
+        db.session.add(department_list)
+        db.session.flush()
+        ids["department_list"] = department_list.id
+        ids["measure"] = db.session.scalar(select(Measure.id).where(Measure.case_id == case_cg,
+                                                                    Measure.department == "yibao"))
+        assert ids["measure"]
         stand_in = StandIn(user_id=user("chengguan01_cadre1").id, stand_in_id=user("chengguan01_cadre2").id,
                            starts_on=today() + timedelta(days=30), ends_on=today() + timedelta(days=40))
         db.session.add(stand_in)
@@ -399,6 +411,28 @@ ROUTES: dict[str, Route] = {
     "api.monitoring_eliminations": Route(VILLAGE_WORK, get("/api/v1/monitoring/eliminations?area={village}")),
     "api.revert_case_elimination": Route(COUNTY_OFFICE, post("/api/v1/cases/{case}/elimination-reversal",
                                                              json={"reason": ""}), ok=422),
+    # 部门筛查预警: a department sends and sees its own lists and maps its columns; the county office sets the rules
+    # (an empty form is refused after the check); the county's roles read; a department records its own measures
+    "departments.index": Route(COUNTY, get("/departments")),
+    "departments.upload": Route(DEPARTMENT, post("/departments/uploads", data={"month": ""}), ok=422),
+    "departments.show_upload": Route(COUNTY, get("/departments/uploads/{department_list}")),
+    "departments.mapping": Route(DEPARTMENT, get("/departments/mapping")),
+    "departments.save_mapping": Route(DEPARTMENT, post("/departments/mapping", data={}), ok=422),
+    "departments.template": Route(DEPARTMENT, get("/departments/template.xlsx")),
+    "departments.rules": Route(COUNTY, get("/departments/rules")),
+    "departments.change_rule": Route(COUNTY_OFFICE, post("/departments/rules/yibao_out_of_pocket_year", data={}),
+                                     ok=422),
+    "departments.add_rule": Route(COUNTY_OFFICE, post("/departments/rules", data={}), ok=422),
+    "departments.measures": Route(DEPARTMENT, get("/departments/measures")),
+    "departments.record_progress": Route(DEPARTMENT, post("/departments/measures/{measure}/progress", data={}),
+                                         ok=422),
+    "api.department_lists": Route(COUNTY, get("/api/v1/department-lists")),
+    "api.upload_department_list": Route(DEPARTMENT, post("/api/v1/department-lists", data={}, files=True), ok=422),
+    "api.department_list": Route(COUNTY, get("/api/v1/department-lists/{department_list}")),
+    "api.warning_rules": Route(COUNTY, get("/api/v1/warning-rules")),
+    "api.my_department_measures": Route(DEPARTMENT, get("/api/v1/department-measures")),
+    "api.record_measure_progress": Route(DEPARTMENT, post("/api/v1/department-measures/{measure}/progress", data={},
+                                                          files=True), ok=422),
     # the audit log: administrators and the county's supervisors
     "audit.index": Route(AUDIT_READERS, get("/audit")),
     "audit.export": Route(AUDIT_READERS, get("/audit/export.xlsx")),
@@ -519,8 +553,14 @@ def _snapshot(app: Flask) -> dict[str, Any]:
         Case,
         Comment,
         CountySetting,
+        DepartmentMapping,
+        DepartmentRecord,
+        DepartmentUpload,
+        EliminationReversal,
         Event,
         LeadDocument,
+        Measure,
+        MeasureProgress,
         MonitoringLine,
         ProcessDraft,
         ProcessVersion,
@@ -530,12 +570,16 @@ def _snapshot(app: Flask) -> dict[str, Any]:
         Screening,
         StandIn,
         TaskDraft,
+        WarningRule,
     )
 
     with app.app_context():
         counts = {model.__name__: db.session.scalar(select(func.count()).select_from(model))
                   for model in (Attachment, Comment, ProcessDraft, ProcessVersion, RiskRegistration, Screening,
-                                StandIn, TaskDraft, ReadyTask, RiskLead, LeadDocument, CountySetting, MonitoringLine)}
+                                StandIn, TaskDraft, ReadyTask, RiskLead, LeadDocument, CountySetting, MonitoringLine,
+                                DepartmentMapping, DepartmentRecord, DepartmentUpload, WarningRule, MeasureProgress,
+                                EliminationReversal)}
+        counts["measures"] = sorted(db.session.execute(select(Measure.id, Measure.status)).all())
         counts["events"] = db.session.scalar(select(func.count()).select_from(Event).where(
             Event.kind.notin_(READ_AUDIT_KINDS)))
         counts["claims"] = sorted(db.session.execute(select(ReadyTask.id, ReadyTask.claimed_by_id)
