@@ -172,6 +172,76 @@ def bench_import(empty_database: Path, registry: Path, repeat: int, workdir: Pat
     return first, again, library
 
 
+DEPARTMENT_HEADERS = ["参保人姓名", "身份证号码", "医疗总费用", "报销金额", "个人自付", "结算日期"]
+
+
+def write_department_list(database: Path, target: Path, rows: int, warn_every: int | None = 100) -> int:
+    """The medical-insurance bureau's monthly list of `rows` settlements of the county's members (one in
+    `warn_every` over the yearly out-of-pocket amount; none when None), in its own columns, as an office's Excel
+    would hold it."""
+    from app.extensions import db
+    from app.models import Member
+
+    app = make_app(database)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("结算明细")
+    sheet.append(DEPARTMENT_HEADERS)
+    written = 0
+    with app.app_context():
+        for number, (name, id_number) in enumerate(db.session.execute(
+                select(Member.name, Member.id_number).order_by(Member.id).limit(rows)).yield_per(5000)):
+            out_of_pocket = 12000 if warn_every and number % warn_every == 0 else 300 + number % 900
+            sheet.append([name, id_number, out_of_pocket * 4, out_of_pocket * 3, out_of_pocket,
+                          f"{MONTH}-{1 + number % 28:02d}"])
+            written += 1
+        db.engine.dispose()
+    workbook.save(target)
+    return written
+
+
+def bench_department_list(full: Path, department_list: Path, repeat: int, workdir: Path,
+                          label: str = "department list: check, match, rules, leads") -> tuple[Timing, Timing,
+                                                                                                  dict[str, int]]:
+    """部门筛查预警: the department's upload (read in the bounded child, every row checked, matched to the registry's
+    members, the rules tested, the records stored and the leads raised, committed) on a fresh copy of the county each
+    run, beside openpyxl's own read-only iteration of the same file."""
+    from app.extensions import db
+    from app.models import User
+
+    target = workdir / "department.sqlite3"
+    state: dict[str, Any] = {}
+
+    def fresh_copy() -> None:
+        shutil.copyfile(full, target)
+        app = make_app(target)
+        app.config["IMPORTS_FOLDER"] = str(workdir / "imports")
+        state["app"] = app
+
+    def upload() -> None:
+        from app.departments.uploads import upload_list
+
+        app = state["app"]
+        with app.app_context():
+            user = db.session.scalar(select(User).where(User.username == "department_yibao"))
+            with open(department_list, "rb") as stream:
+                outcome = upload_list(user, MONTH, stream, department_list.name)
+            db.session.commit()
+            state["counts"] = {"rows": outcome.upload.rows_total, "matched": outcome.upload.rows_matched,
+                               "warned": outcome.upload.rows_warned, "leads": outcome.upload.leads_created}
+            db.engine.dispose()
+
+    ours = measure(label, upload, repeat, setup=fresh_copy)
+
+    def floor() -> None:
+        workbook = load_workbook(department_list, read_only=True)
+        for _row in workbook.active.iter_rows(values_only=True):
+            pass
+        workbook.close()
+
+    library = measure("openpyxl read-only, same file", floor, repeat)
+    return ours, library, state.get("counts", {})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--households", type=int, default=60_000)

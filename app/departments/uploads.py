@@ -13,7 +13,6 @@ import codecs
 import csv
 import hashlib
 import io
-import json
 import re
 import secrets
 import unicodedata
@@ -39,6 +38,7 @@ from app.excel.reading import OLE2_SIGNATURE, ZIP_SIGNATURE, Limits, Spreadsheet
 from app.extensions import db, table_of
 from app.households.idnumber import id_number_problem, masked_id, normalize_id_number
 from app.models import (
+    Case,
     DepartmentMapping,
     DepartmentRecord,
     DepartmentUpload,
@@ -48,11 +48,13 @@ from app.models import (
     User,
 )
 from app.reports.scope import ReportMonth
+from app.vocab import OPEN_CASE_STATUSES
 
 HEADER_SEARCH_ROWS = 10
 PROBLEMS_LISTED = 500
 UNMATCHED_KEPT = 2000
 CHUNK = 500
+MATCH_BATCH = 2000  # rows matched at a time while the file is read
 MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
 DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -285,8 +287,9 @@ class _Row:
 
 
 def _parse(rows: Iterator[Row], department: Department, columns: dict[str, int], labels: dict[str, str],
-           today: date) -> tuple[list[_Row], list[ListProblem], int]:
-    """Every data row parsed; every problem found (a whole list, not the first)."""
+           today: date, matcher: _Matcher) -> tuple[list[ListProblem], int]:
+    """Every data row parsed, every problem found (a whole list, not the first); the good rows go to the matcher a
+    batch at a time, which looks them up while the reader reads on."""
     fields = [f for f in department.all_fields if f.key in columns]
     parsed: list[_Row] = []
     problems: list[ListProblem] = []
@@ -347,7 +350,13 @@ def _parse(rows: Iterator[Row], department: Department, columns: dict[str, int],
             problems.extend(row_problems)
             continue
         parsed.append(_Row(number, id_number, str(parsed_values.pop("name") or ""), parsed_values))
-    return parsed, problems, count
+        if len(parsed) >= MATCH_BATCH:
+            if not problems:  # a file that will be refused is only read on, for its problems
+                matcher.add(parsed)
+            parsed = []
+    if not problems:
+        matcher.add(parsed)
+    return problems, count
 
 
 # ---- the upload --------------------------------------------------------------------------------------------
@@ -413,7 +422,8 @@ def upload_list(actor: User, month_text: str, stream: IO[bytes] | None, file_nam
             return UploadOutcome(same, True)
         rows = read_rows(path, list_limits())
         _header_row, columns, labels = _find_header(rows, department)
-        parsed, problems, count = _parse(rows, department, columns, labels, today)
+        matcher = _Matcher(code, month.key)
+        problems, count = _parse(rows, department, columns, labels, today, matcher)
     except SpreadsheetRefused as exc:
         raise ListRefused(exc.message) from exc
     finally:
@@ -422,13 +432,13 @@ def upload_list(actor: User, month_text: str, stream: IO[bytes] | None, file_nam
         path.unlink(missing_ok=True)
     if problems:
         raise ListRefused(f"名单有 {len(problems)} 处错误，未导入任何一行：请修改后重新上传整个文件", problems)
-    if not parsed:
+    if not count:
         raise ListRefused("名单中没有数据行")
     upload = DepartmentUpload(department=code, month=month.key, file_name=(file_name or "名单")[:255], sha256=sha256,
                               size=size, rows_total=count, uploaded_by_id=actor.id)
     db.session.add(upload)
     db.session.flush()
-    _match_and_warn(upload, department, parsed, month, actor)
+    _warn_and_store(upload, department, matcher, month, actor)
     record("department_list_uploaded", actor, f"{department.name} {month.label}名单：{upload.file_name}",
            {"upload_id": upload.id, "department": code, "month": month.key, "rows": count,
             "matched": upload.rows_matched, "warned": upload.rows_warned, "leads": upload.leads_created,
@@ -448,8 +458,50 @@ def _members(id_numbers: list[str]) -> dict[str, tuple[int, str]]:
 
 
 def _fingerprint(code: str, month: str, row: _Row) -> str:
-    body = json.dumps([code, month, row.id_number, row.name, row.data()], ensure_ascii=False, sort_keys=True)
+    """The row's content: the same row in another file (or twice in one) is the same row."""
+    body = "\x1f".join([code, month, row.id_number, row.name,
+                        *(f"{k}={v}" for k, v in sorted(row.values.items()) if v is not None)])
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+class _Matcher:
+    """Matches batches of rows to the registry as the file is read: members by ID number, rows an earlier upload
+    of the month (or this file) already held set apart. Reads only: nothing is written before the whole file is
+    known to be good."""
+
+    def __init__(self, code: str, month: str) -> None:
+        self.code, self.month = code, month
+        self.unmatched: list[dict[str, Any]] = []
+        self.matched = 0
+        self.new_rows: list[_Row] = []
+        self.seen: set[str] = set()
+
+    def add(self, rows: list[_Row]) -> None:
+        if not rows:
+            return
+        members = _members(sorted({r.id_number for r in rows}))
+        matched = []
+        for row in rows:
+            found = members.get(row.id_number)
+            if found is None:
+                self.unmatched.append({"row": row.number, "id_number": masked_id(row.id_number), "name": row.name,
+                                       "reason": "农户库中没有该证件号码"})
+                continue
+            row.household_id = found[0]
+            row.fingerprint = _fingerprint(self.code, self.month, row)
+            matched.append(row)
+        self.matched += len(matched)
+        prints = [r.fingerprint for r in matched]
+        known: set[str] = set()
+        for start in range(0, len(prints), CHUNK):
+            known.update(db.session.scalars(select(DepartmentRecord.fingerprint).where(
+                DepartmentRecord.department == self.code, DepartmentRecord.month == self.month,
+                DepartmentRecord.fingerprint.in_(prints[start:start + CHUNK]))))
+        for row in matched:
+            if row.fingerprint in known or row.fingerprint in self.seen:
+                continue
+            self.seen.add(row.fingerprint)
+            self.new_rows.append(row)
 
 
 def _year_totals(code: str, year: int, id_numbers: list[str]) -> dict[str, Decimal]:
@@ -477,35 +529,12 @@ def _household_incomes(household_ids: list[int]) -> dict[int, Decimal]:
     return incomes
 
 
-def _match_and_warn(upload: DepartmentUpload, department: Department, rows: list[_Row], month: ReportMonth,
+def _warn_and_store(upload: DepartmentUpload, department: Department, matcher: _Matcher, month: ReportMonth,
                     actor: User) -> None:
+    """The whole file is good: test the rules (a person's total over the year needs every row of the file), raise
+    the leads and notes, and store the new rows."""
     code = department.code
-    members = _members(sorted({r.id_number for r in rows}))
-    unmatched = []
-    matched: list[_Row] = []
-    for row in rows:
-        found = members.get(row.id_number)
-        if found is None:
-            unmatched.append({"row": row.number, "id_number": masked_id(row.id_number), "name": row.name,
-                              "reason": "农户库中没有该证件号码"})
-            continue
-        row.household_id = found[0]
-        matched.append(row)
-    # A row an earlier upload of the month already held (or the same row twice in this file) is not new.
-    for row in matched:
-        row.fingerprint = _fingerprint(code, month.key, row)
-    known: set[str] = set()
-    prints = [r.fingerprint for r in matched]
-    for start in range(0, len(prints), CHUNK):
-        known.update(db.session.scalars(select(DepartmentRecord.fingerprint).where(
-            DepartmentRecord.department == code, DepartmentRecord.month == month.key,
-            DepartmentRecord.fingerprint.in_(prints[start:start + CHUNK]))))
-    new_rows: list[_Row] = []
-    for row in matched:
-        if row.fingerprint in known:
-            continue
-        known.add(row.fingerprint)
-        new_rows.append(row)
+    new_rows = matcher.new_rows
     rules = rules_in_force(code)
     needs = kinds_needed(rules)
     amount_field = next((f.key for f in department.fields if f.kind == AMOUNT and f.required), None)
@@ -536,10 +565,10 @@ def _match_and_warn(upload: DepartmentUpload, department: Department, rows: list
                     case_id=links.get(r.household_id or 0, (None, None))[1]) for r in new_rows]
     for start in range(0, len(records), 5000):
         db.session.execute(insert(table), records[start:start + 5000])
-    upload.rows_matched = len(matched)
-    upload.rows_already = len(matched) - len(new_rows)
+    upload.rows_matched = matcher.matched
+    upload.rows_already = matcher.matched - len(new_rows)
     upload.rows_warned = len(warned)
-    upload.unmatched = unmatched[:UNMATCHED_KEPT]
+    upload.unmatched = matcher.unmatched[:UNMATCHED_KEPT]
     db.session.flush()
 
 
@@ -547,7 +576,6 @@ def _raise_warnings(upload: DepartmentUpload, department: Department, month: Rep
                     actor: User) -> dict[int, tuple[int | None, int | None]]:
     """One lead (or one case note) per household whose rows met a rule: household id → (lead id, case id)."""
     from app.collab.operations import add_comment
-    from app.identification.operations import open_case_of
     from app.leads.operations import DeclarationInput, record_department_warning
 
     by_household: dict[int, list[_Row]] = defaultdict(list)
@@ -555,15 +583,24 @@ def _raise_warnings(upload: DepartmentUpload, department: Department, month: Rep
         by_household[row.household_id or 0].append(row)
     links: dict[int, tuple[int | None, int | None]] = {}
     today = china_today()
+    ids = sorted(by_household)
+    households: dict[int, Household] = {}
+    in_hand: dict[int, Case] = {}
+    for start in range(0, len(ids), CHUNK):  # the households and their cases in hand, a chunk at a time
+        chunk = ids[start:start + CHUNK]
+        households.update((h.id, h) for h in db.session.scalars(select(Household).where(Household.id.in_(chunk))))
+        for open_case in db.session.scalars(select(Case).where(Case.household_id.in_(chunk),
+                                                               Case.status.in_(OPEN_CASE_STATUSES)).order_by(Case.id)):
+            in_hand.setdefault(open_case.household_id, open_case)
     for household_id, rows in sorted(by_household.items()):
-        household = db.session.get(Household, household_id)
+        household = households.get(household_id)
         if household is None:
             continue
         rules = list(dict.fromkeys(rule for row in rows for rule, _why in row.reasons))
         what = "；".join(f"{row.name}：" + "，".join(f"{rule.label}（{why}）" for rule, why in row.reasons)
                         for row in rows)
         summary = f"{department.name} {month.label}名单（第 {'、'.join(str(r.number) for r in rows)} 行）：{what}"
-        case = open_case_of(household_id)
+        case = in_hand.get(household_id)
         if case is not None:  # under monitoring already: a note on its case, not a new lead
             add_comment(case, f"部门预警：{summary}"[:2000], actor)
             upload.cases_noted += 1
