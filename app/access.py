@@ -96,6 +96,11 @@ def can_read_warning_rules(user: User) -> bool:
     return user.role in ("county_office", "supervisor", "admin") or department_of(user) is not None
 
 
+def can_read_warning_statistics(user: User) -> bool:
+    """预警统计 (leads by channel and department, days to decision): the county office and the supervisors."""
+    return user.role in ("county_office", "supervisor")
+
+
 def can_revert_elimination(user: User) -> bool:
     """回退 of a risk elimination is the county's decision, as the elimination was (县级审定)."""
     return user.role == "county_office" and user.active

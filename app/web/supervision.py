@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.access import works_an_area
+from app.access import can_read_warning_statistics, works_an_area
 from app.clock import china_moment, china_today
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
@@ -15,6 +15,7 @@ from app.leads.income import MONITORING_CATEGORIES
 from app.leads.vocab import LEAD_CHANNELS
 from app.models import ProcessVersion
 from app.supervision.paths import HeatFilter, heatmap, heatmap_versions
+from app.supervision.warnings import OUTCOMES, warnings_overview
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 DEFAULT_PERIOD_DAYS = 90
@@ -35,6 +36,20 @@ def _day(name: str, default: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError as exc:
         raise InvalidInput(f"日期格式应为 YYYY-MM-DD：{text}") from exc
+
+
+@bp.route("/warnings")
+@login_required
+def warnings_page() -> str:
+    if not can_read_warning_statistics(current_user):
+        raise PermissionDenied("预警统计供县办和督查人员查看")
+    today = china_today()
+    year = request.args.get("year", type=int) or today.year
+    if not 2020 <= year <= today.year:
+        raise InvalidInput(f"年份应在 2020 到 {today.year} 之间")
+    overview = warnings_overview(year, int(current_app.config.get("CERTIFICATION_DAYS", 15)))
+    return render_template("supervision/warnings.html", overview=overview, chart_data=overview.chart_data(),
+                           outcomes=OUTCOMES, today=today)
 
 
 @bp.route("/heatmap")

@@ -335,6 +335,7 @@ ROUTES: dict[str, Route] = {
     "scoreboard.annual_review": Route(TOWN_WORK, get("/supervision/annual-review?town={town}")),
     "scoreboard.annual_review_export": Route(TOWN_WORK, get("/supervision/annual-review.xlsx?town={town}")),
     "supervision.heatmap_page": Route(NOT_CADRES, get("/supervision/heatmap")),
+    "supervision.warnings_page": Route(frozenset({"county_office", "supervisor"}), get("/supervision/warnings")),
     # screenings: seen by the village's area; registrations only by the village's team while it screens
     "screenings.show": Route(SCREENING, get("/screenings/{screening}")),
     "api.show_screening": Route(SCREENING, get("/api/v1/screenings/{screening}")),

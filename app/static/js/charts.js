@@ -19,7 +19,7 @@
   }
 
   var trend = data.trend;
-  draw('trend', {
+  if (trend) draw('trend', {
     legend: { top: 0, data: ['新增案件', '销号案件'] },
     grid: { left: 40, right: 20, bottom: 30, top: 40 },
     xAxis: { type: 'category', data: trend.months },
@@ -30,7 +30,7 @@
     ]
   });
 
-  var compare = data.compare;
+  var compare = data.compare || {};
   function bars(name, series, axis) {
     draw(name, {
       legend: { top: 0, data: series.map(function (item) { return item.name; }) },
@@ -42,14 +42,30 @@
       })
     });
   }
-  bars('compare-counts', [
+  if (data.compare) bars('compare-counts', [
     { name: '在办案件', data: compare.open_cases, color: '#5470c6' },
     { name: '逾期任务', data: compare.overdue_tasks, color: '#b42318' }
   ], { type: 'value', minInterval: 1, name: '件' });
-  bars('compare-rates', [
+  if (data.compare) bars('compare-rates', [
     { name: '排查覆盖率', data: compare.village_coverage, color: '#91cc75' },
     { name: '措施按时完成率', data: compare.on_time, color: '#fac858' }
   ], { type: 'value', max: 100, name: '%' });
+
+  // 预警统计: one chart per channel of finding risk, month by month.
+  (data.channels || []).forEach(function (channel) {
+    draw('channel-' + channel.key, {
+      title: { text: channel.label, left: 'center', textStyle: { fontSize: 14 } },
+      legend: { top: 24, data: ['发现', '核实属实', '纳入监测'] },
+      grid: { left: 40, right: 20, bottom: 30, top: 60 },
+      xAxis: { type: 'category', data: channel.months },
+      yAxis: { type: 'value', minInterval: 1 },
+      series: [
+        { name: '发现', type: 'bar', data: channel.found, itemStyle: { color: '#5470c6' } },
+        { name: '核实属实', type: 'bar', data: channel.verified, itemStyle: { color: '#fac858' } },
+        { name: '纳入监测', type: 'bar', data: channel.identified, itemStyle: { color: '#b42318' } }
+      ]
+    });
+  });
 
   window.addEventListener('resize', function () {
     charts.forEach(function (chart) { chart.resize(); });
