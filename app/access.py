@@ -52,6 +52,12 @@ def can_import_households(user: User) -> bool:
     return user.role in HOUSEHOLD_IMPORTERS
 
 
+def can_exchange_with_national_system(user: User) -> bool:
+    """Reconciling the national system's export with the registry, and exporting in its columns: every member's ID
+    number, county-wide, so the office that keeps the registry."""
+    return user.role in HOUSEHOLD_IMPORTERS
+
+
 def may_stand_in_for(colleague: User, user: User) -> bool:
     """A stand-in does the absent user's work: same role, same area, an account in use."""
     return colleague.role == user.role and colleague.area_code == user.area_code and colleague.active

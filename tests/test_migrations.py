@@ -18,3 +18,38 @@ def test_upgrade_on_an_empty_database_matches_the_models(tmp_path, database_url)
     with app.app_context():
         db.engine.dispose()
     assert result.exit_code == 0, result.output
+
+
+def test_0020_dates_the_identification_of_county_cases_approved_before_it(tmp_path):
+    """Cases the county office approved before migration 0020 get its day (China time) as 风险识别时间."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from app.clock import china_moment, travel_to
+    from app.models import Case
+    from tests.conftest import DEMO_PASSWORD, DEMO_SIZE
+    from tests.helpers import approve_case, open_case
+
+    url = "sqlite:///" + str(tmp_path / "upgraded.sqlite3")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "TESTING": True,
+                      "DEMO_PASSWORD": DEMO_PASSWORD})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    with app.app_context():
+        from app.demo import load_demo
+
+        load_demo(DEMO_PASSWORD, **DEMO_SIZE)
+        db.session.commit()
+    # Approved at 07:30 on 5 March, China time: 23:30 UTC on the 4th.
+    with travel_to(china_moment(date(2026, 3, 5), 7).replace(minute=30)):
+        case_id = open_case(app)
+        with app.app_context():
+            approve_case(case_id)
+            db.session.execute(text("UPDATE household_case SET identified_on = NULL"))
+            db.session.commit()
+    assert runner.invoke(args=["db", "downgrade", "0019"]).exit_code == 0
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context():
+        assert db.session.get(Case, case_id).identified_on == date(2026, 3, 5)
+        db.engine.dispose()

@@ -125,6 +125,13 @@ def _record_certification(case: Case, task: ReadyTask, data: dict[str, Any], act
         write_columns(case, risk_level=data.get("risk_level"))
 
 
+def _record_approval(case: Case, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
+    """The county office's approval is the day the household is identified for monitoring (风险识别时间 in the
+    national columns); approved again after an objection, the later day."""
+    if data.get("decision") == "approve":
+        write_columns(case, identified_on=china_today())
+
+
 def _record_plan(case: Case, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
     """A returned plan is redrawn whole: the filed plan is the last one. Measures already carried out, or given
     first on the fast path, are records of what was done and stay."""
@@ -159,6 +166,7 @@ def measures_to_carry_out(case: Case) -> list[Measure]:
 
 
 register_case_form("town_certification", CaseForm(effect=_record_certification))
+register_case_form("county_approval", CaseForm(effect=_record_approval))
 register_case_form("measures_plan", CaseForm(effect=_record_plan))
 register_case_form("measures_execution", CaseForm(effect=_record_results))
 

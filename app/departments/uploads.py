@@ -35,6 +35,7 @@ from app.departments.rules import RowFacts, Rule, kinds_needed, met, rules_in_fo
 from app.errors import InvalidInput, PermissionDenied
 from app.excel.bounded import Budget, open_upload
 from app.excel.reading import OLE2_SIGNATURE, ZIP_SIGNATURE, Limits, SpreadsheetRefused, UploadTooLarge
+from app.excel.typed import normalize_header, parse_date
 from app.extensions import db, table_of
 from app.households.idnumber import id_number_problem, masked_id, normalize_id_number
 from app.models import (
@@ -56,15 +57,7 @@ UNMATCHED_KEPT = 2000
 CHUNK = 500
 MATCH_BATCH = 2000  # rows matched at a time while the file is read
 MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
-DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 AMOUNT_TEXT_RE = re.compile(r"^[¥￥]?\s*(-?[\d,]+(?:\.\d+)?)\s*元?$")
-EXCEL_EPOCH = date(1899, 12, 30)
-
-
-def normalize_header(value: Any) -> str:
-    text = unicodedata.normalize("NFKC", str(value or ""))
-    return "".join(text.split()).lstrip("*").rstrip(":")
 
 
 # ---- the column mapping ------------------------------------------------------------------------------------
@@ -223,28 +216,6 @@ def _find_header(rows: Iterator[Row], department: Department) -> tuple[int, dict
         raise ListRefused(f"第{best[0]}行的表头中找不到{names}列：请核对列名，或在“列对应设置”中填写本部门表格的列名")
     raise ListRefused(f"在前 {HEADER_SEARCH_ROWS} 行中找不到表头：应有"
                       + "、".join(f"“{f.label}”" for f in required) + "等列（可下载本部门的名单模板对照）")
-
-
-def parse_date(value: Any) -> date | None:
-    """A date as offices type it: a date cell, 2026-11-03, 2026/11/3, 2026.11.3, 2026年11月3日, 20261103, or the
-    day number Excel stores when the cell is not formatted as a date. None when it is none of these."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if 20000 <= value <= 80000 and float(value).is_integer():
-            return EXCEL_EPOCH + timedelta(days=int(value))
-        text = str(int(value)) if float(value).is_integer() else str(value)
-    else:
-        text = unicodedata.normalize("NFKC", str(value)).strip()
-    match = DATE_RE.match(text) or COMPACT_DATE_RE.match(text)
-    if not match:
-        return None
-    try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        return None
 
 
 def parse_amount(value: Any) -> Decimal | None:

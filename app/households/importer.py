@@ -29,6 +29,7 @@ from app.excel.reading import (
     formula_message,
     is_formula,
 )
+from app.excel.typed import normalize_header, parse_date
 from app.extensions import db, table_of
 from app.households.idnumber import id_number_problem, normalize_id_number
 from app.models import Area, Household, Member
@@ -55,23 +56,34 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "kind": ("户类型", "脱贫户类型", "户属性"),
     "phone": ("联系电话", "电话", "联系方式", "手机号码", "手机号"),
     "group": ("村民小组", "组", "小组", "村民组", "组别", "所在组"),
+    # The national system's columns (its export of 已脱贫 and 边缘易致贫 households): the person's number, kept on
+    # the member, and the household's monitoring state, which the reconciliation with it compares and no import
+    # stores (monitoring is decided by the county's own procedure).
+    "person_no": ("人编号", "人员编号", "成员编号"),
+    "category": ("易返贫致贫户(监测对象)类型", "监测对象类型", "易返贫致贫户类型", "监测对象类别"),
+    "eliminated": ("风险是否消除", "是否消除风险"),
+    "identified_on": ("风险识别时间", "识别监测时间", "纳入监测时间"),
+    "eliminated_on": ("风险消除时间",),
 }
+NATIONAL_STATE = ("category", "eliminated", "identified_on", "eliminated_on")
 # The columns of the template the app offers, in order.
 TEMPLATE_COLUMNS: tuple[str, ...] = ("乡镇", "行政村", "户编号", "姓名", "证件号码", "与户主关系", "家庭人口",
                                      "脱贫年度", "联系电话")
 DEFAULT_LABELS = {"county": "县", "town": "乡镇", "village": "行政村", "village_code": "村代码",
                   "household_no": "户编号", "name": "姓名", "id_number": "证件号码", "relation": "与户主关系",
                   "size": "家庭人口", "lifted_year": "脱贫年度", "kind": "户类型", "phone": "联系电话",
-                  "group": "村民小组"}
+                  "group": "村民小组", "person_no": "人编号", "category": "易返贫致贫户(监测对象)类型",
+                  "eliminated": "风险是否消除", "identified_on": "风险识别时间", "eliminated_on": "风险消除时间"}
+# The national system's words for a monitoring category (and for a household that is none).
+CATEGORY_WORDS: dict[str, str] = {"脱贫不稳定户": "unstable_lifted", "边缘易致贫户": "marginal", "边缘户": "marginal",
+                                  "突发严重困难户": "sudden_hardship"}
+NOT_MONITORED_WORDS = ("否", "无", "未纳入", "非监测对象", "不是监测对象")
+YES_WORDS, NO_WORDS = ("是", "已消除"), ("否", "未消除")
 NUMERIC_ID = "证件号码被存成了数字，精度已丢失，请将该列设为文本"
 NUMERIC_HOUSEHOLD_NO = "户编号被存成了数字，精度已丢失，请将该列设为文本"
+NUMERIC_PERSON_NO = "人编号被存成了数字，精度已丢失，请将该列设为文本"
 PHONE_RE = re.compile(r"^[0-9+\-]{5,20}$")
 YEAR_RE = re.compile(r"((?:19|20)\d{2})")
-
-
-def normalize_header(value: Any) -> str:
-    text = unicodedata.normalize("NFKC", str(value or ""))
-    return "".join(text.split()).lstrip("*").rstrip(":")
 
 
 _ALIASES: dict[str, str] = {normalize_header(alias): key for key, aliases in COLUMNS.items() for alias in aliases}
@@ -104,28 +116,44 @@ class RowError:
         return f"{where}{' ' + self.column if self.column else ''}：{self.message}"
 
 
+@dataclass(frozen=True, slots=True)
+class NationalState:
+    """A household's monitoring state as the national system's export gives it (on its head's row)."""
+
+    row: int
+    category: str | None  # MONITORING_CATEGORIES key; None: not a monitoring object
+    eliminated: bool | None  # 风险是否消除; None when blank
+    identified_on: date | None
+    eliminated_on: date | None
+
+
+# row, name, ID number, relation, 人编号 (None when the file has none)
+DraftMember = tuple[int, str, str, str, str | None]
+
+
 @dataclass(slots=True)
-class _Draft:
+class HouseholdDraft:
     """One household as read from the file."""
 
     key: str
     household_no: str  # "" when the file gives none
     first_row: int
     village_code: str | None = None
-    members: list[tuple[int, str, str, str]] = field(default_factory=list)  # row, name, id, relation
+    members: list[DraftMember] = field(default_factory=list)
     heads: list[int] = field(default_factory=list)
     size: int | None = None
     size_row: int = 0
     kind: str | None = None
     lifted_year: int | None = None
-    phone: str = ""
+    phone: str | None = None  # None: the file has no phone column, and the stored one is kept
     group: str | None = None  # None: the file has no 村民小组 column, and the stored one is kept
+    national: NationalState | None = None  # only when the file has the national system's columns
     invalid: bool = False
     existing_id: int | None = None
     action: str = "create"  # create | update | unchanged
 
     @property
-    def head(self) -> tuple[int, str, str, str] | None:
+    def head(self) -> DraftMember | None:
         for member in self.members:
             if member[3] == HEAD:
                 return member
@@ -144,10 +172,18 @@ class Validation:
     rows_read: int = 0
     person_rows: int = 0
     errors: list[RowError] = field(default_factory=list)
-    households: list[_Draft] = field(default_factory=list)
+    households: list[HouseholdDraft] = field(default_factory=list)
     header_row: int | None = None
     columns: dict[str, int] = field(default_factory=dict)  # field → 1-based column index
     labels: dict[str, str] = field(default_factory=dict)  # field → header text as in the file
+
+    @property
+    def has_person_numbers(self) -> bool:
+        return "person_no" in self.columns
+
+    @property
+    def has_national_state(self) -> bool:
+        return any(key in self.columns for key in NATIONAL_STATE)
 
     @property
     def refused(self) -> bool:
@@ -155,7 +191,7 @@ class Validation:
         return any(e.row is None for e in self.errors)
 
     @property
-    def valid(self) -> list[_Draft]:
+    def valid(self) -> list[HouseholdDraft]:
         return [h for h in self.households if not h.invalid]
 
     def count(self, action: str) -> int:
@@ -316,12 +352,12 @@ class _RowReader:
         self.county_name = compact(county_name)
         self.county_names = {self.county_name, self.county_name.removesuffix("县")}
         self.today = today
-        self.by_key: dict[str, _Draft] = {}
+        self.by_key: dict[str, HouseholdDraft] = {}
         self.seen_ids: dict[str, int] = {}
-        self.anonymous: _Draft | None = None  # the open household of rows without 户编号
+        self.anonymous: HouseholdDraft | None = None  # the open household of rows without 户编号
         self.intern: dict[str, str] = {}
 
-    def error(self, row: int, key: str, message: str, draft: _Draft | None = None) -> None:
+    def error(self, row: int, key: str, message: str, draft: HouseholdDraft | None = None) -> None:
         column = self.columns.get(key)
         self.result.errors.append(RowError(row, self.label[key] if key else "", message, column))
         if draft is not None:
@@ -376,6 +412,12 @@ class _RowReader:
                 id_number = ""
             else:
                 self.seen_ids[id_number] = number
+        person_no: str | None = None
+        if "person_no" in self.columns and "person_no" not in formula_keys:
+            person_no, problem = _code(values.get("person_no"), NUMERIC_PERSON_NO, "人编号")
+            if problem:
+                problems.append(("person_no", problem))
+            person_no = person_no or None
         if not relation:
             problems.append(("relation", "请填写与户主关系"))
         elif len(relation) > 16:
@@ -391,7 +433,7 @@ class _RowReader:
             if size is None or not 1 <= size <= MAX_HOUSEHOLD_SIZE:
                 problems.append(("size", f"家庭人口应为 1–{MAX_HOUSEHOLD_SIZE} 之间的整数"))
                 size = None
-        phone = text("phone")
+        phone = text("phone") if "phone" in self.columns else None
         if phone and not PHONE_RE.match(phone):
             problems.append(("phone", "联系电话格式不正确（只能是数字，最多 20 位）"))
             phone = ""
@@ -417,7 +459,9 @@ class _RowReader:
                     draft.phone = phone
                     draft.group = group
                     self._kind(number, text, problems, draft)
-            draft.members.append((number, self._interned(name), id_number, self._interned(relation)))
+                    if self.result.has_national_state:
+                        draft.national = self._national(number, values, formula_keys, text, problems)
+            draft.members.append((number, self._interned(name), id_number, self._interned(relation), person_no))
         for key, message in problems:
             self.error(number, key, message, draft)
         if draft is None and not problems:
@@ -427,19 +471,19 @@ class _RowReader:
         return self.intern.setdefault(value, value) if len(value) <= 4 else value
 
     def _draft(self, number: int, household_no: str, relation: str,
-               problems: list[tuple[str, str]]) -> _Draft | None:
+               problems: list[tuple[str, str]]) -> HouseholdDraft | None:
         if household_no:
             self.anonymous = None
             draft = self.by_key.get(household_no)
             if draft is None:
-                draft = _Draft(key=household_no, household_no=household_no, first_row=number)
+                draft = HouseholdDraft(key=household_no, household_no=household_no, first_row=number)
                 self.by_key[household_no] = draft
                 self.result.households.append(draft)
             return draft
         if "household_no" in self.columns and any(k == "household_no" for k, _ in problems):
             return None
         if relation == HEAD:
-            draft = _Draft(key=f"@{number}", household_no="", first_row=number)
+            draft = HouseholdDraft(key=f"@{number}", household_no="", first_row=number)
             self.anonymous = draft
             self.result.households.append(draft)
             return draft
@@ -471,7 +515,8 @@ class _RowReader:
             problems.append(("village", problem))
         return village_code
 
-    def _kind(self, number: int, text: Callable[[str], str], problems: list[tuple[str, str]], draft: _Draft) -> None:
+    def _kind(self, number: int, text: Callable[[str], str], problems: list[tuple[str, str]],
+              draft: HouseholdDraft) -> None:
         year_text, kind_text = text("lifted_year"), text("kind")
         kind: str | None = None
         year: int | None = None
@@ -515,19 +560,61 @@ class _RowReader:
                 return
         draft.kind, draft.lifted_year = kind, year
 
+    def _national(self, number: int, values: dict[str, Any], formula_keys: set[str], text: Callable[[str], str],
+                  problems: list[tuple[str, str]]) -> NationalState:
+        """The household's monitoring state in the national system's words; each word it does not know is an error
+        of its cell (the reconciliation must not guess)."""
+        category: str | None = None
+        category_text = text("category")
+        if category_text and category_text not in NOT_MONITORED_WORDS:
+            category = next((code for word, code in CATEGORY_WORDS.items() if word in category_text), None)
+            if category is None:
+                problems.append(("category", f"无法识别监测对象类型“{category_text}”，应为脱贫不稳定户、边缘易致贫户、"
+                                             "突发严重困难户之一（不是监测对象的留空）"))
+        eliminated: bool | None = None
+        eliminated_text = text("eliminated")
+        if eliminated_text in YES_WORDS:
+            eliminated = True
+        elif eliminated_text in NO_WORDS:
+            eliminated = False
+        elif eliminated_text:
+            problems.append(("eliminated", f"风险是否消除应填“是”或“否”，不是“{eliminated_text}”"))
+        days: dict[str, date | None] = {}
+        for key in ("identified_on", "eliminated_on"):
+            raw = None if key in formula_keys else values.get(key)
+            days[key] = None
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue
+            day = parse_date(raw)
+            if day is None:
+                problems.append((key, f"“{compact(raw)}”不是日期：应填写如 2021-06-01 的日期"))
+            elif day > self.today:
+                problems.append((key, "日期不能晚于今天"))
+            else:
+                days[key] = day
+        identified_on, eliminated_on = days["identified_on"], days["eliminated_on"]
+        if identified_on and eliminated_on and eliminated_on < identified_on:
+            problems.append(("eliminated_on", "风险消除时间早于风险识别时间"))
+        return NationalState(number, category, eliminated, identified_on, eliminated_on)
+
 
 def _household_no(value: Any) -> tuple[str, str | None]:
+    return _code(value, NUMERIC_HOUSEHOLD_NO, "户编号")
+
+
+def _code(value: Any, numeric_message: str, label: str) -> tuple[str, str | None]:
+    """A number of the national system (户编号, 人编号): text, as a number it loses digits past the 15th."""
     if value is None:
         return "", None
     if isinstance(value, float):
         if not value.is_integer() or abs(value) >= 1e15:
-            return "", NUMERIC_HOUSEHOLD_NO
+            return "", numeric_message
         value = int(value)
     if isinstance(value, int) and abs(value) >= 10**15:
-        return "", NUMERIC_HOUSEHOLD_NO
+        return "", numeric_message
     text = compact(value)
     if len(text) > 32:
-        return "", "户编号不超过 32 位"
+        return "", f"{label}不超过 32 位"
     return text, None
 
 
@@ -587,7 +674,7 @@ def _compare_with_database(result: Validation) -> None:
             by_head[found.head_id_number] = found
     id_column, id_label = result.columns["id_number"], _label(result, "id_number")
     hno_column = result.columns.get("household_no")
-    matched: dict[int, _Draft] = {}
+    matched: dict[int, HouseholdDraft] = {}
     existing: dict[int, Any] = {}
     for draft in drafts:
         head = draft.head
@@ -648,12 +735,14 @@ def _compare_with_database(result: Validation) -> None:
 
     # Decide each action; unchanged households need no write at all.
     ids = list(existing)
-    current_members: dict[int, list[tuple[str, str, str]]] = {i: [] for i in ids}
+    # 人编号 compared only when the file gives them (a file without them keeps the stored ones).
+    with_numbers = result.has_person_numbers
+    current_members: dict[int, list[tuple[str, str, str, str | None]]] = {i: [] for i in ids}
     for chunk in _chunks(ids):
-        for hid, name, id_number, relation in db.session.execute(
-                select(Member.household_id, Member.name, Member.id_number, Member.relation)
+        for hid, name, id_number, relation, person_no in db.session.execute(
+                select(Member.household_id, Member.name, Member.id_number, Member.relation, Member.person_no)
                 .where(Member.household_id.in_(chunk))):
-            current_members[hid].append((name, id_number, relation))
+            current_members[hid].append((name, id_number, relation, person_no if with_numbers else None))
     for draft in drafts:
         if draft.invalid:
             continue
@@ -663,11 +752,11 @@ def _compare_with_database(result: Validation) -> None:
         row = existing[draft.existing_id]
         wanted = _household_values(draft)
         same = all(getattr(row, key) == value for key, value in wanted.items())
-        members = sorted((m[1], m[2], m[3]) for m in draft.members)
+        members = sorted((m[1], m[2], m[3], m[4]) for m in draft.members)
         draft.action = "unchanged" if same and members == sorted(current_members[draft.existing_id]) else "update"
 
 
-def _household_values(draft: _Draft) -> dict[str, Any]:
+def _household_values(draft: HouseholdDraft) -> dict[str, Any]:
     head = draft.head
     assert head is not None and draft.village_code is not None
     return {
@@ -679,7 +768,7 @@ def _household_values(draft: _Draft) -> dict[str, Any]:
         "size": len(draft.members),
         "kind": draft.kind,
         "lifted_year": draft.lifted_year,
-        "phone": draft.phone,
+        **({"phone": draft.phone} if draft.phone is not None else {}),
         **({"group_name": draft.group} if draft.group is not None else {}),
     }
 
@@ -690,8 +779,14 @@ def store(result: Validation) -> Counts:
     creates = [d for d in valid if d.action == "create"]
     updates = [d for d in valid if d.action == "update"]
     session = db.session
+    kept_numbers: dict[str, str] = {}  # ID number → 人编号 held, for a file without that column
     if updates:
         update_ids = [d.existing_id for d in updates]
+        if not result.has_person_numbers:
+            for chunk in _chunks(update_ids):
+                kept_numbers.update((id_number, person_no) for id_number, person_no in session.execute(
+                    select(Member.id_number, Member.person_no)
+                    .where(Member.household_id.in_(chunk), Member.person_no.is_not(None))))
         for chunk in _chunks(update_ids):
             session.execute(delete(Member).where(Member.household_id.in_(chunk)))
         # Heads may move between households: park the changing ones first so no unique check trips midway.
@@ -709,7 +804,8 @@ def store(result: Validation) -> Counts:
         for number, new_id in session.execute(select(Household.household_no, Household.id)
                                               .where(Household.household_no.in_(chunk))):
             by_number[number].existing_id = new_id
-    members = ({"household_id": d.existing_id, "name": m[1], "id_number": m[2], "relation": m[3]}
+    members = ({"household_id": d.existing_id, "name": m[1], "id_number": m[2], "relation": m[3],
+                "person_no": m[4] if m[4] is not None else kept_numbers.get(m[2])}
                for d in (*updates, *creates) for m in sorted(d.members, key=_head_first))
     for batch in _batches(members, 10000):
         session.execute(insert(table_of(Member)), batch)
@@ -717,7 +813,7 @@ def store(result: Validation) -> Counts:
     return counts(result)
 
 
-def _head_first(member: tuple[int, str, str, str]) -> tuple[int, int]:
+def _head_first(member: DraftMember) -> tuple[int, int]:
     return (0 if member[3] == HEAD else 1, member[0])
 
 

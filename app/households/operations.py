@@ -60,7 +60,7 @@ def import_households(path: Path, *, valid_only: bool = False, dry_run: bool = F
                       progress: Callable[[int, int | None], None] | None = None) -> ImportOutcome:
     """Check the file; store it when it is wholly valid (or, with valid_only, its valid households).
     Raises SpreadsheetRefused for a file that cannot be read at all. Flushes only; the caller commits."""
-    with _cycle_collector_paused():
+    with cycle_collector_paused():
         validation = validate_file(path, limits=import_limits(), budget=import_budget(),
                                    county_name=current_app.config["COUNTY_NAME"], today=china_today(),
                                    progress=progress)
@@ -76,7 +76,7 @@ _collector_was_enabled = True
 
 
 @contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
+def cycle_collector_paused() -> Iterator[None]:
     """An import builds hundreds of thousands of long-lived objects and no garbage cycles worth collecting; the
     cyclic collector would walk them again and again (4.6 of 29 s for 60,053 households). Paused for the import
     (CLI or web job); concurrent imports (web jobs run in threads) resume it when the last one ends. While paused it
@@ -98,9 +98,11 @@ def _cycle_collector_paused() -> Iterator[None]:
 
 # ---- background jobs (web) --------------------------------------------------------------------------------
 
-def create_import_job(stream: IO[bytes], file_name: str, valid_only: bool, actor: User) -> ImportJob:
-    """Keep the upload under the instance folder and queue a job for it. Hostile containers (not an xlsx,
-    encrypted, legacy .xls, zip bombs) are refused here, before any job exists."""
+def create_import_job(stream: IO[bytes], file_name: str, valid_only: bool, actor: User,
+                      kind: str = "households") -> ImportJob:
+    """Keep the upload under the instance folder and queue a job for it (`kind` "reconcile": the comparison with
+    the national system's export, app.exchange). Hostile containers (not an xlsx, encrypted, legacy .xls, zip
+    bombs) are refused here, before any job exists."""
     if not can_import_households(actor):
         raise PermissionDenied("只有县办和系统管理员可以导入农户名单")
     stored_name = secrets.token_hex(12) + ".xlsx"
@@ -111,18 +113,18 @@ def create_import_job(stream: IO[bytes], file_name: str, valid_only: bool, actor
     except SpreadsheetRefused:
         target.unlink(missing_ok=True)
         raise
-    job = ImportJob(kind="households", status="queued", file_name=(file_name or "upload.xlsx")[-255:],
+    job = ImportJob(kind=kind, status="queued", file_name=(file_name or "upload.xlsx")[-255:],
                     stored_name=stored_name, valid_only=valid_only, created_by_id=actor.id)
     db.session.add(job)
     db.session.flush()
     return job
 
 
-def get_import_job(job_id: int, actor: User) -> ImportJob:
+def get_import_job(job_id: int, actor: User, kind: str = "households") -> ImportJob:
     if not can_import_households(actor):
         raise PermissionDenied("只有县办和系统管理员可以查看导入记录")
     job = db.session.get(ImportJob, job_id)
-    if job is None:
+    if job is None or job.kind != kind:
         raise NotFound("导入记录不存在")
     if job.running and utcnow() - job.created_at > STALE_AFTER:
         # The process that ran it is gone (a restart); its transaction never committed.
@@ -135,7 +137,7 @@ def error_workbook_path(job: ImportJob) -> Path:
     return uploads_folder() / job.stored_name.replace(".xlsx", "-errors.xlsx")
 
 
-def _set_job(job_id: int, **values: object) -> None:
+def set_job(job_id: int, **values: object) -> None:
     """Progress goes through its own short transaction, so the page sees it while the import runs."""
     with db.engine.begin() as connection:
         connection.execute(update(table_of(ImportJob)).where(table_of(ImportJob).c.id == job_id).values(**values))
@@ -144,21 +146,21 @@ def _set_job(job_id: int, **values: object) -> None:
 def run_import_job(job_id: int) -> None:
     """Validate (writing nothing but progress), then store everything in one transaction. An edge: commits."""
     job = db.session.get(ImportJob, job_id)
-    if job is None or job.status != "queued":
+    if job is None or job.status != "queued" or job.kind != "households":
         return
     source, errors_path = uploads_folder() / job.stored_name, error_workbook_path(job)
     valid_only = job.valid_only
     db.session.rollback()
-    _set_job(job_id, status="validating", started_at=utcnow())
+    set_job(job_id, status="validating", started_at=utcnow())
     try:
-        with _cycle_collector_paused():  # as the CLI import
+        with cycle_collector_paused():  # as the CLI import
             finish = _validate_and_store(source, errors_path, job_id, valid_only)
         # The job's last word once the collector runs again: whoever sees the job finished sees that too.
         finish()
     except Exception:
         db.session.rollback()
         log.exception("household import job %s failed", job_id)
-        _set_job(job_id, status="failed", finished_at=utcnow(),
+        set_job(job_id, status="failed", finished_at=utcnow(),
                  message="导入时发生系统错误，未保存任何数据；请稍后重试或联系管理员")
     finally:
         source.unlink(missing_ok=True)
@@ -169,10 +171,10 @@ def _validate_and_store(source: Path, errors_path: Path, job_id: int, valid_only
     from app.households.workbooks import write_error_copy
 
     try:
-        validation = _validate(source, job_id)
+        validation = validate_for_job(source, job_id)
     except SpreadsheetRefused as exc:
         message = exc.message
-        return lambda: _set_job(job_id, status="refused", finished_at=utcnow(), message=message, error_count=1,
+        return lambda: set_job(job_id, status="refused", finished_at=utcnow(), message=message, error_count=1,
                                 errors=[RowError(None, "", message).as_dict()])
     errors = validation.errors
     if errors and not validation.refused:
@@ -182,9 +184,9 @@ def _validate_and_store(source: Path, errors_path: Path, job_id: int, valid_only
                "has_error_workbook": bool(errors) and not validation.refused, "rows_done": validation.rows_read}
     if validation.refused or (errors and not valid_only):
         final = counts(validation)
-        return lambda: _set_job(job_id, status="refused", finished_at=utcnow(), rejected_count=final.rejected,
+        return lambda: set_job(job_id, status="refused", finished_at=utcnow(), rejected_count=final.rejected,
                                 message="文件有错误，未导入任何数据；请按错误说明修改后重新上传", **summary)
-    _set_job(job_id, status="storing")
+    set_job(job_id, status="storing")
     stored = store(validation)
     db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
         status="done", finished_at=utcnow(), created_count=stored.created, updated_count=stored.updated,
@@ -192,9 +194,10 @@ def _validate_and_store(source: Path, errors_path: Path, job_id: int, valid_only
     return db.session.commit  # the households and the job's "done" in one transaction
 
 
-def _validate(source: Path, job_id: int) -> Validation:
+def validate_for_job(source: Path, job_id: int) -> Validation:
+    """Check the job's file (writing nothing but its progress); the read transaction ends with it."""
     def progress(done: int, total: int | None) -> None:
-        _set_job(job_id, rows_done=done, rows_total=total)
+        set_job(job_id, rows_done=done, rows_total=total)
 
     try:
         return validate_file(source, limits=import_limits(), budget=import_budget(),
@@ -206,22 +209,24 @@ def _validate(source: Path, job_id: int) -> Validation:
         db.session.rollback()  # end the read transaction of the validation phase
 
 
-def start_import_thread(app: Flask, job_id: int) -> threading.Thread:
-    """Run the job beside the web server's threads, in its own application context (its own session)."""
-    thread = threading.Thread(target=_thread_main, args=(app, job_id), name=f"household-import-{job_id}",
-                              daemon=True)
+def start_import_thread(app: Flask, job_id: int,
+                        work: Callable[[int], None] | None = None) -> threading.Thread:
+    """Run the job (an import, or `work`) beside the web server's threads, in its own application context (its own
+    session)."""
+    thread = threading.Thread(target=_thread_main, args=(app, job_id, work or run_import_job),
+                              name=f"household-import-{job_id}", daemon=True)
     thread.start()
     return thread
 
 
-def _thread_main(app: Flask, job_id: int) -> None:
+def _thread_main(app: Flask, job_id: int, work: Callable[[int], None]) -> None:
     with app.app_context():
         try:
-            run_import_job(job_id)
+            work(job_id)
         except Exception:  # never let a thread die silently: the job must say it failed
             log.exception("household import job %s crashed", job_id)
             try:
-                _set_job(job_id, status="failed", finished_at=utcnow(), message="导入时发生系统错误，未保存任何数据")
+                set_job(job_id, status="failed", finished_at=utcnow(), message="导入时发生系统错误，未保存任何数据")
             except Exception:
                 log.exception("could not mark import job %s failed", job_id)
         finally:

@@ -134,10 +134,15 @@ def record_county_decision(case: Case, task: ReadyTask, data: dict[str, Any], ac
         _close_lead(case, "not_identified", f"县级审定不予纳入：{data['opinion'].strip()}")
 
 
+# The notice phase that follows each procedure's identification decision.
+IDENTIFICATION_NOTICES = ("result_notice", "publicity")
+
+
 def record_objection_review(case: Case, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
-    """An objection to the result notice upheld sends the household back to the town's review: it is no longer
-    identified until the county decides again."""
-    if data["decision"] == "uphold" and case.status == "result_notice":
+    """An objection upheld against the notice that follows the county's decision (the national 结果公告, the
+    county procedure's 公示) sends the household back to the town: it is no longer identified until the county
+    decides again."""
+    if data["decision"] == "uphold" and case.status in IDENTIFICATION_NOTICES:
         write_columns(case, identified_on=None)
         _close_lead(case, "confirmed")
 

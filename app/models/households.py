@@ -41,5 +41,6 @@ class Member(Model):
     name: Mapped[str] = mapped_column(String(64))
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     relation: Mapped[str] = mapped_column(String(16))
+    person_no: Mapped[str | None] = mapped_column(String(32))  # 人编号 of the national system, when imported from it
 
     household: Mapped[Household] = relationship(back_populates="members")

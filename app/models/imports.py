@@ -31,6 +31,8 @@ class ImportJob(Model):
     errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # the first few hundred, for the page
     message: Mapped[str] = mapped_column(Text, default="")
     has_error_workbook: Mapped[bool] = mapped_column(default=False)
+    # A reconciliation with the national system's export (kind "reconcile"): what differs, nothing stored.
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None]

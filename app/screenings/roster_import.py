@@ -33,9 +33,10 @@ from app.excel.reading import (
     is_formula,
     save_upload,
 )
+from app.excel.typed import normalize_header
 from app.extensions import db
 from app.households.idnumber import id_number_problem, normalize_id_number
-from app.households.importer import NUMERIC_ID, RowError, compact, normalize_header
+from app.households.importer import NUMERIC_ID, RowError, compact
 from app.models import Household, RiskRegistration, Screening, User
 from app.screenings.operations import _open_screening_task, register_household
 from app.vocab import RISK_TYPES

@@ -18,6 +18,7 @@ def register_web(app: Flask) -> None:
         admin,
         api,
         api_departments,  # noqa: F401 (its routes join the api blueprint)
+        api_exchange,  # noqa: F401 (its routes join the api blueprint)
         api_leads,  # noqa: F401 (its routes join the api blueprint)
         api_national,  # noqa: F401 (its routes join the api blueprint)
         audit,
@@ -27,6 +28,7 @@ def register_web(app: Flask) -> None:
         declare,
         departments,
         errors,
+        exchange,
         household_file,
         households,
         leads,
@@ -66,6 +68,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(declare.bp)
     app.register_blueprint(monitoring.bp)
     app.register_blueprint(departments.bp)
+    app.register_blueprint(exchange.bp)
     errors.register(app)
     _register_template_helpers(app)
 
@@ -119,7 +122,7 @@ def _register_template_helpers(app: Flask) -> None:
     for predicate in (access.is_administrator, access.works_an_area, access.can_read_audit_log,
                       access.can_import_households, access.can_act_on, access.can_change_settings,
                       access.can_revert_elimination, access.can_read_warning_rules,
-                      access.can_read_warning_statistics):
+                      access.can_read_warning_statistics, access.can_exchange_with_national_system):
         app.jinja_env.globals[predicate.__name__] = predicate
     app.template_filter("risk_label")(lambda key: RISK_TYPES.get(key, key))
     app.template_filter("guarantee_label")(lambda key: GUARANTEE_ITEMS.get(key, key))

@@ -33,7 +33,8 @@ def import_page() -> tuple[str, int]:
 
 
 def _page(message: str | None = None, status: int = 200) -> tuple[str, int]:
-    jobs = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(20)).all()
+    jobs = db.session.scalars(select(ImportJob).where(ImportJob.kind == "households")
+                            .order_by(ImportJob.id.desc()).limit(20)).all()
     return render_template("households/import.html", jobs=jobs, message=message), status
 
 

@@ -264,6 +264,35 @@ def openapi_document() -> dict[str, Any]:
                 body={"type": "object", "required": ["reason"], "properties": {
                     "reason": {"type": "string", "minLength": 4, "maxLength": 2000}}},
                 params=[_path("case_id")], tag="monitoring")},
+            # ---- the national system's data ------------------------------------------------------------------
+            "/national-reconciliations": {"post": {**_op(
+                "上传国家系统导出的已脱贫户、边缘易致贫户名单，与农户登记和案件比对（后台进行，不保存任何数据）；"
+                "用 GET 查看比对报告：新增、变更、缺失、冲突", {
+                    "202": _ok(_ref("ImportJob"), "已排队比对"), "413": {"$ref": "#/components/responses/TooLarge"},
+                    "422": {"$ref": "#/components/responses/Invalid"}}, tag="exchange"),
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}}}}}}}},
+            "/national-reconciliations/{job_id}": {"get": _op("一次比对：进度和比对报告", {
+                "200": _ok(_ref("ImportJob"))}, params=[_path("job_id")], tag="exchange")},
+            "/national-reconciliations/{job_id}/apply": {"post": _op(
+                "按比对结果导入农户信息：以同一文件排队导入农户登记（按当时的登记重新检查，全部无误才保存；"
+                "监测状态不因导入而改变）", {
+                    "202": _ok(_ref("ImportJob"), "已排队导入"), "422": {"$ref": "#/components/responses/Invalid"}},
+                params=[_path("job_id")], tag="exchange")},
+            "/household-imports/{job_id}": {"get": _op("一次农户名单导入：进度和结果", {
+                "200": _ok(_ref("ImportJob"))}, params=[_path("job_id")], tag="exchange")},
+            "/national-exports/roster": {"get": _op(
+                "按国家系统格式导出监测对象（每人一条，户主在前；风险类型为国家口径）", {
+                    "200": _ok(_ref("NationalTable"))},
+                params=[_query("area", "区划代码（默认全县）"),
+                        _query("state", "monitored 风险未消除（默认）、eliminated 风险已消除、all 全部")],
+                tag="exchange")},
+            "/national-exports/changes": {"get": _op(
+                "按国家系统格式导出某月的变动：新识别纳入监测、风险消除、回退（每人一条）", {
+                    "200": _ok(_ref("NationalTable"))},
+                params=[_query("area", "区划代码（默认全县）"), _query("month", "月份 YYYY-MM（默认本月）")],
+                tag="exchange")},
             "/leads/{lead_id}": {"get": _op("一条风险线索：入户核实、收支测算和承诺授权书", {
                 "200": _ok(_ref("Lead"))}, params=[_path("lead_id")], tag="leads")},
             "/lead-documents/{document_id}": {"get": _op("下载线索的承诺授权书（原文件名，总是作为附件下载）", {
@@ -418,6 +447,23 @@ def openapi_document() -> dict[str, Any]:
                     "fields": {"type": "array", "items": {"type": "object", "properties": {
                         "name": {"type": "string"}, "type": {"type": "string"}, "label": {"type": "string"},
                         "required": {"type": "boolean"}, "choices": {"type": "array", "items": obj}}}}}}]},
+                "ImportJob": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["households", "reconcile"]},
+                    "status": {"type": "string", "enum": ["queued", "validating", "storing", "done", "refused",
+                                                          "failed"]},
+                    "file_name": {"type": "string"}, "rows_total": {"type": ["integer", "null"]},
+                    "rows_done": {"type": "integer"}, "message": {"type": "string"},
+                    "error_count": {"type": "integer"}, "errors": {"type": "array", "items": obj},
+                    "report": {"type": ["object", "null"], "description": "比对报告：counts（new、changed、"
+                               "unchanged、missing、conflicting 等户数）和各清单的前 1000 户"},
+                    "may_apply": {"type": "boolean"}, "created": {"type": "integer"},
+                    "updated": {"type": "integer"}, "unchanged": {"type": "integer"}, "rejected": {"type": "integer"},
+                    "created_at": {"type": "string"}, "finished_at": {"type": ["string", "null"]}}},
+                "NationalTable": {"type": "object", "properties": {
+                    "columns": {"type": "array", "items": {"type": "string"}},
+                    "rows": {"type": "array", "items": obj},
+                    "truncated": {"type": "boolean",
+                                  "description": "超过 20000 人时只返回前 20000 人（Excel 导出有全部）"}}},
                 "DepartmentList": {"type": "object", "properties": {
                     **{k: {"type": "integer"} for k in (
                         "id", "size", "rows_total", "rows_matched", "rows_already", "rows_unmatched", "rows_warned",

@@ -201,6 +201,17 @@ def world(_migrated: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         job = db.session.get(ImportJob, ids["job"])
         assert job is not None and job.has_error_workbook, job.status if job else None
         db.session.commit()
+        from app.exchange import operations as exchange_ops
+
+        reconciliation = exchange_ops.create_reconciliation(io.BytesIO(data), "国家系统导出.xlsx",
+                                                            user("county_office"))
+        db.session.commit()
+        ids["reconciliation"] = reconciliation.id
+        exchange_ops.run_reconciliation(reconciliation.id)
+        db.session.expire_all()
+        reconciliation = db.session.get(ImportJob, ids["reconciliation"])
+        assert reconciliation is not None and reconciliation.has_error_workbook, reconciliation.status
+        db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(RiskRegistration)) == 4
         assert db.session.scalar(select(func.count()).select_from(Attachment)) == 2
 
@@ -434,6 +445,23 @@ ROUTES: dict[str, Route] = {
     "api.my_department_measures": Route(DEPARTMENT, get("/api/v1/department-measures")),
     "api.record_measure_progress": Route(DEPARTMENT, post("/api/v1/department-measures/{measure}/progress", data={},
                                                           files=True), ok=422),
+    # the national system's data: the county office (and the administrator), who keep the registry
+    "exchange.index": Route(IMPORTERS, get("/exchange")),
+    "exchange.reconcile": Route(IMPORTERS, post("/exchange/reconciliations", data={}, files=True), ok=422),
+    "exchange.job": Route(IMPORTERS, get("/exchange/reconciliations/{reconciliation}")),
+    "exchange.report_workbook": Route(IMPORTERS, get("/exchange/reconciliations/{reconciliation}/report.xlsx")),
+    "exchange.error_workbook": Route(IMPORTERS, get("/exchange/reconciliations/{reconciliation}/errors.xlsx")),
+    "exchange.apply": Route(IMPORTERS, post("/exchange/reconciliations/{reconciliation}/apply", data={}), ok=422),
+    "exchange.roster_workbook": Route(IMPORTERS, get("/exchange/roster.xlsx")),
+    "exchange.changes_workbook": Route(IMPORTERS, get("/exchange/changes.xlsx")),
+    "api.start_reconciliation": Route(IMPORTERS, post("/api/v1/national-reconciliations", data={}, files=True),
+                                      ok=422),
+    "api.reconciliation": Route(IMPORTERS, get("/api/v1/national-reconciliations/{reconciliation}")),
+    "api.apply_reconciliation": Route(IMPORTERS, post("/api/v1/national-reconciliations/{reconciliation}/apply",
+                                                      data={}), ok=422),
+    "api.household_import": Route(IMPORTERS, get("/api/v1/household-imports/{job}")),
+    "api.national_roster": Route(IMPORTERS, get("/api/v1/national-exports/roster")),
+    "api.national_changes": Route(IMPORTERS, get("/api/v1/national-exports/changes")),
     # the audit log: administrators and the county's supervisors
     "audit.index": Route(AUDIT_READERS, get("/audit")),
     "audit.export": Route(AUDIT_READERS, get("/audit/export.xlsx")),
