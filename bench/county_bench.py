@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import shutil
 import sys
@@ -276,6 +277,10 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
     parser.add_argument("--roster-rows", type=int, default=5_000)
     parser.add_argument("--department-rows", type=int, default=60_000, help="rows of the department's list")
     parser.add_argument("--skip-excel", action="store_true")
+    parser.add_argument("--postgres-url", default=os.environ.get(
+        "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/rpm_bench"),
+        help="the department list is measured on PostgreSQL too when this server answers (its database is "
+             "dropped and rebuilt); '' to skip")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1,
                         help="per worker; above 1 gunicorn runs gthread workers (slower on SQLite: see README)")
@@ -451,14 +456,38 @@ def excel(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     quiet, busy = folder / "department-quiet.xlsx", folder / "department-busy.xlsx"
     excel_bench.write_department_list(full, quiet, list_rows, warn_every=None)
     excel_bench.write_department_list(full, busy, list_rows, warn_every=100)
+    # Each upload taken in turns with openpyxl's read of the same file (the machine is shared: see bench/stats.py).
+    list_repeat = args.import_repeat + 1
     matched, list_floor, quiet_counts = excel_bench.bench_department_list(
-        full, quiet, args.import_repeat, folder, "department list, no row meets a rule")
+        full, quiet, list_repeat, folder, "department list, no row meets a rule")
     warned, _floor, busy_counts = excel_bench.bench_department_list(
-        full, busy, args.import_repeat, folder, "department list, 1 row in 100 meets a rule")
+        full, busy, list_repeat, folder, "department list, 1 row in 100 meets a rule")
 
     def s(t: Timing) -> dict[str, float | int]:
         return {"p50_s": round(t.median, 3), "p95_s": round(t.p95, 3), "max_s": round(t.max, 3),
                 "runs": len(t.seconds)}
+
+    # The same lists on PostgreSQL, production's database, beside the same floor measured again in that run.
+    on_postgres: dict[str, Any] = {}
+    if args.postgres_url and excel_bench.postgres_reachable(args.postgres_url):
+        county = excel_bench.PostgresCounty(args.postgres_url)
+        county.build(per_village)
+        try:
+            pg_quiet, pg_floor, pg_quiet_counts = excel_bench.bench_department_list(
+                county, quiet, list_repeat, folder, "department list on PostgreSQL, no row meets a rule")
+            pg_busy, _floor, pg_busy_counts = excel_bench.bench_department_list(
+                county, busy, list_repeat, folder, "department list on PostgreSQL, 1 row in 100 meets a rule")
+        finally:
+            county.drop()
+        pg_leads = pg_busy_counts.get("leads", 0)
+        on_postgres = {
+            "department_list_pg": s(pg_quiet), "department_list_pg_floor": s(pg_floor),
+            "department_list_pg_ratio": round(pg_quiet.median / pg_floor.median, 2),
+            "department_list_pg_warned": s(pg_busy),
+            "department_list_pg_warned_ratio": round(pg_busy.median / pg_floor.median, 2),
+            "department_pg_lead_ms": round((pg_busy.median - pg_quiet.median) * 1000 / pg_leads, 1)
+            if pg_leads else None,
+            "department_pg_counts": {"quiet": pg_quiet_counts, "busy": pg_busy_counts}}
 
     leads = busy_counts.get("leads", 0)
     return {"households": per_village * VILLAGES, "person_rows": people, "roster_rows": rows,
@@ -471,7 +500,7 @@ def excel(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
             "department_list_warned": s(warned), "department_list_leads": leads,
             "department_list_warned_ratio": round(warned.median / list_floor.median, 2),
             "department_lead_ms": round((warned.median - matched.median) * 1000 / leads, 1) if leads else None,
-            "department_counts": {"quiet": quiet_counts, "busy": busy_counts}}
+            "department_counts": {"quiet": quiet_counts, "busy": busy_counts}, **on_postgres}
 
 
 def machine() -> dict[str, Any]:
@@ -516,6 +545,8 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
         "department_list_s": excel_results.get("department_list", {}).get("p50_s"),
         "department_list_floor_s": excel_results.get("department_list_floor", {}).get("p50_s"),
         "department_list_warned_s": excel_results.get("department_list_warned", {}).get("p50_s"),
+        "department_list_pg_s": excel_results.get("department_list_pg", {}).get("p50_s"),
+        "department_list_pg_floor_s": excel_results.get("department_list_pg_floor", {}).get("p50_s"),
         "server_peak_rss_mb": results["server_peak_rss"]["county_mb"],
     }
 
@@ -587,6 +618,14 @@ def markdown(results: dict[str, Any]) -> str:
             row(f"the same list with 1 row in 100 meeting a rule ({e['department_list_leads']} leads raised, "
                 f"{e['department_lead_ms']} ms each)", e["department_list_warned"], f"openpyxl read-only {floor_s} s",
                 f"{e['department_list_warned_ratio']}×", "", "s")
+        if "department_list_pg" in e:
+            pg_floor_s = e["department_list_pg_floor"]["p50_s"]
+            row(f"department list of {e['department_list_rows']:,} rows on PostgreSQL, no row meets a rule",
+                e["department_list_pg"], f"openpyxl read-only {pg_floor_s} s", f"{e['department_list_pg_ratio']}×",
+                "≤ 1.5×", "s")
+            row(f"the same list on PostgreSQL, 1 row in 100 meeting a rule ({e['department_pg_lead_ms']} ms a lead)",
+                e["department_list_pg_warned"], f"openpyxl read-only {pg_floor_s} s",
+                f"{e['department_list_pg_warned_ratio']}×", "", "s")
     rss = results["server_peak_rss"]
     lines.append(f"| server peak RSS ({rss['processes']}) | {rss['county_mb']} MB | largest worker "
                  f"{rss['largest_worker_mb']} MB | during the inbox growth {rss['with_inbox_growth_mb']} MB | | | "

@@ -26,7 +26,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook  # noqa: TID251 (the yardstick: openpyxl on its own)
 from sqlalchemy import insert, select
 
-from bench.stats import Timing, measure, report
+from bench.stats import Timing, measure, measure_beside, report
 
 ROOT = Path(__file__).resolve().parent.parent
 VILLAGES = 161
@@ -34,13 +34,62 @@ MONTH = "2026-11"
 NATIONAL_HEADERS = ["县", "乡(镇)", "行政村", "户编号", "姓名", "证件号码", "与户主关系", "人数", "脱贫年度", "户类型"]
 
 
-def make_app(database: Path) -> Any:
+class PostgresCounty:
+    """The same county in PostgreSQL (production's database): built once as a template database; each run works on
+    a fresh copy of it (CREATE DATABASE … TEMPLATE, PostgreSQL's file copy), as the SQLite runs do on a file copy."""
+
+    def __init__(self, url: str) -> None:
+        self.base, self.template = url.rsplit("/", 1)
+        self.run = self.template + "_run"
+
+    def url(self, name: str) -> str:
+        return f"{self.base}/{name}"
+
+    def _admin(self, *statements: str) -> None:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+        engine.dispose()
+
+    def build(self, households_per_village: int) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)', f'CREATE DATABASE "{self.template}"')
+        build_database(self.url(self.template), households_per_village)
+
+    def fresh(self) -> str:
+        self._admin(f'DROP DATABASE IF EXISTS "{self.run}" WITH (FORCE)',
+                    f'CREATE DATABASE "{self.run}" TEMPLATE "{self.template}"')
+        return self.url(self.run)
+
+    def drop(self) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{self.run}" WITH (FORCE)',
+                    f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+
+
+def postgres_reachable(url: str) -> bool:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.rsplit("/", 1)[0] + "/postgres", connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+    finally:
+        engine.dispose()
+
+
+def make_app(database: Path | str) -> Any:
     from app import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "bench"})
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
 
 
-def build_database(database: Path, households_per_village: int) -> None:
+def build_database(database: Path | str, households_per_village: int) -> None:
     from flask_migrate import upgrade
 
     from app.demo import load_demo
@@ -199,12 +248,12 @@ def write_department_list(database: Path, target: Path, rows: int, warn_every: i
     return written
 
 
-def bench_department_list(full: Path, department_list: Path, repeat: int, workdir: Path,
+def bench_department_list(full: Path | PostgresCounty, department_list: Path, repeat: int, workdir: Path,
                           label: str = "department list: check, match, rules, leads") -> tuple[Timing, Timing,
                                                                                                   dict[str, int]]:
     """部门筛查预警: the department's upload (read in the bounded child, every row checked, matched to the registry's
     members, the rules tested, the records stored and the leads raised, committed) on a fresh copy of the county each
-    run, beside openpyxl's own read-only iteration of the same file."""
+    run (a SQLite file, or a PostgreSQL database), beside openpyxl's own read-only iteration of the same file."""
     from app.extensions import db
     from app.models import User
 
@@ -212,8 +261,11 @@ def bench_department_list(full: Path, department_list: Path, repeat: int, workdi
     state: dict[str, Any] = {}
 
     def fresh_copy() -> None:
-        shutil.copyfile(full, target)
-        app = make_app(target)
+        if isinstance(full, PostgresCounty):
+            app = make_app(full.fresh())
+        else:
+            shutil.copyfile(full, target)
+            app = make_app(target)
         app.config["IMPORTS_FOLDER"] = str(workdir / "imports")
         state["app"] = app
 
@@ -230,15 +282,13 @@ def bench_department_list(full: Path, department_list: Path, repeat: int, workdi
                                "warned": outcome.upload.rows_warned, "leads": outcome.upload.leads_created}
             db.engine.dispose()
 
-    ours = measure(label, upload, repeat, setup=fresh_copy)
-
     def floor() -> None:
         workbook = load_workbook(department_list, read_only=True)
         for _row in workbook.active.iter_rows(values_only=True):
             pass
         workbook.close()
 
-    library = measure("openpyxl read-only, same file", floor, repeat)
+    ours, library = measure_beside(label, upload, "openpyxl read-only, same file", floor, repeat, setup=fresh_copy)
     return ours, library, state.get("counts", {})
 
 

@@ -42,6 +42,23 @@ def measure(name: str, run: Callable[[], object], repeat: int, setup: Callable[[
     return Timing(name, seconds)
 
 
+def measure_beside(name: str, run: Callable[[], object], floor_name: str, floor: Callable[[], object], repeat: int,
+                   setup: Callable[[], object] | None = None) -> tuple[Timing, Timing]:
+    """`run` and its floor taken in turns, each run followed by one of the floor, so that what else the shared
+    machine does at a moment weighs on both alike: their ratio holds where the absolute times wander."""
+    ours, floors = [], []
+    for _ in range(repeat):
+        if setup is not None:
+            setup()
+        started = time.perf_counter()
+        run()
+        ours.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        floor()
+        floors.append(time.perf_counter() - started)
+    return Timing(name, ours), Timing(floor_name, floors)
+
+
 def report(pairs: list[tuple[Timing, Timing]]) -> str:
     """A table: each measurement beside its floor, with the ratio of the medians."""
     lines = [f"{'measurement':44} {'median':>9} {'p95':>9} {'max':>9}   {'floor (median)':>16} {'ratio':>7}"]

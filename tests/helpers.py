@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Flask
@@ -100,6 +101,25 @@ def approve_case(case_id: int, risk_level: str = "at_risk") -> None:
     complete(f"{town}_leader", "Task_TownLeadershipReview", {"decision": "pass", "opinion": "通过",
                                                                "meeting_date": today().isoformat()}, case_id)
     complete("county_office", "Task_CountyApprove", {"decision": "approve", "opinion": "同意"}, case_id)
+
+
+def uphold_publicity_objection(case_id: int, posted_on: date, decided_on: date,
+                               team: str = "chengguan01_team") -> None:
+    """After the county's approval: the 公示 posted on `posted_on`; on `decided_on`, once its period has passed, an
+    objection recorded and upheld by the town: the case goes back to the town's certification."""
+    from app.clock import china_moment, travel_to
+    from app.workflow.runtime import run_due_timers
+
+    town = TOWN_SLUGS[db.session.get(Case, case_id).town_code]
+    with travel_to(china_moment(posted_on)):
+        complete(team, "Task_PostNotice", {"posted_on": posted_on.isoformat(), "period_days": 5,
+                                           "location": "村委会"}, case_id)
+    with travel_to(china_moment(decided_on)):
+        run_due_timers()
+        db.session.commit()
+        complete(team, "Task_RecordObjections", {"decision": "objection", "objection_content": "家中有经营性收入"},
+                 case_id)
+        complete(f"{town}_certifier", "Task_ReviewObjection", {"decision": "uphold", "opinion": "重新认定"}, case_id)
 
 
 def plan_measures(case_id: int, measures: list[dict[str, str]], cadre: str = "chengguan01_cadre1",

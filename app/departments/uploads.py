@@ -34,7 +34,7 @@ from app.departments.catalogue import AMOUNT, DAY, DEPARTMENTS, NUMBER, Departme
 from app.departments.rules import RowFacts, Rule, kinds_needed, met, rules_in_force
 from app.errors import InvalidInput, PermissionDenied
 from app.excel.bounded import Budget, open_upload
-from app.excel.reading import OLE2_SIGNATURE, ZIP_SIGNATURE, Limits, SpreadsheetRefused, UploadTooLarge
+from app.excel.reading import OLE2_SIGNATURE, ZIP_SIGNATURE, Limits, SpreadsheetRefused, save_upload
 from app.excel.typed import normalize_header, parse_date
 from app.extensions import db, table_of
 from app.households.idnumber import id_number_problem, masked_id, normalize_id_number
@@ -251,6 +251,7 @@ class _Row:
     household_id: int | None = None
     fingerprint: str = ""
     reasons: list[tuple[Rule, str]] = field(default_factory=list)
+    record: dict[str, Any] | None = None  # the row as it will be stored, made while the file is read
 
     def data(self) -> dict[str, Any]:
         return {k: (v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, Decimal) else v)
@@ -339,20 +340,10 @@ class UploadOutcome:
 
 
 def _save(stream: IO[bytes], folder: Path, max_bytes: int) -> tuple[Path, str, int]:
-    folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     # openpyxl reads a workbook only under an .xlsx name; a CSV's name does not matter.
     target = folder / f"list-{datetime.now().strftime('%Y%m%d%H%M%S%f')}-{secrets.token_hex(4)}.xlsx"
-    written = 0
-    with open(target, "wb") as out:
-        while chunk := stream.read(1 << 20):
-            written += len(chunk)
-            if written > max_bytes:
-                out.close()
-                target.unlink(missing_ok=True)
-                raise UploadTooLarge(max_bytes)
-            digest.update(chunk)
-            out.write(chunk)
+    written = save_upload(stream, target, max_bytes, digest)
     if written == 0:
         target.unlink(missing_ok=True)
         raise ListRefused("上传的文件是空的，请选择本部门的名单文件")
@@ -393,7 +384,8 @@ def upload_list(actor: User, month_text: str, stream: IO[bytes] | None, file_nam
             return UploadOutcome(same, True)
         rows = read_rows(path, list_limits())
         _header_row, columns, labels = _find_header(rows, department)
-        matcher = _Matcher(code, month.key)
+        rules = rules_in_force(code)
+        matcher = _Matcher(department, month, rules)
         problems, count = _parse(rows, department, columns, labels, today, matcher)
     except SpreadsheetRefused as exc:
         raise ListRefused(exc.message) from exc
@@ -409,7 +401,7 @@ def upload_list(actor: User, month_text: str, stream: IO[bytes] | None, file_nam
                               size=size, rows_total=count, uploaded_by_id=actor.id)
     db.session.add(upload)
     db.session.flush()
-    _warn_and_store(upload, department, matcher, month, actor)
+    _warn_and_store(upload, department, matcher, month, rules, actor)
     record("department_list_uploaded", actor, f"{department.name} {month.label}名单：{upload.file_name}",
            {"upload_id": upload.id, "department": code, "month": month.key, "rows": count,
             "matched": upload.rows_matched, "warned": upload.rows_warned, "leads": upload.leads_created,
@@ -437,15 +429,23 @@ def _fingerprint(code: str, month: str, row: _Row) -> str:
 
 class _Matcher:
     """Matches batches of rows to the registry as the file is read: members by ID number, rows an earlier upload
-    of the month (or this file) already held set apart. Reads only: nothing is written before the whole file is
-    known to be good."""
+    of the month (or this file) already held set apart, and for the new rows what the rules will need (a person's
+    total over the year so far, the household's assessed income) and the record each will be stored as. Reads only:
+    nothing is written before the whole file is known to be good, and only this work is left for then."""
 
-    def __init__(self, code: str, month: str) -> None:
-        self.code, self.month = code, month
+    def __init__(self, department: Department, month: ReportMonth, rules: list[Rule]) -> None:
+        self.code, self.month = department.code, month.key
+        self.year = month.year
+        needs = kinds_needed(rules)
+        self.amount_field = next((f.key for f in department.fields if f.kind == AMOUNT and f.required), None)
+        self.needs_totals = "year_total" in needs and self.amount_field is not None
+        self.needs_incomes = "household_income" in needs
         self.unmatched: list[dict[str, Any]] = []
         self.matched = 0
         self.new_rows: list[_Row] = []
         self.seen: set[str] = set()
+        self.totals: dict[str, Decimal] = {}  # ID number → the year's amount: earlier uploads, then this file's
+        self.incomes: dict[int, Decimal] = {}
 
     def add(self, rows: list[_Row]) -> None:
         if not rows:
@@ -468,11 +468,34 @@ class _Matcher:
             known.update(db.session.scalars(select(DepartmentRecord.fingerprint).where(
                 DepartmentRecord.department == self.code, DepartmentRecord.month == self.month,
                 DepartmentRecord.fingerprint.in_(prints[start:start + CHUNK]))))
+        fresh = []
         for row in matched:
             if row.fingerprint in known or row.fingerprint in self.seen:
                 continue
             self.seen.add(row.fingerprint)
-            self.new_rows.append(row)
+            fresh.append(row)
+        self._prepare(fresh)
+        self.new_rows.extend(fresh)
+
+    def _prepare(self, rows: list[_Row]) -> None:
+        amount_field = self.amount_field
+        if self.needs_totals:
+            first_seen = sorted({r.id_number for r in rows} - self.totals.keys())
+            earlier = _year_totals(self.code, self.year, first_seen)
+            for number in first_seen:
+                self.totals[number] = earlier.get(number, Decimal(0))
+            for row in rows:
+                amount = row.values.get(amount_field) if amount_field else None
+                if amount is not None:
+                    self.totals[row.id_number] += amount
+        if self.needs_incomes:
+            households = sorted({r.household_id for r in rows if r.household_id} - self.incomes.keys())
+            self.incomes.update(_household_incomes(households))
+        for row in rows:
+            row.record = dict(department=self.code, month=self.month, row_number=row.number,
+                              id_number=row.id_number, name=row.name[:64], household_id=row.household_id,
+                              amount=row.values.get(amount_field) if amount_field else None, data=row.data(),
+                              fingerprint=row.fingerprint, rules=[], lead_id=None, case_id=None)
 
 
 def _year_totals(code: str, year: int, id_numbers: list[str]) -> dict[str, Decimal]:
@@ -501,39 +524,30 @@ def _household_incomes(household_ids: list[int]) -> dict[int, Decimal]:
 
 
 def _warn_and_store(upload: DepartmentUpload, department: Department, matcher: _Matcher, month: ReportMonth,
-                    actor: User) -> None:
+                    rules: list[Rule], actor: User) -> None:
     """The whole file is good: test the rules (a person's total over the year needs every row of the file), raise
-    the leads and notes, and store the new rows."""
-    code = department.code
+    the leads and notes, and store the new rows (their records made while the file was read)."""
     new_rows = matcher.new_rows
-    rules = rules_in_force(code)
-    needs = kinds_needed(rules)
-    amount_field = next((f.key for f in department.fields if f.kind == AMOUNT and f.required), None)
-    totals = _year_totals(code, month.year, sorted({r.id_number for r in new_rows})) \
-        if "year_total" in needs and amount_field else {}
-    incomes = _household_incomes(sorted({r.household_id for r in new_rows if r.household_id})) \
-        if "household_income" in needs else {}
     first, last = month.first_day, month.next_first_day - timedelta(days=1)
     for row in new_rows:
-        amount = row.values.get(amount_field) if amount_field else None
-        if amount is not None:
-            totals[row.id_number] = totals.get(row.id_number, Decimal(0)) + amount
-    for row in new_rows:
-        facts = RowFacts(first, last, totals.get(row.id_number) if amount_field else None,
-                         incomes.get(row.household_id or 0))
+        facts = RowFacts(first, last, matcher.totals.get(row.id_number) if matcher.needs_totals else None,
+                         matcher.incomes.get(row.household_id or 0))
         for rule in rules:
             why = met(rule, row.values, facts)
             if why is not None:
                 row.reasons.append((rule, why))
     warned = [r for r in new_rows if r.reasons]
     links = _raise_warnings(upload, department, month, warned, actor)
+    for row in warned:
+        assert row.record is not None
+        lead_id, case_id = links.get(row.household_id or 0, (None, None))
+        row.record.update(rules=[rule.key for rule, _why in row.reasons], lead_id=lead_id, case_id=case_id)
+    records: list[dict[str, Any]] = []
+    for row in new_rows:
+        assert row.record is not None
+        row.record["upload_id"] = upload.id
+        records.append(row.record)
     table = table_of(DepartmentRecord)
-    records = [dict(upload_id=upload.id, department=code, month=month.key, row_number=r.number,
-                    id_number=r.id_number, name=r.name[:64], household_id=r.household_id,
-                    amount=r.values.get(amount_field) if amount_field else None, data=r.data(),
-                    fingerprint=r.fingerprint, rules=[rule.key for rule, _why in r.reasons],
-                    lead_id=links.get(r.household_id or 0, (None, None))[0],
-                    case_id=links.get(r.household_id or 0, (None, None))[1]) for r in new_rows]
     for start in range(0, len(records), 5000):
         db.session.execute(insert(table), records[start:start + 5000])
     upload.rows_matched = matcher.matched

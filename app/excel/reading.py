@@ -483,8 +483,9 @@ def formula_message(row: int, column: int) -> str:
     return f"第{row}行{get_column_letter(column)}列是公式，请粘贴为数值"
 
 
-def save_upload(stream: IO[bytes], target: Path, max_bytes: int) -> int:
-    """Copy an uploaded stream to `target`, refusing (and removing the file) past max_bytes."""
+def save_upload(stream: IO[bytes], target: Path, max_bytes: int, digest: Any = None) -> int:
+    """Copy an uploaded stream to `target`, refusing (and removing the file) past max_bytes; `digest` (a hashlib
+    object), when given, takes in the bytes as they are written."""
     target.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     with open(target, "wb") as out:
@@ -494,6 +495,8 @@ def save_upload(stream: IO[bytes], target: Path, max_bytes: int) -> int:
                 out.close()
                 target.unlink(missing_ok=True)
                 raise UploadTooLarge(max_bytes)
+            if digest is not None:
+                digest.update(chunk)
             out.write(chunk)
     return written
 

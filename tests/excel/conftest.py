@@ -28,7 +28,12 @@ def upload(browser: Any, url: str, content: bytes, name: str, page: str, **field
 def import_households(browser: Any, content: bytes, name: str = "农户.xlsx", valid_only: bool = False) -> Any:
     """Upload to /households/import and follow the job page until it stops refreshing; returns that page."""
     fields = {"valid_only": "1"} if valid_only else {}
-    response = upload(browser, "/households/import", content, name, "/households/import", **fields)
+    return follow_job(browser, upload(browser, "/households/import", content, name, "/households/import", **fields))
+
+
+def follow_job(browser: Any, response: Any) -> Any:
+    """From the redirect to a background job's page, follow that page until it stops refreshing; returns it (its
+    address as `job_url`)."""
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     job_url = response.headers["Location"]
     response.close()  # and the request's body with it: a large one is a temporary file
@@ -39,7 +44,7 @@ def import_households(browser: Any, content: bytes, name: str = "农户.xlsx", v
         if "Refresh" not in page.headers:
             page.job_url = job_url
             return page
-        assert time.monotonic() < deadline, "import job did not finish within 60 s"
+        assert time.monotonic() < deadline, f"the job at {job_url} did not finish within 60 s"
         time.sleep(0.05)
 
 

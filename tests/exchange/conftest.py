@@ -3,7 +3,6 @@ it, and the county office that reconciles it."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Area, Household, Member
-from tests.excel.conftest import upload, workbook_bytes
+from tests.excel.conftest import follow_job, upload, workbook_bytes
 
 # The national system's export, as its columns are named (../shared/docs/national-rules.md §d).
 NATIONAL_HEADER = ["县", "乡(镇)", "行政村", "户编号", "人编号", "姓名", "证件号码", "与户主关系", "人数", "脱贫年度",
@@ -86,32 +85,7 @@ def national_file(households: list[NationalHousehold], header: list[str] | None 
 
 def reconcile(browser: Any, content: bytes, name: str = "国家系统导出.xlsx") -> Any:
     """Upload for reconciliation and follow the job page until it stops refreshing; returns that page."""
-    response = upload(browser, "/exchange/reconciliations", content, name, "/exchange")
-    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
-    job_url = response.headers["Location"]
-    response.close()
-    deadline = time.monotonic() + 60
-    while True:
-        page = browser.get(job_url)
-        assert page.status_code == 200
-        if "Refresh" not in page.headers:
-            page.job_url = job_url
-            return page
-        assert time.monotonic() < deadline, "reconciliation did not finish within 60 s"
-        time.sleep(0.05)
-
-
-def follow_import(browser: Any, response: Any) -> Any:
-    """After applying: the registry import's job page, once it has finished."""
-    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
-    url = response.headers["Location"]
-    deadline = time.monotonic() + 60
-    while True:
-        page = browser.get(url)
-        if "Refresh" not in page.headers:
-            return page
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    return follow_job(browser, upload(browser, "/exchange/reconciliations", content, name, "/exchange"))
 
 
 def count(page: Any, section: str) -> int:

@@ -122,8 +122,7 @@ def test_a_county_case_is_identified_on_its_latest_approval_and_not_while_an_obj
     from datetime import date
 
     from app.clock import china_moment, travel_to
-    from app.workflow.runtime import run_due_timers
-    from tests.helpers import complete
+    from tests.helpers import uphold_publicity_objection
 
     with travel_to(china_moment(date(2026, 3, 2))):
         case_id = open_case(app)
@@ -131,17 +130,9 @@ def test_a_county_case_is_identified_on_its_latest_approval_and_not_while_an_obj
         with travel_to(china_moment(date(2026, 3, 5))):
             approve_case(case_id)
             assert db.session.get(Case, case_id).identified_on == date(2026, 3, 5)
-            complete("chengguan01_team", "Task_PostNotice", {"posted_on": "2026-03-05", "period_days": 5,
-                                                             "location": "村委会"}, case_id)
-        with travel_to(china_moment(date(2026, 3, 12))):
-            run_due_timers()
-            db.session.commit()
-            complete("chengguan01_team", "Task_RecordObjections", {"decision": "objection",
-                                                                   "objection_content": "家中有经营性收入"}, case_id)
-            complete("chengguan_certifier", "Task_ReviewObjection", {"decision": "uphold", "opinion": "重新认定"},
-                     case_id)
-            db.session.expire_all()
-            assert db.session.get(Case, case_id).identified_on is None
+        uphold_publicity_objection(case_id, date(2026, 3, 5), date(2026, 3, 12))
+        db.session.expire_all()
+        assert db.session.get(Case, case_id).identified_on is None
         with travel_to(china_moment(date(2026, 4, 2))):
             approve_case(case_id)
             db.session.expire_all()

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.households.idnumber import check_character
 from app.models import Household, ImportJob, Member
+from tests.excel.conftest import follow_job
 from tests.exchange.conftest import (
     NATIONAL_HEADER,
     NationalHousehold,
     Person,
     count,
-    follow_import,
     national_file,
     reconcile,
     registry,
@@ -86,7 +86,7 @@ def test_the_report_lists_new_changed_missing_and_conflicting_households_and_sto
     assert [(r[2], r[4]) for r in new_rows] == [("6109221000019999", new_id(1))]
 
     # Imported from the report: the registry takes the file (monitoring is not the import's to change).
-    imported = follow_import(county, county.post(page.job_url + "/apply", {}, page=page.job_url))
+    imported = follow_job(county, county.post(page.job_url + "/apply", {}, page=page.job_url))
     assert "新增 1 户，更新 2 户" in imported.get_data(as_text=True)
     households_now, members_now, people = snapshot(app)
     assert households_now == before[0] + 1

@@ -12,7 +12,15 @@ import pytest
 from app.clock import china_moment, travel_to
 from app.extensions import db
 from app.models import Screening
-from tests.helpers import approve_case, check_households, complete, open_case, plan_measures, user
+from tests.helpers import (
+    approve_case,
+    check_households,
+    complete,
+    open_case,
+    plan_measures,
+    uphold_publicity_objection,
+    user,
+)
 
 CHENGGUAN, RAOFENG = "610922100", "610922101"
 MARCH = date(2026, 3, 2)  # a Monday; the month has no holidays
@@ -120,22 +128,13 @@ def test_days_from_discovery_to_county_approval(app, login_as):
 
 
 def test_a_case_approved_again_after_an_upheld_objection_counts_once_from_its_first_approval(app, login_as):
-    from app.workflow.runtime import run_due_timers
 
     with travel_to(china_moment(MARCH)):
         case_id = open_case(app)
     with app.app_context():
         with travel_to(china_moment(date(2026, 3, 5))):
             approve_case(case_id)
-            complete("chengguan01_team", "Task_PostNotice", {"posted_on": "2026-03-05", "period_days": 5,
-                                                             "location": "村委会"}, case_id)
-        with travel_to(china_moment(date(2026, 3, 12))):
-            run_due_timers()
-            db.session.commit()
-            complete("chengguan01_team", "Task_RecordObjections", {"decision": "objection",
-                                                                   "objection_content": "家中有经营性收入"}, case_id)
-            complete("chengguan_certifier", "Task_ReviewObjection", {"decision": "uphold", "opinion": "重新认定"},
-                     case_id)
+        uphold_publicity_objection(case_id, date(2026, 3, 5), date(2026, 3, 12))
         with travel_to(china_moment(date(2026, 4, 2))):
             approve_case(case_id)
     with travel_to(china_moment(date(2026, 4, 3))):
