@@ -99,7 +99,7 @@ def _households(case_ids: Sequence[int]) -> dict[int, _Household]:
         found[case_id] = _Household(
             household_id=household_id, town=town_name, village=village_name, household_no=household_no, size=size,
             lifted_year=str(lifted_year) if kind == "lifted" and lifted_year else "",
-            household_type=HOUSEHOLD_TYPES.get(kind, kind), phone=phone,
+            household_type=HOUSEHOLD_TYPES.get(kind, kind or ""), phone=phone,
             category=MONITORING_CATEGORIES.get(national_category(procedure, category, kind) or "", ""),
             risk=_risk_words(procedure, risk_type, risks), eliminated="是" if ended else "否",
             identified_on=identified,
@@ -156,7 +156,8 @@ def month_changes(scope: ReportScope, month: ReportMonth) -> list[tuple[int, str
     changes: list[tuple[int, str, date]] = []
     for case_id, day in db.session.execute(select(Case.id, Case.identified_on).where(
             Case.identified_on >= first, Case.identified_on < after, Case.status != "rejected", in_scope)):
-        changes.append((case_id, "identified", day))
+        if day is not None:  # the range above excludes NULL; this tells the type checker
+            changes.append((case_id, "identified", day))
     # 销号 is stored as a moment (UTC); the month is China's.
     start, end = china_moment(first, 0), china_moment(after, 0)
     for case_id, procedure, eliminated, closed_at in db.session.execute(

@@ -165,10 +165,10 @@ def _new_row(draft: HouseholdDraft, names: _AreaNames) -> dict[str, Any]:
 def _registry_conflicts(validation: Validation, names: _AreaNames) -> list[dict[str, Any]]:
     """The file's errors, household by household: what keeps each from the registry as it stands."""
     owner: dict[int, HouseholdDraft] = {}
-    for draft in validation.households:
-        owner[draft.first_row] = draft
-        for member in draft.members:
-            owner[member[0]] = draft
+    for household in validation.households:
+        owner[household.first_row] = household
+        for member in household.members:
+            owner[member[0]] = household
     grouped: dict[int, list[str]] = defaultdict(list)
     drafts: dict[int, HouseholdDraft | None] = {}
     for error in validation.errors:

@@ -786,7 +786,7 @@ def store(result: Validation) -> Counts:
             for chunk in _chunks(update_ids):
                 kept_numbers.update((id_number, person_no) for id_number, person_no in session.execute(
                     select(Member.id_number, Member.person_no)
-                    .where(Member.household_id.in_(chunk), Member.person_no.is_not(None))))
+                    .where(Member.household_id.in_(chunk), Member.person_no.is_not(None))) if person_no)
         for chunk in _chunks(update_ids):
             session.execute(delete(Member).where(Member.household_id.in_(chunk)))
         # Heads may move between households: park the changing ones first so no unique check trips midway.
