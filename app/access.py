@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from flask import g, has_app_context
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
+from app.areas import COUNTY_LENGTH, below, contains
 from app.clock import china_today
 from app.extensions import db, table_of
-from app.models import Case, ReadyTask, Screening, User
+from app.models import Area, Case, DepartmentUpload, ReadyTask, Screening, User
 from app.roles import READ_ONLY_ROLES, ROLES
 
 # Who reads the audit log: the system administrator and the county headquarters' supervisors.
@@ -22,7 +24,9 @@ HOUSEHOLD_IMPORTERS = frozenset({"county_office", "admin"})
 
 
 def scope_of(user: User) -> str | None:
-    """village | town | county | assigned (the cadre), or None for a role the county does not know."""
+    """village | town | county | assigned (the cadre), or None for a role the county does not know. A user of
+    county scope works at their area: a county, or a city or province above it (supervisors), each seeing
+    only the counties below their area."""
     role = ROLES.get(user.role)
     return role.scope if role else None
 
@@ -49,13 +53,14 @@ def can_reveal_id_numbers(user: User) -> bool:
 
 
 def can_import_households(user: User) -> bool:
-    return user.role in HOUSEHOLD_IMPORTERS
+    """A county's registry is imported by its own office (or an administrator of the county)."""
+    return user.role in HOUSEHOLD_IMPORTERS and len(user.area_code) == COUNTY_LENGTH
 
 
 def can_exchange_with_national_system(user: User) -> bool:
     """Reconciling the national system's export with the registry, and exporting in its columns: every member's ID
     number, county-wide, so the office that keeps the registry."""
-    return user.role in HOUSEHOLD_IMPORTERS
+    return can_import_households(user)
 
 
 def may_stand_in_for(colleague: User, user: User) -> bool:
@@ -88,9 +93,13 @@ def can_upload_department_list(user: User) -> bool:
     return department_of(user) is not None and user.active
 
 
-def can_see_department_list(user: User, department: str) -> bool:
-    """A department sees its own lists; the county office, the supervisors and the administrator see them all."""
-    return department_of(user) == department or user.role in ("county_office", "supervisor", "admin")
+def can_see_department_list(user: User, upload: DepartmentUpload) -> bool:
+    """A department sees its own lists; the county office, the supervisors and the administrator see them all;
+    each within their area (a county's departments are not another county's)."""
+    if not (department_of(user) == upload.department or user.role in ("county_office", "supervisor", "admin")):
+        return False
+    uploader = db.session.get(User, upload.uploaded_by_id)
+    return uploader is not None and in_area(user, uploader.area_code)
 
 
 def can_change_warning_rules(user: User) -> bool:
@@ -122,10 +131,20 @@ def can_arrange_stand_ins(user: User) -> bool:
     return user.role not in READ_ONLY_ROLES
 
 
+def covers_every_county(user: User) -> bool:
+    """Whether the user's area holds every county of the deployment (one county's office in a county deployment,
+    the province's supervisor in a province's): their queries then need no area condition. Asked once a request."""
+    cache = g.setdefault("covers_every_county", {}) if has_app_context() else {}
+    if user.area_code not in cache:
+        cache[user.area_code] = not db.session.scalar(select(exists().where(
+            Area.level == "county", ~below(Area.code, user.area_code))))
+    return bool(cache[user.area_code])
+
+
 def _area_clause(user: User, village_col: Any, town_col: Any) -> ColumnElement[bool]:
     scope = scope_of(user)
     if scope == "county":
-        return true()
+        return true() if covers_every_county(user) else below(town_col, user.area_code)
     if scope == "town":
         return town_col == user.area_code
     if scope == "village":
@@ -186,7 +205,7 @@ def about_visible_subject(user: User, row: Any) -> ColumnElement[bool]:
     registered kind: each kind says who sees its subjects (SubjectHooks.visible_to)."""
     from app.workflow.runtime import HOOKS
 
-    if scope_of(user) == "county":
+    if scope_of(user) == "county" and covers_every_county(user):
         return true()
     return or_(false(), *(and_(row.subject_kind == kind,
                                row.subject_id.in_(select(hooks.model.id).where(hooks.visible_to(user))))
@@ -215,10 +234,11 @@ def household_clause(user: User) -> ColumnElement[bool]:
 
 
 def in_area(user: User, code: str) -> bool:
-    """A village's (or a town's) code lies in the user's area: the county, their town, their own village."""
+    """A village's (or a town's) code lies in the user's area: their county (or city, or province), their town,
+    their own village."""
     scope = scope_of(user)
     if scope == "county":
-        return True
+        return contains(user.area_code, code)
     if scope == "town":
         return code.startswith(user.area_code)
     if scope == "village":

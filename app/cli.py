@@ -60,8 +60,11 @@ def init_db() -> None:
 @click.option("--villages-per-town", default=None, type=int, help="default: about 161 villages in all")
 @click.option("--towns", default=None, type=int, help="only the first N towns")
 @click.option("--empty", is_flag=True, help="the bare county only: areas, households and users, no year of work")
+@click.option("--counties", default=1, show_default=True, type=click.IntRange(1, 500),
+              help="a city of N counties (石泉县 first, with the year of work; the others bare), with the city's and "
+                   "the province's supervisors")
 def load_demo_command(households_per_village: int, villages_per_town: int | None, towns: int | None,
-                      empty: bool) -> None:
+                      empty: bool, counties: int) -> None:
     """Load the demo county (石泉县) into an empty database, with the year of work before today made through the
     app's own operations (unless --empty). Does nothing for what is there already."""
     import time
@@ -70,7 +73,7 @@ def load_demo_command(households_per_village: int, villages_per_town: int | None
     from app.demo_history import load_demo_history
 
     counts = load_demo(current_app.config["DEMO_PASSWORD"], towns=towns, villages_per_town=villages_per_town,
-                       households_per_village=households_per_village)
+                       households_per_village=households_per_village, counties=counties)
     db.session.commit()
     if not counts["areas"]:
         click.echo("demo county already loaded")
@@ -179,14 +182,17 @@ def _export_command(kind: str) -> click.Command:
     @click.option("--month", default=None, help="YYYY-MM; default: this month")
     @click.option("--town", default=None, help="9-digit town code")
     @click.option("--village", default=None, help="12-digit village code")
+    @click.option("--county", default=None, help="6-digit county code (default: COUNTY_CODE)")
     @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
                   help="file to write; default: the official file name in the current folder")
-    def export(month: str | None, town: str | None, village: str | None, output: str | None) -> None:
+    def export(month: str | None, town: str | None, village: str | None, county: str | None,
+               output: str | None) -> None:
         """Write the annex for the whole county, one town or one village."""
         import os
         import tempfile
         from pathlib import Path
 
+        from app.areas import county_name_of
         from app.clock import china_today
         from app.errors import DomainError
         from app.reports.exports import ANNEXES, export_annex
@@ -194,12 +200,12 @@ def _export_command(kind: str) -> click.Command:
 
         if town and village:
             raise click.UsageError("give --town or --village, not both")
-        county_code, county_name = current_app.config["COUNTY_CODE"], current_app.config["COUNTY_NAME"]
         try:
             report_month = ReportMonth.parse(month) if month else ReportMonth.of(china_today())
-            scope = resolve_scope(village or town, county_code)
+            scope = resolve_scope(village or town or county, current_app.config["COUNTY_CODE"])
         except DomainError as exc:
             raise click.ClickException(exc.message) from exc
+        county_name = county_name_of(scope.code)
         target = Path(output or ANNEXES[kind].filename(county_name, report_month, scope))
         # Write beside the target and rename, so a failed export never leaves half a file behind.
         handle, temporary = tempfile.mkstemp(suffix=".xlsx", dir=target.parent.resolve())

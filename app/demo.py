@@ -10,17 +10,21 @@ from app.models import Area, Household, Member, User
 
 
 def load_demo(password: str, *, towns: int | None = None, villages_per_town: int | None = None,
-              households_per_village: int = 20, seed: int = 610922) -> dict[str, int]:
-    """Insert the demo county into an empty database. Flushes, never commits. Idempotent: a database that
-    already has areas is left as it is."""
-    from app.demo_data import generate_demo_county
+              households_per_village: int = 20, seed: int = 610922, counties: int = 1) -> dict[str, int]:
+    """Insert the demo county (or a city of `counties` counties, the demo county first) into an empty database.
+    Flushes, never commits. Idempotent: a database that already has areas is left as it is."""
+    from app.demo_data import generate_demo_city, generate_demo_county
 
     if db.session.scalar(select(func.count()).select_from(Area)):
         return {"areas": 0, "households": 0, "members": 0, "users": 0}
-    county = generate_demo_county(villages_per_town=villages_per_town, households_per_village=households_per_village,
-                                  seed=seed, towns=towns)
+    if counties > 1:
+        county = generate_demo_city(counties, villages_per_town=villages_per_town,
+                                    households_per_village=households_per_village, seed=seed, towns=towns)
+    else:
+        county = generate_demo_county(villages_per_town=villages_per_town,
+                                      households_per_village=households_per_village, seed=seed, towns=towns)
     # Areas parent-first so the foreign keys hold.
-    order = {"county": 0, "town": 1, "village": 2}
+    order = {"province": 0, "city": 1, "county": 2, "town": 3, "village": 4}
     db.session.execute(insert(Area), [
         {"code": a.code, "name": a.name, "level": a.level, "parent_code": a.parent_code}
         for a in sorted(county.areas, key=lambda a: order[a.level])

@@ -55,11 +55,25 @@ PHONE_PREFIXES: tuple[str, ...] = (
 )
 
 
+# A city of several counties (load-demo --counties N): 石泉县 first, then the other counties of 安康市 as they
+# are coded; beyond ten, made-up counties in made-up cities of the province (the benchmark's 100).
+PROVINCE = ("61", "陕西省")
+CITY = ("6109", "安康市")
+CITY_COUNTIES: tuple[tuple[str, str, str], ...] = (  # code, name, slug for demo usernames
+    (COUNTY_CODE, COUNTY_NAME, ""),
+    ("610902", "汉滨区", "hanbin"), ("610921", "汉阴县", "hanyin"), ("610923", "宁陕县", "ningshan"),
+    ("610924", "紫阳县", "ziyang"), ("610925", "岚皋县", "langao"), ("610926", "平利县", "pingli"),
+    ("610927", "镇坪县", "zhenping"), ("610929", "白河县", "baihe"), ("610981", "旬阳市", "xunyang"),
+)
+MADE_UP_CITY_COUNTIES = 20
+TOWN_STEMS: tuple[str, ...] = ("城关", "东河", "西岔", "南山", "北坝", "中坪", "大河", "小河", "高滩", "平梁", "石门")
+
+
 @dataclass(frozen=True)
 class DemoArea:
     code: str
     name: str
-    level: str  # county | town | village
+    level: str  # province | city | county | town | village
     parent_code: str | None
 
 
@@ -98,8 +112,9 @@ class DemoCounty:
 
 
 class _Generator:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, county_code: str = COUNTY_CODE) -> None:
         self.rng = random.Random(seed)
+        self.county_code = county_code  # where its people were born (the ID number's first six digits)
         self.id_numbers: set[str] = set()
 
     # People -----------------------------------------------------------------------------------------------
@@ -129,7 +144,7 @@ class _Generator:
         while True:
             born = date(year, 1, 1) + timedelta(days=self.rng.randrange(days))
             sequence = self.rng.randrange(500) * 2 + (1 if male else 0)
-            first17 = f"{COUNTY_CODE}{born:%Y%m%d}{sequence:03d}"
+            first17 = f"{self.county_code}{born:%Y%m%d}{sequence:03d}"
             number = first17 + check_character(first17)
             if number not in self.id_numbers:
                 self.id_numbers.add(number)
@@ -210,22 +225,32 @@ def _clamp(value: int, low: int, high: int) -> int:
 
 
 def generate_demo_county(villages_per_town: int | None = None, households_per_village: int = 20,
-                         seed: int = 610922, towns: int | None = None) -> DemoCounty:
+                         seed: int = 610922, towns: int | None = None,
+                         county: tuple[str, str, str] = CITY_COUNTIES[0], parent_code: str | None = None) -> DemoCounty:
     """The demo county. `villages_per_town=None` spreads 161 villages over the towns as in reality;
-    `towns=N` keeps only the first N towns (the output is then a prefix of the full county's)."""
-    gen = _Generator(seed)
-    chosen = TOWNS if towns is None else TOWNS[:towns]
-    areas = [DemoArea(COUNTY_CODE, COUNTY_NAME, "county", None)]
+    `towns=N` keeps only the first N towns (the output is then a prefix of the full county's). Another `county`
+    (code, name, username prefix) of a city gets made-up towns of the same sizes, its users prefixed."""
+    county_code, county_name, prefix = county
+    gen = _Generator(seed, county_code)
+    if county_code == COUNTY_CODE:
+        chosen = TOWNS if towns is None else TOWNS[:towns]
+    else:
+        chosen = tuple((f"{county_code}{100 + i}", f"{TOWN_STEMS[i % len(TOWN_STEMS)]}镇", f"{prefix}_t{i + 1:02d}")
+                       for i in range(len(TOWNS) if towns is None else towns))
+    user_prefix = f"{prefix}_" if prefix else ""
+    areas = [DemoArea(county_code, county_name, "county", parent_code)]
     households: list[DemoHousehold] = []
     users = [
-        DemoUser("admin", "系统管理员", "admin", COUNTY_CODE, "系统管理"),
-        DemoUser("county_office", gen.any_name(), "county_office", COUNTY_CODE, "县脱贫攻坚领导小组办公室"),
-        DemoUser("supervisor", gen.any_name(), "supervisor", COUNTY_CODE, "县脱贫攻坚指挥部"),
-        DemoUser("department_yibao", gen.any_name(), "department", COUNTY_CODE, "县医保局", "yibao"),
+        DemoUser(f"{user_prefix}county_office", gen.any_name(), "county_office", county_code,
+                 "县脱贫攻坚领导小组办公室"),
+        DemoUser(f"{user_prefix}supervisor", gen.any_name(), "supervisor", county_code, "县脱贫攻坚指挥部"),
+        DemoUser(f"{user_prefix}department_yibao", gen.any_name(), "department", county_code, "县医保局", "yibao"),
     ]
+    if not prefix:
+        users.insert(0, DemoUser("admin", "系统管理员", "admin", county_code, "系统管理"))
     for town_index, (town_code, town_name, slug) in enumerate(chosen):
         village_count = DEFAULT_VILLAGES[town_index] if villages_per_town is None else villages_per_town
-        areas.append(DemoArea(town_code, town_name, "town", COUNTY_CODE))
+        areas.append(DemoArea(town_code, town_name, "town", county_code))
         users.append(DemoUser(f"{slug}_certifier", gen.any_name(), "town_certifier", town_code,
                               f"{town_name}返贫风险对象认定工作组"))
         users.append(DemoUser(f"{slug}_leader", gen.any_name(), "town_leadership", town_code,
@@ -242,7 +267,39 @@ def generate_demo_county(villages_per_town: int | None = None, households_per_vi
             households.extend(gen.household(code, n) for n in range(1, households_per_village + 1))
     # The other departments that send monthly lists (部门筛查预警), named last so nothing above changes.
     for code, unit in DEPARTMENT_USERS:
-        users.append(DemoUser(f"department_{code}", gen.any_name(), "department", COUNTY_CODE, unit, code))
+        users.append(DemoUser(f"{user_prefix}department_{code}", gen.any_name(), "department", county_code, unit,
+                              code))
+    return DemoCounty(areas=areas, households=households, users=users)
+
+
+def demo_counties(count: int) -> list[tuple[tuple[str, str, str], str]]:
+    """The first `count` counties of the demo city (each with its parent's code): 安康市's ten, then made-up
+    cities of twenty made-up counties each."""
+    chosen = [(county, CITY[0]) for county in CITY_COUNTIES[:count]]
+    for index in range(max(0, count - len(CITY_COUNTIES))):
+        city = f"61{50 + index // MADE_UP_CITY_COUNTIES:02d}"
+        number = index % MADE_UP_CITY_COUNTIES + 1
+        chosen.append(((f"{city}{number:02d}", f"演示{index + 1:03d}县", f"c{city}{number:02d}"), city))
+    return chosen
+
+
+def generate_demo_city(counties: int, villages_per_town: int | None = None, households_per_village: int = 20,
+                       seed: int = 610922, towns: int | None = None) -> DemoCounty:
+    """A province's city of `counties` counties (石泉县, the demo county as generate_demo_county makes it, first),
+    with the city's and the province's supervisors."""
+    chosen = demo_counties(counties)
+    cities = sorted({parent for _county, parent in chosen})
+    areas = [DemoArea(*PROVINCE, "province", None)]
+    areas += [DemoArea(code, CITY[1] if code == CITY[0] else f"演示{int(code[2:]) - 49}市", "city", PROVINCE[0])
+              for code in cities]
+    households: list[DemoHousehold] = []
+    users = [DemoUser("province_supervisor", "省督查员", "supervisor", PROVINCE[0], "省乡村振兴局"),
+             DemoUser("city_supervisor", "市督查员", "supervisor", CITY[0], "市乡村振兴局")]
+    for index, (county, parent) in enumerate(chosen):
+        one = generate_demo_county(villages_per_town, households_per_village, seed + index, towns, county, parent)
+        areas += one.areas
+        households += one.households
+        users += one.users
     return DemoCounty(areas=areas, households=households, users=users)
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
+from app.areas import below
 from app.clock import china_moment, china_today, travel_to
 from app.extensions import db
 from app.models import Area, Case, Household, ReadyTask, RiskRegistration, Screening, User
@@ -97,7 +98,9 @@ class _History:
         self.first_day = first
         self.agenda: dict[date, list[tuple[int, Callable[[], None]]]] = defaultdict(list)
         self.users = {u.username: u for u in db.session.scalars(select(User).order_by(User.username))}
-        self.villages = db.session.scalars(select(Area).where(Area.level == "village").order_by(Area.code)).all()
+        # The demo county's villages (in a city of several, the first county's: the others are bare registries).
+        self.villages = db.session.scalars(select(Area).where(
+            Area.level == "village", below(Area.code, self.users["county_office"].area_code)).order_by(Area.code)).all()
         towns = sorted({v.parent_code or "" for v in self.villages})
         self.slow_towns = set(self.rng.sample(towns, k=max(1, min(2, len(towns) - 1)))) if towns else set()
         # Where households fell back into poverty this year (返贫户/新致贫户): those towns may not be rated

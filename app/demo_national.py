@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from app.areas import below
 from app.clock import china_moment, travel_to
 from app.eliminations.criteria import of_working_age
 from app.extensions import db
@@ -31,13 +32,14 @@ ELIMINATED_DAYS = 300
 def load_national_demo(users: dict[str, User], rng: random.Random, today: date,
                        photo: Callable[[random.Random], bytes]) -> dict[str, int]:
     counts = {"national leads": 0}
-    county = db.session.scalar(select(Area).where(Area.level == "county"))
+    county = db.session.get(Area, users["county_office"].area_code)  # the demo county (the first of a city's)
     if county is None:
         return counts
     for year in range((today - timedelta(days=ELIMINATED_DAYS)).year, today.year + 1):  # the years its steps span
         db.session.add(MonitoringLine(year=year, region_code=county.code, amount=DEMO_LINE,
                                       source_document="演示数据：请按省、市当年公布的监测范围登记", note="演示"))
-    villages = db.session.scalars(select(Area).where(Area.level == "village").order_by(Area.code)).all()
+    villages = db.session.scalars(select(Area).where(Area.level == "village", below(Area.code, county.code))
+                                  .order_by(Area.code)).all()
     busy = set(db.session.scalars(select(Case.household_id).where(Case.status.in_(OPEN_CASE_STATUSES))))
     picked = sorted(villages, key=lambda v: (not v.code.endswith("001"), v.code))[:6]  # each town's first first
     slug = {u.area_code: u.username.removesuffix("_team") for u in users.values() if u.role == "village_team"}

@@ -53,3 +53,37 @@ def test_0020_dates_the_identification_of_county_cases_approved_before_it(tmp_pa
     with app.app_context():
         assert db.session.get(Case, case_id).identified_on == date(2026, 3, 5)
         db.engine.dispose()
+
+
+def test_0021_gives_each_recorded_setting_the_county_of_whoever_recorded_it(tmp_path):
+    """Settings recorded before a deployment held several counties belong to their recorder's county, or else to
+    the deployment's one county."""
+    from sqlalchemy import text
+
+    from tests.conftest import DEMO_PASSWORD, DEMO_SIZE
+
+    url = "sqlite:///" + str(tmp_path / "settings.sqlite3")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "TESTING": True,
+                      "DEMO_PASSWORD": DEMO_PASSWORD})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    with app.app_context():
+        from app.demo import load_demo
+
+        load_demo(DEMO_PASSWORD, **DEMO_SIZE)
+        db.session.commit()
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "downgrade", "0020"]).exit_code == 0
+    with app.app_context():
+        office = db.session.scalar(text("SELECT id FROM user_account WHERE username = 'county_office'"))
+        for recorder in (office, None):
+            db.session.execute(text(
+                "INSERT INTO county_setting (key, value, effective_from, source_document, note, recorded_by_id, "
+                "recorded_at) VALUES ('elimination_income_months', '9', '2026-01-01', '文件', '', :who, "
+                "'2026-01-01 00:00:00')"), {"who": recorder})
+        db.session.commit()
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalars(text("SELECT county_code FROM county_setting")).all() == ["610922", "610922"]
+        db.engine.dispose()

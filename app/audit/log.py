@@ -14,6 +14,7 @@ from flask import has_request_context, request
 from sqlalchemy import Select, event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
+from app.areas import below
 from app.clock import china_moment, to_china
 from app.excel.tables import DATETIME, TEXT, TableColumn, write_table
 from app.extensions import db
@@ -99,16 +100,18 @@ def guard_append_only() -> None:
 
 @dataclass(frozen=True)
 class AuditQuery:
-    """A period of China-time days, both ends included, optionally one kind and one user name."""
+    """A period of China-time days, both ends included, optionally one kind and one user name; within an area
+    (a county's supervisor reads what that county's users did), or everything (None)."""
 
     start: date
     end: date
     kind: str | None = None
     username: str | None = None
+    area_code: str | None = None
 
     @classmethod
     def parse(cls, start: str | None, end: str | None, kind: str | None = None, username: str | None = None,
-              *, today: date) -> AuditQuery:
+              *, today: date, area_code: str | None = None) -> AuditQuery:
         """From form or command-line text; ValueError with a Chinese message when a date is wrong."""
         try:
             first = date.fromisoformat(start) if start else today - timedelta(days=30)
@@ -119,7 +122,7 @@ class AuditQuery:
             raise ValueError("结束日期不能早于开始日期")
         if (last - first).days > 366 * 5:
             raise ValueError("一次最多查询五年的日志")
-        return cls(first, last, (kind or "").strip() or None, (username or "").strip() or None)
+        return cls(first, last, (kind or "").strip() or None, (username or "").strip() or None, area_code)
 
     @property
     def utc_range(self) -> tuple[datetime, datetime]:
@@ -133,6 +136,8 @@ class AuditQuery:
         if self.username:
             stmt = stmt.where(Event.actor_id == select(User.id).where(User.username == self.username)
                               .scalar_subquery())
+        if self.area_code:
+            stmt = stmt.where(Event.actor_id.in_(select(User.id).where(below(User.area_code, self.area_code))))
         return stmt
 
 

@@ -9,7 +9,7 @@ from typing import IO
 
 from sqlalchemy import case, func, select
 
-from app.access import department_of
+from app.access import can_see_case, case_clause, department_of
 from app.clock import china_today, to_china
 from app.departments.catalogue import DEPARTMENTS
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -38,7 +38,7 @@ def department_measures(user: User, pending_only: bool = True, limit: int = 500)
     if code is None:
         raise PermissionDenied("只有县级行业部门有本部门负责的帮扶措施")
     stmt = (select(Measure, Case).join(Case, Case.id == Measure.case_id)
-            .where(Measure.department == code, Case.status != "rejected")
+            .where(Measure.department == code, Case.status != "rejected", case_clause(user))
             .order_by(case((Measure.status == "done", 1), else_=0), Measure.deadline, Measure.id))
     if pending_only:
         stmt = stmt.where(Measure.status != "done", Case.status.in_(OPEN_CASE_STATUSES))
@@ -58,7 +58,7 @@ def pending_count(user: User) -> int:
         return 0
     return db.session.scalar(select(func.count()).select_from(Measure).join(Case, Case.id == Measure.case_id)
                              .where(Measure.department == code, Measure.status != "done",
-                                    Case.status.in_(OPEN_CASE_STATUSES))) or 0
+                                    Case.status.in_(OPEN_CASE_STATUSES), case_clause(user))) or 0
 
 
 def record_progress(measure_id: int, actor: User, recorded_on: str, note: str, completed: bool,
@@ -69,10 +69,11 @@ def record_progress(measure_id: int, actor: User, recorded_on: str, note: str, c
     measure = db.session.get(Measure, measure_id)
     if measure is None:
         raise NotFound("该帮扶措施不存在")
-    if code is None or measure.department != code or not actor.active:
-        raise PermissionDenied("只能登记本部门负责的帮扶措施")
     case_row = db.session.get(Case, measure.case_id)
     assert case_row is not None  # the foreign key
+    # The department of the case's county: a county's departments see to its own households' measures.
+    if code is None or measure.department != code or not actor.active or not can_see_case(actor, case_row):
+        raise PermissionDenied("只能登记本部门负责的帮扶措施")
     errors: dict[str, list[str]] = {}
     text = (note or "").strip()
     if not 2 <= len(text) <= MAX_NOTE:

@@ -27,7 +27,8 @@ from typing import IO, Any
 from flask import current_app
 from sqlalchemy import func, insert, select
 
-from app.access import can_upload_department_list, department_of
+from app.access import can_see_department_list, can_upload_department_list, covers_every_county, department_of
+from app.areas import COUNTY_LENGTH, below
 from app.audit.log import record
 from app.clock import china_today
 from app.departments.catalogue import AMOUNT, DAY, DEPARTMENTS, NUMBER, Department, ListField
@@ -381,11 +382,13 @@ def upload_list(actor: User, month_text: str, stream: IO[bytes] | None, file_nam
         same = db.session.scalar(select(DepartmentUpload).where(DepartmentUpload.department == code,
                                                                 DepartmentUpload.sha256 == sha256))
         if same is not None:
+            if not can_see_department_list(actor, same):
+                raise ListRefused("同样内容的名单已由其他县的同名部门上传过，请核对文件是否属于本县")
             return UploadOutcome(same, True)
         rows = read_rows(path, list_limits())
         _header_row, columns, labels = _find_header(rows, department)
         rules = rules_in_force(code)
-        matcher = _Matcher(department, month, rules)
+        matcher = _Matcher(department, month, rules, actor.area_code)
         problems, count = _parse(rows, department, columns, labels, today, matcher)
     except SpreadsheetRefused as exc:
         raise ListRefused(exc.message) from exc
@@ -409,13 +412,16 @@ def upload_list(actor: User, month_text: str, stream: IO[bytes] | None, file_nam
     return UploadOutcome(upload, False)
 
 
-def _members(id_numbers: list[str]) -> dict[str, tuple[int, str]]:
-    """ID number → (household id, name) for the registry's members among them."""
+def _members(id_numbers: list[str], county_code: str) -> dict[str, tuple[int, str]]:
+    """ID number → (household id, name) for the county registry's members among them (a department's list is
+    matched to its own county's households only)."""
     found: dict[str, tuple[int, str]] = {}
     for start in range(0, len(id_numbers), CHUNK):
         chunk = id_numbers[start:start + CHUNK]
         for number, household_id, name in db.session.execute(
-                select(Member.id_number, Member.household_id, Member.name).where(Member.id_number.in_(chunk))):
+                select(Member.id_number, Member.household_id, Member.name)
+                .join(Household, Household.id == Member.household_id)
+                .where(Member.id_number.in_(chunk), below(Household.village_code, county_code))):
             found[number] = (household_id, name)
     return found
 
@@ -433,8 +439,9 @@ class _Matcher:
     total over the year so far, the household's assessed income) and the record each will be stored as. Reads only:
     nothing is written before the whole file is known to be good, and only this work is left for then."""
 
-    def __init__(self, department: Department, month: ReportMonth, rules: list[Rule]) -> None:
+    def __init__(self, department: Department, month: ReportMonth, rules: list[Rule], area_code: str) -> None:
         self.code, self.month = department.code, month.key
+        self.county_code = area_code[:COUNTY_LENGTH]
         self.year = month.year
         needs = kinds_needed(rules)
         self.amount_field = next((f.key for f in department.fields if f.kind == AMOUNT and f.required), None)
@@ -450,7 +457,7 @@ class _Matcher:
     def add(self, rows: list[_Row]) -> None:
         if not rows:
             return
-        members = _members(sorted({r.id_number for r in rows}))
+        members = _members(sorted({r.id_number for r in rows}), self.county_code)
         matched = []
         for row in rows:
             found = members.get(row.id_number)
@@ -607,8 +614,12 @@ def _raise_warnings(upload: DepartmentUpload, department: Department, month: Rep
     return links
 
 
-def uploads_of(department: str | None, limit: int = 100) -> list[DepartmentUpload]:
+def uploads_of(department: str | None, viewer: User, limit: int = 100) -> list[DepartmentUpload]:
+    """The latest uploads (of one department) by the departments of the viewer's area."""
     stmt = select(DepartmentUpload).order_by(DepartmentUpload.uploaded_at.desc(), DepartmentUpload.id.desc())
+    if not covers_every_county(viewer):
+        stmt = stmt.where(DepartmentUpload.uploaded_by_id.in_(
+            select(User.id).where(below(User.area_code, viewer.area_code))))
     if department:
         stmt = stmt.where(DepartmentUpload.department == department)
     return list(db.session.scalars(stmt.limit(limit)))

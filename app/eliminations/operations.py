@@ -46,8 +46,8 @@ def record_criteria(case: Case, today: date) -> list[Criterion]:
     reverted_on = last_reversal(case)
     done = sum(1 for m in case.measures
                if m.status == "done" and (reverted_on is None or (m.completed_on and m.completed_on >= reverted_on)))
-    return [monitoring_criterion(case.identified_on, today, setting_value("elimination_monitoring_months", today),
-                                 reverted_on),
+    months = setting_value("elimination_monitoring_months", today, area_code=case.village_code)
+    return [monitoring_criterion(case.identified_on, today, months, reverted_on),
             measure_criterion(done, len(case.measures), reverted_on)]
 
 
@@ -60,7 +60,7 @@ def check_context(case: Case, task: ReadyTask) -> dict[str, Any]:
         "monitoring_line": line.amount if line else None,
         "working_age_members": [m.id for m in members if of_working_age(m.id_number, today)],
         "elimination_refusals": [(c.key, c.message) for c in record_criteria(case, today) if not c.met],
-        "income_months_required": setting_value("elimination_income_months", today),
+        "income_months_required": setting_value("elimination_income_months", today, area_code=case.village_code),
     }
 
 
@@ -82,7 +82,8 @@ def record_check(case: Case, task: ReadyTask, data: dict[str, Any], actor: User 
     gaps = list(data.get("guarantee_gaps") or [])
     criteria = [
         *income_criteria(result.per_capita_after_spending, line.amount if line else None, today.year,
-                         int(data["months_above_line"]), setting_value("elimination_income_months", today)),
+                         int(data["months_above_line"]),
+                         setting_value("elimination_income_months", today, area_code=case.village_code)),
         *record_criteria(case, today),
         original_risk_criterion(data["risk_resolved"] == "yes"),
         guarantee_criterion(gaps),

@@ -12,8 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
-from flask import current_app
-
 from app.access import can_exchange_with_national_system
 from app.audit import log as audit
 from app.clock import china_today, utcnow
@@ -89,7 +87,7 @@ def run_reconciliation(job_id: int) -> None:
                 return
             result = reconcile(validation)
             db.session.rollback()  # the comparison only read
-        county, today = current_app.config["COUNTY_NAME"], china_today()
+        county, today = imports.job_county(job).name, china_today()
         write_report(result, report_file, f"{county}与国家系统数据比对", f"文件：{job.file_name}　比对日期：{today}")
         if validation.errors:
             from app.households.workbooks import write_error_copy

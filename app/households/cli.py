@@ -18,13 +18,17 @@ households = AppGroup("households", help="Household registry (农户名单).")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--valid-only", is_flag=True, help="store the valid households and report the others")
 @click.option("--dry-run", is_flag=True, help="check and report, store nothing")
-def import_command(file: Path, valid_only: bool, dry_run: bool) -> None:
+@click.option("--county", default=None, help="6-digit code of the county whose registry FILE is (default: COUNTY_CODE)")
+def import_command(file: Path, valid_only: bool, dry_run: bool, county: str | None) -> None:
     """Import FILE (.xlsx: the national system's export or the template). Exits 1 when it refuses."""
-    from app.households.operations import import_households
+    from app.errors import DomainError
+    from app.households.operations import import_households, registry_county
 
     started = time.perf_counter()
     try:
-        outcome = import_households(file, valid_only=valid_only, dry_run=dry_run)
+        outcome = import_households(file, county=registry_county(county), valid_only=valid_only, dry_run=dry_run)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
     except SpreadsheetRefused as exc:
         db.session.rollback()
         click.echo(f"refused: {exc.message}", err=True)

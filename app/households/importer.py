@@ -19,8 +19,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, true, update
 
+from app.areas import below
 from app.excel.bounded import Budget, UploadSheet, open_upload
 from app.excel.reading import (
     Limits,
@@ -174,6 +175,7 @@ class Validation:
     errors: list[RowError] = field(default_factory=list)
     households: list[HouseholdDraft] = field(default_factory=list)
     header_row: int | None = None
+    county_code: str | None = None  # the county whose registry the file is (None: every area of the deployment)
     columns: dict[str, int] = field(default_factory=dict)  # field → 1-based column index
     labels: dict[str, str] = field(default_factory=dict)  # field → header text as in the file
 
@@ -215,13 +217,15 @@ class Counts:
 
 
 class _Areas:
-    """Towns and villages of the county, matched by name (tolerating 镇/村 suffixes and full-width forms)."""
+    """Towns and villages of the county, matched by name (tolerating 镇/村 suffixes and full-width forms); those of
+    other counties of the deployment are not this county's registry's."""
 
     TOWN_SUFFIXES = ("街道办事处", "街道", "镇", "乡")
     VILLAGE_SUFFIXES = ("居委会", "社区", "村")
 
-    def __init__(self) -> None:
-        rows = db.session.execute(select(Area.code, Area.name, Area.level)).all()
+    def __init__(self, county_code: str | None = None) -> None:
+        rows = db.session.execute(select(Area.code, Area.name, Area.level)
+                                  .where(below(Area.code, county_code) if county_code else true())).all()
         self.codes = {code for code, _name, level in rows if level == "village"}
         self.towns: dict[str, str] = {}
         self.villages: dict[tuple[str, str], str] = {}
@@ -276,13 +280,13 @@ class _Areas:
         return None, f"找不到“{name}”：请核对村名（须与系统中的行政村名称一致）"
 
 
-def validate_file(path: Path, *, limits: Limits, budget: Budget, county_name: str, today: date,
+def validate_file(path: Path, *, limits: Limits, budget: Budget, county: Area, today: date,
                   progress: Callable[[int, int | None], None] | None = None) -> Validation:
-    """Read and check the whole file; compare with the database. Writes nothing."""
-    result = Validation()
+    """Read and check the whole file for one county's registry; compare with the database. Writes nothing."""
+    result = Validation(county_code=county.code)
     with open_upload(path, limits, budget) as sheet:
         result.rows_total = sheet.max_row
-        _read(sheet, result, county_name, today, progress)
+        _read(sheet, result, county.name, today, progress)
     if result.refused:
         return result
     _check_households(result)
@@ -332,7 +336,7 @@ def _read(sheet: UploadSheet, result: Validation, county_name: str, today: date,
         return
     label = {key: labels.get(key, DEFAULT_LABELS[key]) for key in DEFAULT_LABELS}
     result.labels = label
-    reader = _RowReader(result, columns, label, _Areas(), county_name, today)
+    reader = _RowReader(result, columns, label, _Areas(result.county_code), county_name, today)
     for number, cells in rows:
         reader.read(number, cells)
         result.rows_read = number
@@ -676,10 +680,19 @@ def _compare_with_database(result: Validation) -> None:
     hno_column = result.columns.get("household_no")
     matched: dict[int, HouseholdDraft] = {}
     existing: dict[int, Any] = {}
+    county = result.county_code
     for draft in drafts:
         head = draft.head
         assert head is not None
         row = by_number.get(draft.household_no) if draft.household_no else None
+        elsewhere = row if row is not None else by_head.get(head[2]) if head[2] else None
+        if county and elsewhere is not None and not elsewhere.village_code.startswith(county):
+            # Another county's household: neither moved nor described (its head is not this county's to see).
+            column = hno_column if row is not None else id_column
+            result.errors.append(RowError(head[0], _label(result, "household_no") if row is not None else id_label,
+                                          "该户已登记在其他县，不能由本县导入", column))
+            draft.invalid = True
+            continue
         if row is None and head[2]:
             holder = by_head.get(head[2])
             if holder is not None:
@@ -705,17 +718,18 @@ def _compare_with_database(result: Validation) -> None:
 
     # IDs (of members and heads) held by households this file does not rewrite.
     file_ids = [(m[2], m[0], d) for d in drafts for m in d.members if m[2]]
-    holders: dict[str, tuple[int, str, str]] = {}
+    holders: dict[str, tuple[int, str, str, str]] = {}
     id_list = [item[0] for item in file_ids]
     for chunk in _chunks(id_list):
-        stmt = (select(Member.id_number, Household.id, Household.household_no, Household.head_name)
+        stmt = (select(Member.id_number, Household.id, Household.household_no, Household.head_name,
+                       Household.village_code)
                 .join(Household, Member.household_id == Household.id).where(Member.id_number.in_(chunk)))
-        for id_number, hid, hno, head_name in db.session.execute(stmt):
-            holders[id_number] = (hid, hno, head_name)
-        stmt2 = select(Household.head_id_number, Household.id, Household.household_no, Household.head_name).where(
-            Household.head_id_number.in_(chunk))
-        for id_number, hid, hno, head_name in db.session.execute(stmt2):
-            holders.setdefault(id_number, (hid, hno, head_name))
+        for id_number, hid, hno, head_name, village in db.session.execute(stmt):
+            holders[id_number] = (hid, hno, head_name, village)
+        stmt2 = select(Household.head_id_number, Household.id, Household.household_no, Household.head_name,
+                       Household.village_code).where(Household.head_id_number.in_(chunk))
+        for id_number, hid, hno, head_name, village in db.session.execute(stmt2):
+            holders.setdefault(id_number, (hid, hno, head_name, village))
     changed = True
     while changed:  # excluding a household can leave an ID of another one without its rewrite
         changed = False
@@ -728,8 +742,10 @@ def _compare_with_database(result: Validation) -> None:
             rewriter = matched.get(holder[0])
             if rewriter is not None and not rewriter.invalid:
                 continue
+            held_here = not county or holder[3].startswith(county)
             result.errors.append(RowError(row_number, id_label, f"证件号码已登记在其他户（户编号 {holder[1]}，"
-                                          f"户主 {holder[2]}）", id_column))
+                                          f"户主 {holder[2]}）" if held_here else "证件号码已登记在其他县的农户中",
+                                          id_column))
             draft.invalid = True
             changed = True
 

@@ -16,14 +16,15 @@ from typing import IO
 from flask import Flask, current_app
 from sqlalchemy import update
 
-from app.access import can_import_households
+from app.access import can_import_households, in_area
+from app.areas import county_of
 from app.clock import china_today, utcnow
-from app.errors import NotFound, PermissionDenied
+from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.excel.bounded import Budget
 from app.excel.reading import Limits, SpreadsheetRefused, check_container, save_upload
 from app.extensions import db, table_of
 from app.households.importer import Counts, RowError, Validation, counts, store, validate_file
-from app.models import ImportJob, User
+from app.models import Area, ImportJob, User
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +57,23 @@ class ImportOutcome:
         return self.validation.errors
 
 
-def import_households(path: Path, *, valid_only: bool = False, dry_run: bool = False,
+def registry_county(code: str | None = None) -> Area:
+    """The county whose registry an import is: the one a code lies in (a user's area), by default the county the
+    deployment was set up for (COUNTY_CODE)."""
+    county = county_of(code or current_app.config["COUNTY_CODE"])
+    if county is None:
+        raise InvalidInput("农户名单按县导入：请选择一个县")
+    return county
+
+
+def import_households(path: Path, *, county: Area | None = None, valid_only: bool = False, dry_run: bool = False,
                       progress: Callable[[int, int | None], None] | None = None) -> ImportOutcome:
-    """Check the file; store it when it is wholly valid (or, with valid_only, its valid households).
-    Raises SpreadsheetRefused for a file that cannot be read at all. Flushes only; the caller commits."""
+    """Check the file as the county's registry (by default the deployment's county); store it when it is wholly
+    valid (or, with valid_only, its valid households). Raises SpreadsheetRefused for a file that cannot be read at
+    all. Flushes only; the caller commits."""
     with cycle_collector_paused():
         validation = validate_file(path, limits=import_limits(), budget=import_budget(),
-                                   county_name=current_app.config["COUNTY_NAME"], today=china_today(),
-                                   progress=progress)
+                                   county=county or registry_county(), today=china_today(), progress=progress)
         may_store = not validation.refused and (valid_only or not validation.errors)
         if may_store and not dry_run:
             return ImportOutcome(validation, store(validation), True)
@@ -124,13 +134,18 @@ def get_import_job(job_id: int, actor: User, kind: str = "households") -> Import
     if not can_import_households(actor):
         raise PermissionDenied("只有县办和系统管理员可以查看导入记录")
     job = db.session.get(ImportJob, job_id)
-    if job is None or job.kind != kind:
+    if job is None or job.kind != kind or not in_area(actor, job_county(job).code):
         raise NotFound("导入记录不存在")
     if job.running and utcnow() - job.created_at > STALE_AFTER:
         # The process that ran it is gone (a restart); its transaction never committed.
         job.status, job.message = "failed", "导入被中断（服务曾重新启动），未保存任何数据，请重新上传"
         db.session.commit()
     return job
+
+
+def job_county(job: ImportJob) -> Area:
+    """The county whose registry a job's file is: its uploader's."""
+    return registry_county(job.created_by.area_code if job.created_by is not None else None)
 
 
 def error_workbook_path(job: ImportJob) -> Path:
@@ -200,8 +215,10 @@ def validate_for_job(source: Path, job_id: int) -> Validation:
         set_job(job_id, rows_done=done, rows_total=total)
 
     try:
-        return validate_file(source, limits=import_limits(), budget=import_budget(),
-                             county_name=current_app.config["COUNTY_NAME"], today=china_today(), progress=progress)
+        job = db.session.get(ImportJob, job_id)
+        assert job is not None
+        return validate_file(source, limits=import_limits(), budget=import_budget(), county=job_county(job),
+                             today=china_today(), progress=progress)
     except SpreadsheetRefused:
         db.session.rollback()
         raise

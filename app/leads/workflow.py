@@ -127,7 +127,8 @@ def _deadline_cap(lead: RiskLead, info: ReadyTaskInfo) -> date | None:
     national = decision_due(lead)
     if info.form_key == LEAD_VERIFICATION.form_key:
         recorded = to_china(lead.created_at).date()
-        verify_by = add_working_days(recorded, setting_value("lead_verification_working_days", recorded))
+        working_days = setting_value("lead_verification_working_days", recorded, area_code=lead.village_code)
+        verify_by = add_working_days(recorded, working_days)
         return min(verify_by, national)
     return national
 

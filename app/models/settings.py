@@ -9,14 +9,16 @@ from app.extensions import Model
 
 
 class CountySetting(Model):
-    """One recorded value of a rule the county sets (a time limit, a number of months): rows are only added, so
+    """One recorded value of a rule a county sets (a time limit, a number of months): rows are only added, so
     the history says who set which value from when and on what authority. The value in force on a day is the
-    one recorded last among those effective by that day."""
+    one recorded last among those effective by that day. Each county of a city's or province's deployment has
+    its own."""
 
     __tablename__ = "county_setting"
-    __table_args__ = (Index("ix_county_setting_key_effective", "key", "effective_from", "id"),)
+    __table_args__ = (Index("ix_county_setting_county_key", "county_code", "key", "effective_from", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    county_code: Mapped[str] = mapped_column(String(6))
     key: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(String(255))
     effective_from: Mapped[date]

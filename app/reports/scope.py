@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select
 
 from app.access import in_area, works_an_area
+from app.areas import below, counties_below, county_code_of, is_above_county
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
 from app.models import Area, User
@@ -77,14 +78,22 @@ class ReportScope:
         return self.unit_label
 
 
-def resolve_scope(code: str | None, county_code: str) -> ReportScope:
-    """The area a report is drawn for; the whole county when no code is given."""
-    code = (code or "").strip() or county_code
-    if not code.isdigit() or len(code) not in (6, 9, 12) or not code.startswith(county_code):
-        raise InvalidInput(f"区划代码 {code} 无效：应为本县的县（6 位）、镇（9 位）或村（12 位）代码")
+def resolve_scope(code: str | None, root_code: str) -> ReportScope:
+    """The area a report is drawn for: a county, a town or a village (reports are each county's). When no code is
+    given, the root (a user's area, or the deployment's county); above a county, its first county."""
+    code = (code or "").strip()
+    if not code:
+        code = root_code
+        if is_above_county(root_code):
+            counties = counties_below(root_code)
+            if not counties:
+                raise NotFound("辖区内还没有县")
+            code = counties[0].code
+    if not code.isdigit() or len(code) not in (6, 9, 12):
+        raise InvalidInput(f"区划代码 {code} 无效：报表按县编制，应为县（6 位）、镇（9 位）或村（12 位）代码")
     area = db.session.get(Area, code)
     if area is None:
-        raise NotFound(f"没有区划代码为 {code} 的镇村")
+        raise InvalidInput(f"区划代码 {code} 无效：没有这个代码的县、镇或村")
     town = db.session.get(Area, code[:9]) if len(code) == 12 else (area if len(code) == 9 else None)
     return ReportScope(area, town)
 
@@ -100,7 +109,12 @@ def default_scope_code(user: User) -> str:
     return user.area_code
 
 
-def areas_for(user: User) -> list[Area]:
-    """The areas the user may choose as a report's scope: their own and everything below it."""
-    return list(db.session.scalars(select(Area).where(Area.code.startswith(user.area_code))
-                                   .order_by(Area.code)))
+def areas_for(user: User, scope: ReportScope | None = None) -> list[Area]:
+    """The areas the user may choose as a report's scope: their own and everything below it; above a county,
+    their counties and the towns and villages of the county in view (a province's villages would be thousands)."""
+    if not is_above_county(user.area_code):
+        return list(db.session.scalars(select(Area).where(below(Area.code, user.area_code)).order_by(Area.code)))
+    county = county_code_of(scope.code) if scope is not None else None
+    in_view = below(Area.code, county) if county else false()
+    return list(db.session.scalars(select(Area).where(
+        or_(and_(Area.level == "county", below(Area.code, user.area_code)), in_view)).order_by(Area.code)))

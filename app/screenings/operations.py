@@ -5,9 +5,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from app.access import can_start_screening, screening_clause
+from app.areas import COUNTY_LENGTH, below
 from app.clock import china_today
 from app.deadlines.policy import month_end
 from app.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -35,19 +36,28 @@ ON_COMPLETED: list[Callable[[Screening, User | None], object]] = []
 
 
 def start_monthly_screening(month: str, actor: User | None) -> list[Screening]:
-    """One screening per village for the month; villages that already have one are left alone."""
+    """One screening per village of the county office's county for the month (every county's, from the command
+    line), each county under the procedure it has chosen; villages that already have one are left alone."""
     parse_month(month)
     if actor is not None and not can_start_screening(actor):
         raise PermissionDenied("只有县办可以启动月度排查")
-    done = set(db.session.scalars(select(Screening.village_code).where(Screening.month == month)))
+    in_scope = below(Area.code, actor.area_code) if actor is not None else true()
+    done = set(db.session.scalars(select(Screening.village_code).where(
+        Screening.month == month, below(Screening.village_code, actor.area_code) if actor is not None else true())))
     totals = dict(db.session.execute(
-        select(Household.village_code, func.count()).group_by(Household.village_code)).all())
+        select(Household.village_code, func.count())
+        .where(below(Household.village_code, actor.area_code) if actor is not None else true())
+        .group_by(Household.village_code)).all())
     created = []
-    villages = db.session.scalars(select(Area).where(Area.level == "village").order_by(Area.code)).all()
-    procedure = setting_choice("screening_procedure")
+    villages = db.session.scalars(select(Area).where(Area.level == "village", in_scope).order_by(Area.code)).all()
+    procedures: dict[str, str] = {}
     for village in villages:
         if village.code in done:
             continue
+        county = village.code[:COUNTY_LENGTH]
+        if county not in procedures:
+            procedures[county] = setting_choice("screening_procedure", area_code=county)
+        procedure = procedures[county]
         instance, snapshot = runtime.start_instance("screening", SCREENING_PROCESSES[procedure],
                                                     {"month": month, "village_code": village.code})
         screening = Screening(month=month, village_code=village.code, town_code=village.code[:9],

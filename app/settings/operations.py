@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
+from app.areas import below, contains, county_code_of
 from app.audit.log import record
 from app.clock import china_today
 from app.errors import InvalidInput
@@ -60,45 +61,59 @@ def _rule(key: str) -> SettingRule:
         raise InvalidInput(f"没有名为 {key} 的设置项") from None
 
 
-def _recorded(key: str, on: date | None) -> str | None:
-    """The value in force on the day (default today): the last recorded among those effective by then."""
+def _county(code: str) -> str:
+    """The county whose settings apply to an area's code (a village, a town, the county)."""
+    county = county_code_of(code)
+    if county is None:
+        raise InvalidInput("设置按县记录：请选择一个县")
+    return county
+
+
+def _recorded(key: str, on: date | None, area_code: str) -> str | None:
+    """The value in force in the area's county on the day (default today): the last recorded among those
+    effective by then."""
     day = on or china_today()
     # The latest decision wins from its day on: a value recorded later replaces an earlier one, even one
     # recorded for a later day (a correction cancels what it corrects).
     return db.session.scalar(
-        select(CountySetting.value).where(CountySetting.key == key, CountySetting.effective_from <= day)
+        select(CountySetting.value).where(CountySetting.county_code == _county(area_code), CountySetting.key == key,
+                                          CountySetting.effective_from <= day)
         .order_by(CountySetting.id.desc()).limit(1))
 
 
-def setting_value(key: str, on: date | None = None) -> int:
-    """A whole-number setting in force on the day."""
+def setting_value(key: str, on: date | None = None, *, area_code: str) -> int:
+    """A whole-number setting in force on the day in the county of an area (a village's, a town's or the county's
+    own code)."""
     rule = _rule(key)
-    value = _recorded(key, on)
+    value = _recorded(key, on, area_code)
     return int(value) if value is not None else int(rule.default)
 
 
-def setting_choice(key: str, on: date | None = None) -> str:
-    """A choice setting in force on the day."""
+def setting_choice(key: str, on: date | None = None, *, area_code: str) -> str:
+    """A choice setting in force on the day in the county of an area."""
     rule = _rule(key)
-    value = _recorded(key, on)
+    value = _recorded(key, on, area_code)
     return value if value is not None else str(rule.default)
 
 
-def current_value(rule: SettingRule, on: date | None = None) -> int | str:
-    return setting_choice(rule.key, on) if rule.choices else setting_value(rule.key, on)
+def current_value(rule: SettingRule, on: date | None = None, *, area_code: str) -> int | str:
+    return (setting_choice(rule.key, on, area_code=area_code) if rule.choices
+            else setting_value(rule.key, on, area_code=area_code))
 
 
-def setting_history(key: str) -> list[CountySetting]:
+def setting_history(key: str, *, area_code: str) -> list[CountySetting]:
     _rule(key)
-    return list(db.session.scalars(select(CountySetting).where(CountySetting.key == key)
+    return list(db.session.scalars(select(CountySetting)
+                                   .where(CountySetting.county_code == _county(area_code), CountySetting.key == key)
                                    .order_by(CountySetting.effective_from.desc(), CountySetting.id.desc())))
 
 
 def record_setting(key: str, raw_value: str, effective_from: date, source_document: str, note: str,
                    actor: User) -> CountySetting:
-    """A new value from a day on. Refused: a value outside the rule's bounds, a day already past (what was done
-    under the old value stays as it was), no document."""
+    """A new value from a day on, for the actor's county. Refused: a value outside the rule's bounds, a day
+    already past (what was done under the old value stays as it was), no document."""
     rule = _rule(key)
+    county_code = _county(actor.area_code)
     errors: dict[str, list[str]] = {}
     text = (raw_value or "").strip()
     if rule.choices:
@@ -114,11 +129,11 @@ def record_setting(key: str, raw_value: str, effective_from: date, source_docume
     if errors:
         raise InvalidInput("设置未保存，请按提示修改", errors)
     value = text if rule.choices else str(int(text))
-    row = CountySetting(key=key, value=value, effective_from=effective_from,
+    row = CountySetting(county_code=county_code, key=key, value=value, effective_from=effective_from,
                         source_document=source_document[:255], note=(note or "").strip(), recorded_by_id=actor.id)
     db.session.add(row)
     record("setting_changed", actor, f"{rule.label}设为“{rule.label_of(value)}”，{effective_from} 起执行",
-           {"key": key, "value": value, "effective_from": effective_from.isoformat(),
+           {"county_code": county_code, "key": key, "value": value, "effective_from": effective_from.isoformat(),
             "source_document": row.source_document})
     db.session.flush()
     return row
@@ -140,8 +155,11 @@ def line_for(year: int, village_code: str) -> MonitoringLine | None:
     return None
 
 
-def line_history() -> list[MonitoringLine]:
-    return list(db.session.scalars(select(MonitoringLine).order_by(MonitoringLine.year.desc(),
+def line_history(*, area_code: str) -> list[MonitoringLine]:
+    """The lines recorded for the area's county and its towns."""
+    return list(db.session.scalars(select(MonitoringLine)
+                                   .where(below(MonitoringLine.region_code, _county(area_code)))
+                                   .order_by(MonitoringLine.year.desc(),
                                                                    MonitoringLine.region_code,
                                                                    MonitoringLine.id.desc())))
 
@@ -153,7 +171,8 @@ def record_line(year_text: str, region_code: str, amount_text: str, source_docum
     if not FIRST_YEAR <= year <= china_today().year + 1:
         errors["year"] = [f"年度应在 {FIRST_YEAR} 到 {china_today().year + 1} 之间"]
     region = db.session.get(Area, (region_code or "").strip())
-    if region is None or region.level not in ("county", "town"):
+    if region is None or region.level not in ("county", "town") or not contains(_county(actor.area_code),
+                                                                                   region.code):
         errors["region_code"] = ["适用范围应为本县或本县的一个镇"]
     try:
         amount = Decimal((amount_text or "").strip().replace(",", ""))

@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime, time
 from statistics import median
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.access import in_area, scope_of, works_an_area
+from app.areas import CODE_LENGTHS, LEVEL_NAMES, below, child_level, county_code_of, level_of
 from app.clock import CHINA_TZ, to_china
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
@@ -31,10 +32,13 @@ SCREENED = ("assessing", "completed")  # the village has checked its households 
 
 @dataclass(frozen=True)
 class SupervisionScope:
-    """The part of the county a supervision page covers: the county, one town or one village."""
+    """The part of the deployment a supervision page covers: a province, a city, a county, one town or one
+    village. Its rows are the units one level down (a city's counties side by side, a county's towns, a town's
+    villages), each a link one level further down."""
 
     area: Area
-    towns: tuple[Area, ...] = ()  # the towns a county user may narrow to; empty for everyone else
+    towns: tuple[Area, ...] = ()  # the towns of the county a county-level user may narrow to
+    home_code: str = ""  # the user's own area: the page they land on
 
     @property
     def code(self) -> str:
@@ -46,51 +50,78 @@ class SupervisionScope:
 
     @property
     def row_level(self) -> str:
-        """Rows are towns for the county, villages for a town, the village itself for a village."""
-        return "town" if self.level == "county" else "village"
+        """Rows are a level down: counties for a city, towns for a county, villages for a town; the village itself
+        for a village."""
+        return child_level(self.level) or "village"
+
+    @property
+    def row_label(self) -> str:
+        return LEVEL_NAMES[self.row_level]
+
+    @property
+    def drills_down(self) -> bool:
+        """Whether each row links to its own page (every level above the village's rows)."""
+        return self.row_level != "village"
 
     @property
     def town_code(self) -> str:
-        """The chosen town, for the filter ('' for the whole county)."""
-        return self.code[:9] if self.level != "county" else ""
+        """The chosen town, for the filter ('' above the town)."""
+        return self.code[:9] if self.level in ("town", "village") else ""
+
+    @property
+    def county_choice(self) -> str:
+        """What "the whole county" means in the town filter: the user's own area for a county's user, the county
+        itself for a city's or province's supervisor looking at one."""
+        county = county_code_of(self.code)
+        return "" if county is None or county == self.home_code else county
+
+    @property
+    def link_code(self) -> str:
+        """The area to carry in links to the other tabs ('' for the user's own area)."""
+        return "" if self.code == self.home_code else self.code
 
     def where(self, village_col: Any, town_col: Any) -> ColumnElement[bool]:
         if self.level == "village":
             return village_col == self.code  # type: ignore[no-any-return]
         if self.level == "town":
             return town_col == self.code  # type: ignore[no-any-return]
-        return true()
+        return below(town_col, self.code)
 
     def unit_of(self, village_col: Any, town_col: Any) -> Any:
-        """The column that names a row's unit."""
-        return town_col if self.row_level == "town" else village_col
+        """The column (or the leading part of one) that names a row's unit."""
+        if self.row_level == "village":
+            return village_col
+        if self.row_level == "town":
+            return town_col
+        return func.substr(town_col, 1, CODE_LENGTHS[self.row_level])
 
     def units(self) -> list[Area]:
         if self.level == "village":
             return [self.area]
-        level = "town" if self.level == "county" else "village"
-        return list(db.session.scalars(select(Area).where(Area.parent_code == self.code, Area.level == level)
+        return list(db.session.scalars(select(Area).where(Area.parent_code == self.code, Area.level == self.row_level)
                                        .order_by(Area.code)))
 
 
-def resolve_supervision_scope(user: User, town: str | None, county_code: str) -> SupervisionScope:
-    """The user's own area, or for a county user one town of the county. Anything else is refused."""
+def resolve_supervision_scope(user: User, code: str | None) -> SupervisionScope:
+    """The user's own area, or an area below it: a county of a city's or province's supervisor, a town of a
+    county. Anything else is refused."""
     if not works_an_area(user):
         raise PermissionDenied("包抓干部不能查看督查考核页面")
-    town = (town or "").strip()
-    if town:
-        if not (town.isdigit() and len(town) == 9 and town.startswith(county_code)):
-            raise InvalidInput(f"镇代码 {town} 无效：应为本县的 9 位镇代码")
-        if not in_area(user, town):
-            raise PermissionDenied("只能查看本辖区的督查考核数据")
-    area = db.session.get(Area, town or user.area_code)
-    if area is None or (town and area.level != "town"):
-        raise InvalidInput(f"没有代码为 {town or user.area_code} 的镇")
+    code = (code or "").strip()
+    level = level_of(code)
+    if code and level not in ("city", "county", "town"):
+        raise InvalidInput(f"区划代码 {code} 无效：应为辖区内的市、县或 9 位镇代码")
+    area = db.session.get(Area, code or user.area_code)
+    if area is None:
+        raise InvalidInput(f"没有代码为 {code or user.area_code} 的{LEVEL_NAMES.get(level or '', '地区')}")
+    if code and not in_area(user, code):
+        raise PermissionDenied("只能查看本辖区的督查考核数据")
     towns: tuple[Area, ...] = ()
-    if scope_of(user) == "county":
+    county_code = county_code_of(area.code)
+    if scope_of(user) == "county" and county_code is not None:
         towns = tuple(db.session.scalars(select(Area).where(Area.parent_code == county_code, Area.level == "town")
                                          .order_by(Area.code)))
-    return SupervisionScope(area, towns)
+    return SupervisionScope(area, towns, user.area_code)
 
 
 # ---- time boundaries ---------------------------------------------------------------------------------------
@@ -254,9 +285,9 @@ def build_scoreboard(scope: SupervisionScope, month: ReportMonth, today: date,
                                                           scope.where(ReadyTask.village_code, ReadyTask.town_code))
         .group_by(unit))
 
-    village_unit = Area.parent_code if scope.row_level == "town" else Area.code
-    village_area = (Area.code == scope.code) if scope.level == "village" else (
-        Area.code.startswith(scope.code) if scope.level == "town" else true())
+    village_unit = (Area.code if scope.row_level == "village" else Area.parent_code if scope.row_level == "town"
+                    else func.substr(Area.code, 1, CODE_LENGTHS[scope.row_level]))
+    village_area = (Area.code == scope.code) if scope.level == "village" else below(Area.code, scope.code)
     add("villages_total", select(village_unit, func.count()).where(Area.level == "village", village_area)
         .group_by(village_unit))
 

@@ -14,11 +14,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.areas import below
 from app.clock import to_china
 from app.departments.catalogue import DEPARTMENTS
 from app.extensions import db
 from app.leads.vocab import LEAD_CHANNELS
-from app.models import Case, DepartmentUpload, RiskLead
+from app.models import Case, DepartmentUpload, RiskLead, User
 
 # What became of a lead, by its status: the columns of the page.
 OUTCOMES: dict[str, str] = {
@@ -107,7 +108,8 @@ def _decision_day(lead: Any) -> date | None:
     return None
 
 
-def warnings_overview(year: int, cap: int = 15) -> WarningsOverview:
+def warnings_overview(year: int, area_code: str, cap: int = 15) -> WarningsOverview:
+    """The year's leads and departments' lists of an area (a county, or a city's or province's counties)."""
     first, last = date(year, 1, 1), date(year, 12, 31)
     channels = {code: ChannelYear(code, label, [Counts() for _ in range(12)], Counts(), cap=cap)
                 for code, label in LEAD_CHANNELS.items()}
@@ -115,7 +117,8 @@ def warnings_overview(year: int, cap: int = 15) -> WarningsOverview:
     stmt = (select(RiskLead.channel, RiskLead.source, RiskLead.status, RiskLead.discovered_on, RiskLead.closed_at,
                    Case.identified_on, Case.closed_at.label("case_closed_at"))
             .outerjoin(Case, Case.id == RiskLead.case_id)
-            .where(RiskLead.discovered_on >= first, RiskLead.discovered_on <= last))
+            .where(RiskLead.discovered_on >= first, RiskLead.discovered_on <= last,
+                   below(RiskLead.town_code, area_code)))
     for lead in db.session.execute(stmt):
         channel = channels.get(lead.channel)
         if channel is None:
@@ -127,7 +130,9 @@ def warnings_overview(year: int, cap: int = 15) -> WarningsOverview:
             channel.decision_days.append((decided - lead.discovered_on).days)
         if lead.channel == "department_warning" and lead.source in departments:
             departments[lead.source].leads.add(lead.status)
-    for upload in db.session.scalars(select(DepartmentUpload).where(DepartmentUpload.month.like(f"{year}-%"))):
+    uploaders = select(User.id).where(below(User.area_code, area_code))
+    for upload in db.session.scalars(select(DepartmentUpload).where(DepartmentUpload.month.like(f"{year}-%"),
+                                                                    DepartmentUpload.uploaded_by_id.in_(uploaders))):
         department = departments.get(upload.department)
         if department is not None:
             department.uploads += 1

@@ -155,5 +155,16 @@ def _register_template_helpers(app: Flask) -> None:
             "NOTICE_KINDS": NOTICE_KINDS,
             "NOT_CHECKED_REASONS": NOT_CHECKED_REASONS,
             "inbox_count": inbox_count,
-            "county_name": app.config["COUNTY_NAME"],
+            "county_name": _county_name(),
         }
+
+    def _county_name() -> str:
+        """The user's county (in a city's or province's deployment, the area they supervise), else the one the
+        deployment was set up for."""
+        if not current_user.is_authenticated:
+            return str(app.config["COUNTY_NAME"])
+        from app.areas import county_name_of, is_above_county
+
+        if is_above_county(current_user.area_code):
+            return current_user.area.name
+        return county_name_of(current_user.area_code, app.config["COUNTY_NAME"])

@@ -42,7 +42,7 @@ def _reader() -> None:
 @token_required
 def department_lists() -> Response:
     _reader()
-    return jsonify({"uploads": [upload_json(u) for u in uploads.uploads_of(department_of(g.api_user))]})
+    return jsonify({"uploads": [upload_json(u) for u in uploads.uploads_of(department_of(g.api_user), g.api_user)]})
 
 
 @bp.route("/department-lists", methods=["POST"])
@@ -62,7 +62,7 @@ def department_list(upload_id: int) -> Response:
     found = db.session.get(DepartmentUpload, upload_id)
     if found is None:
         raise NotFound("该名单不存在")
-    if not can_see_department_list(g.api_user, found.department):
+    if not can_see_department_list(g.api_user, found):
         raise PermissionDenied("只能查看本部门上传的名单")
     return jsonify(upload_json(found, detail=True))
 

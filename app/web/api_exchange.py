@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, current_app, g, jsonify, request
 
 from app.access import can_exchange_with_national_system
+from app.areas import county_name_of
 from app.clock import china_today
 from app.errors import InvalidInput, PermissionDenied
 from app.exchange import export
@@ -81,8 +82,7 @@ def household_import(job_id: int) -> Response:
 def _scope() -> ReportScope:
     if not can_exchange_with_national_system(g.api_user):
         raise PermissionDenied("只有县办和系统管理员可以与国家系统交换数据")
-    code = current_app.config["COUNTY_CODE"]
-    scope = resolve_scope(request.args.get("area") or code, code)
+    scope = resolve_scope(request.args.get("area"), g.api_user.area_code)
     check_report_access(g.api_user, scope)
     return scope
 
@@ -102,7 +102,7 @@ def national_roster() -> Response:
     state = request.args.get("state") or "monitored"
     if state not in export.ROSTER_STATES:
         raise InvalidInput(f"state 应为 {'、'.join(export.ROSTER_STATES)} 之一")
-    return _table(export.COLUMNS, export.roster_rows(scope, state, current_app.config["COUNTY_NAME"]))
+    return _table(export.COLUMNS, export.roster_rows(scope, state, county_name_of(scope.code)))
 
 
 @bp.route("/national-exports/changes")
@@ -111,4 +111,4 @@ def national_changes() -> Response:
     """The month's changes (month: YYYY-MM, default this month) in the national columns, one object per person."""
     scope = _scope()
     month = ReportMonth.parse(request.args.get("month") or ReportMonth.of(china_today()).key)
-    return _table(export.CHANGE_COLUMNS, export.change_rows(scope, month, current_app.config["COUNTY_NAME"]))
+    return _table(export.CHANGE_COLUMNS, export.change_rows(scope, month, county_name_of(scope.code)))

@@ -8,7 +8,7 @@ from datetime import date
 from itertools import islice
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, request
+from flask import Response, g, jsonify, request
 
 from app.cases import operations as case_ops
 from app.clock import china_today
@@ -50,7 +50,7 @@ CASE_RECORDS.update(review_meetings=_meetings, elimination_checks=_checks, elimi
 
 
 def _scope() -> ReportScope:
-    scope = resolve_scope(request.args.get("area") or g.api_user.area_code, current_app.config["COUNTY_CODE"])
+    scope = resolve_scope(request.args.get("area"), g.api_user.area_code)
     check_report_access(g.api_user, scope)
     return scope
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app.access import can_read_audit_log
+from app.access import can_read_audit_log, covers_every_county
+from app.areas import county_or_area_name
 from app.audit.log import (
     KIND_LABELS,
     AuditQuery,
@@ -38,8 +39,11 @@ def _only_readers() -> None:
 def _query() -> tuple[AuditQuery | None, str | None]:
     args = request.args
     try:
+        # A reader whose area holds every county reads everything (the timers' events too); otherwise what the
+        # users of their own area did.
+        area = None if covers_every_county(current_user) else current_user.area_code
         return AuditQuery.parse(args.get("start"), args.get("end"), args.get("kind"), args.get("user"),
-                                today=china_today()), None
+                                today=china_today(), area_code=area), None
     except ValueError as exc:
         return None, str(exc)
 
@@ -65,7 +69,7 @@ def export() -> Response | tuple[str, int]:
     if query is None:
         return index()
     out = io.BytesIO()
-    count = write_audit_workbook(query, current_app.config["COUNTY_NAME"], out)
+    count = write_audit_workbook(query, county_or_area_name(current_user.area_code), out)
     out.seek(0)
     filename = export_filename(query)
     record("audit_exported", current_user, filename,

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 from werkzeug.wrappers import Response
 
 from app.access import can_change_cadre, can_see_case
+from app.areas import below, county_or_area_name, is_above_county
 from app.audit import log as audit
 from app.cases import operations
 from app.clock import china_today, to_china
@@ -37,11 +39,20 @@ EXPORT_COLUMNS = (
 )
 
 
-def _areas() -> tuple[list[Area], list[Area]]:
-    """Towns and villages the user may filter by: their own area and below."""
-    below = db.session.scalars(select(Area).where(Area.code.startswith(current_user.area_code))
-                               .order_by(Area.code)).all()
-    return [a for a in below if a.level == "town"], [a for a in below if a.level == "village"]
+def _areas(town: str | None) -> tuple[list[tuple[str, str]], list[Area]]:
+    """Towns ((code, name)) and villages the user may filter by: their own area and below. Above a county, each
+    town named with its county (every county has its 城关镇), and the villages of the chosen town only."""
+    if not is_above_county(current_user.area_code):
+        found = db.session.scalars(select(Area).where(below(Area.code, current_user.area_code))
+                                   .order_by(Area.code)).all()
+        return [(a.code, a.name) for a in found if a.level == "town"], [a for a in found if a.level == "village"]
+    county = aliased(Area)
+    towns = [(code, f"{county_name}{name}") for code, name, county_name in db.session.execute(
+        select(Area.code, Area.name, county.name).join(county, county.code == Area.parent_code)
+        .where(Area.level == "town", below(Area.code, current_user.area_code)).order_by(Area.code))]
+    villages = list(db.session.scalars(select(Area).where(Area.level == "village", below(Area.code, town))
+                                       .order_by(Area.code))) if town and len(town) == 9 else []
+    return towns, villages
 
 
 @bp.route("/")
@@ -51,7 +62,7 @@ def index() -> str:
     page = max(request.args.get("page", 1, type=int), 1)
     listing = case_page(current_user, filters, page, PER_PAGE)
     rows = listing.rows
-    towns, villages = _areas()
+    towns, villages = _areas(filters.town)
     return render_template("cases/index.html", rows=rows, listing=listing, page=page, towns=towns,
                            villages=villages, filters=filters, args=filters.as_args(),
                            steps=waiting_steps(current_user), sorts=SORTS, today=china_today(),
@@ -69,7 +80,7 @@ def export() -> Response:
              r.days_overdue or None, r.procedure_label, r.category_label, r.channel_label]
             for r in all_case_rows(current_user, filters))
     out = io.BytesIO()
-    title = f"{current_app.config['COUNTY_NAME']}返贫监测帮扶案件清单"
+    title = f"{county_or_area_name(current_user.area_code)}返贫监测帮扶案件清单"
     count = write_table(title, f"单位：{current_user.area.name}　导出日期：{today.isoformat()}", EXPORT_COLUMNS, rows,
                         out, sheet_name="案件清单")
     out.seek(0)

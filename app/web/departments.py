@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -17,6 +17,7 @@ from app.access import (
     can_upload_department_list,
     department_of,
 )
+from app.areas import county_name_of
 from app.clock import china_today
 from app.departments import measures as department_measures
 from app.departments import uploads
@@ -44,7 +45,8 @@ def _index(message: str | None = None, problems: list[str] | None = None, total:
            status: int = 200) -> tuple[str, int]:
     code = department_of(current_user)
     return render_template(
-        "departments/index.html", department=DEPARTMENTS.get(code or ""), uploads=uploads.uploads_of(code),
+        "departments/index.html", department=DEPARTMENTS.get(code or ""),
+        uploads=uploads.uploads_of(code, current_user),
         departments=DEPARTMENTS, message=message, problems=problems or [], total=total,
         month=request.form.get("month") or china_today().strftime("%Y-%m"),
         pending=department_measures.pending_count(current_user)), status
@@ -90,7 +92,7 @@ def show_upload(upload_id: int) -> str:
     found = db.session.get(DepartmentUpload, upload_id)
     if found is None:
         raise NotFound("该名单不存在")
-    if not can_see_department_list(current_user, found.department):
+    if not can_see_department_list(current_user, found):
         abort(403)
     return render_template("departments/upload.html", upload=found, department=DEPARTMENTS[found.department],
                            records=uploads.records_of(found, warned_only=True), summary=summary(found))
@@ -135,7 +137,7 @@ def template() -> Response:
     columns = [TableColumn(headers[f.key][0], 22 if f.key == "id_number" else 14,
                            TEXT if f.key == "id_number" else None) for f in department.all_fields]
     out = io.BytesIO()
-    write_table(f"{current_app.config['COUNTY_NAME']}{department.name}月度名单",
+    write_table(f"{county_name_of(current_user.area_code)}{department.name}月度名单",
                 f"{department.what}；证件号码列请设为文本，每人一行", columns, [], out, sheet_name="名单")
     out.seek(0)
     return send_file(out, mimetype=XLSX, as_attachment=True, max_age=0,

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.access import can_exchange_with_national_system
+from app.areas import county_name_of
 from app.audit import log as audit
 from app.clock import china_today
 from app.errors import InvalidInput
@@ -109,8 +110,7 @@ def apply(job_id: int) -> Response:
 
 
 def _scope() -> ReportScope:
-    scope = resolve_scope(request.args.get("area") or current_app.config["COUNTY_CODE"],
-                          current_app.config["COUNTY_CODE"])
+    scope = resolve_scope(request.args.get("area"), current_user.area_code)
     check_report_access(current_user, scope)
     return scope
 
@@ -120,7 +120,7 @@ def roster_workbook() -> Response:
     scope, state = _scope(), request.args.get("state") or "monitored"
     if state not in export.ROSTER_STATES:
         raise InvalidInput(f"名单范围应为：{'、'.join(f'{k}（{v}）' for k, v in export.ROSTER_STATES.items())}")
-    county, today = current_app.config["COUNTY_NAME"], china_today()
+    county, today = county_name_of(scope.code), china_today()
     out = io.BytesIO()
     count = export.write_national_sheet(export.roster_rows(scope, state, county), out, "监测对象")
     name = f"监测对象_国家系统格式_{scope.file_label}_{export.ROSTER_STATES[state]}_{today.isoformat()}.xlsx"
@@ -133,7 +133,7 @@ def roster_workbook() -> Response:
 @bp.route("/changes.xlsx")
 def changes_workbook() -> Response:
     scope, month = _scope(), ReportMonth.parse(request.args.get("month") or ReportMonth.of(china_today()).key)
-    county = current_app.config["COUNTY_NAME"]
+    county = county_name_of(scope.code)
     out = io.BytesIO()
     count = export.write_national_sheet(export.change_rows(scope, month, county), out, "监测对象变动",
                                         export.CHANGE_COLUMNS)

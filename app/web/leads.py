@@ -14,6 +14,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.access import can_record_leads, in_area, works_an_area
+from app.areas import below
 from app.cases.queries import search_households
 from app.clock import china_today
 from app.collab.operations import Refused, max_bytes
@@ -60,7 +61,8 @@ def index() -> str:
     status = request.args.get("status") or None
     channel = request.args.get("channel") or None
     area = request.args.get("area") or None
-    areas = [a for a in db.session.scalars(select(Area).where(Area.level.in_(("town", "village")))
+    areas = [a for a in db.session.scalars(select(Area).where(Area.level.in_(("town", "village")),
+                                                              below(Area.code, current_user.area_code))
                                            .order_by(Area.code)) if in_area(current_user, a.code)]
     found = leads.visible_leads(current_user, status, channel=channel, area=area)
     case_ids = [lead.case_id for lead in found if lead.case_id]

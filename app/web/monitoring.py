@@ -7,10 +7,11 @@ import io
 from datetime import date
 from itertools import islice
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.areas import county_name_of
 from app.audit import log as audit
 from app.clock import china_today
 from app.eliminations.operations import revert_elimination
@@ -40,7 +41,7 @@ ELIMINATION_COLUMNS = (
 
 
 def _scope() -> ReportScope:
-    scope = resolve_scope(request.args.get("area") or current_user.area_code, current_app.config["COUNTY_CODE"])
+    scope = resolve_scope(request.args.get("area"), current_user.area_code)
     check_report_access(current_user, scope)
     return scope
 
@@ -70,14 +71,14 @@ def roster() -> str:
     scope, state = _scope(), _state()
     rows = list(islice(monitoring_roster_rows(scope, state), PREVIEW_ROWS + 1))
     return render_template("monitoring/roster.html", rows=rows[:PREVIEW_ROWS], more=len(rows) > PREVIEW_ROWS,
-                           scope=scope, state=state, states=ROSTER_STATES, areas=areas_for(current_user))
+                           scope=scope, state=state, states=ROSTER_STATES, areas=areas_for(current_user, scope))
 
 
 @bp.route("/monitoring/roster.xlsx")
 @login_required
 def roster_xlsx() -> Response:
     scope, state = _scope(), _state()
-    county, today = current_app.config["COUNTY_NAME"], china_today()
+    county, today = county_name_of(scope.code), china_today()
     rows = ([index, r.town, r.village, r.head_name, r.head_id_number, r.size, r.household_kind, r.lifted_year,
              r.category, r.risk_types, r.channel, r.identified_on, "是" if r.eliminated else "否", r.eliminated_on,
              r.cadre, r.status] for index, r in enumerate(monitoring_roster_rows(scope, state), start=1))
@@ -100,14 +101,14 @@ def eliminations() -> str:
     rows = list(islice(elimination_rows(scope, first, last), PREVIEW_ROWS + 1))
     return render_template("monitoring/eliminations.html", rows=rows[:PREVIEW_ROWS],
                            more=len(rows) > PREVIEW_ROWS, scope=scope, first=first, last=last,
-                           areas=areas_for(current_user))
+                           areas=areas_for(current_user, scope))
 
 
 @bp.route("/monitoring/eliminations.xlsx")
 @login_required
 def eliminations_xlsx() -> Response:
     scope, (first, last) = _scope(), _period()
-    county = current_app.config["COUNTY_NAME"]
+    county = county_name_of(scope.code)
     rows = ([index, r.town, r.village, r.head_name, r.head_id_number, r.size, r.category, r.identified_on,
              r.eliminated_on, r.months_monitored, r.measures_done, r.cadre]
             for index, r in enumerate(elimination_rows(scope, first, last), start=1))

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.areas import county_name_of
 from app.clock import china_today
 from app.notices.lists import KINDS, Notice, notice_kind, village_notice, visible_village
 from app.notices.pdf import find_font, render_notice_pdf
@@ -16,7 +17,7 @@ bp = Blueprint("notices", __name__, url_prefix="/notices")
 
 def _notice(village_code: str) -> Notice:
     village = visible_village(current_user, village_code)
-    return village_notice(village, notice_kind(request.args.get("kind")), current_app.config["COUNTY_NAME"])
+    return village_notice(village, notice_kind(request.args.get("kind")), county_name_of(village.code))
 
 
 @bp.route("/<village_code>")

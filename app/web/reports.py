@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 from itertools import islice
 
-from flask import Blueprint, current_app, render_template, request, send_file
+from flask import Blueprint, render_template, request, send_file
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.areas import county_name_of
 from app.audit import log as audit
 from app.clock import china_today
 from app.errors import PermissionDenied
@@ -26,7 +27,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _request_scope() -> tuple[ReportMonth, ReportScope]:
     month_text = request.args.get("month") or ""
     month = ReportMonth.parse(month_text) if month_text else ReportMonth.of(china_today())
-    scope = resolve_scope(request.args.get("area") or current_user.area_code, current_app.config["COUNTY_CODE"])
+    scope = resolve_scope(request.args.get("area"), current_user.area_code)
     check_report_access(current_user, scope)
     return month, scope
 
@@ -40,8 +41,8 @@ def show(kind: str) -> str:
     annex = ANNEXES[kind]
     return render_template(f"reports/{kind}.html", annex=annex, month=month, scope=scope,
                            rows=rows[:PREVIEW_ROWS], more=len(rows) > PREVIEW_ROWS,
-                           title=annex.title(current_app.config["COUNTY_NAME"], month),
-                           areas=areas_for(current_user))
+                           title=annex.title(county_name_of(scope.code), month),
+                           areas=areas_for(current_user, scope))
 
 
 @bp.route("/<any(roster, ledger):kind>.xlsx")
@@ -50,7 +51,7 @@ def download(kind: str) -> Response:
     if kind not in ANNEXES:
         raise PermissionDenied("未知的报表")
     month, scope = _request_scope()
-    county_name = current_app.config["COUNTY_NAME"]
+    county_name = county_name_of(scope.code)
     out = io.BytesIO()
     count = export_annex(kind, month, scope, county_name, china_today(), out)
     out.seek(0)

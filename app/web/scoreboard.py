@@ -9,8 +9,10 @@ from flask import Blueprint, current_app, render_template, request, send_file
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.areas import counties_below, county_name_of, is_above_county
 from app.audit import log as audit
 from app.clock import china_today
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Area
 from app.reports.scope import ReportMonth
@@ -30,7 +32,7 @@ PREVIEW_ROWS = 200
 
 
 def _scope() -> SupervisionScope:
-    return resolve_supervision_scope(current_user, request.args.get("town"), current_app.config["COUNTY_CODE"])
+    return resolve_supervision_scope(current_user, request.args.get("area") or request.args.get("town"))
 
 
 def _unit_label(scope: SupervisionScope) -> str:
@@ -52,17 +54,22 @@ def scoreboard() -> str:
                            unit_label=_unit_label(scope), chart_data=board.chart_data())
 
 
-def _review() -> tuple[SupervisionScope, AnnualReview]:
-    scope = _scope()
+def _review(scope: SupervisionScope) -> AnnualReview:
     today = china_today()
     year = parse_year(request.args.get("year"), today)
-    return scope, build_annual_review(scope, year, today, current_app.config["COUNTY_OFFICE_NAME"])
+    return build_annual_review(scope, year, today, current_app.config["COUNTY_OFFICE_NAME"])
 
 
 @bp.route("/annual-review")
 @login_required
 def annual_review() -> str:
-    scope, review = _review()
+    scope = _scope()
+    if is_above_county(scope.code):
+        # The annual review is each county's (rulebook 五(四)): a city or province chooses the county.
+        year = parse_year(request.args.get("year"), china_today())
+        return render_template("supervision/annual_review_counties.html", scope=scope, year=year,
+                               counties=counties_below(scope.code), unit_label=_unit_label(scope))
+    review = _review(scope)
     return render_template("supervision/annual_review.html", review=review, scope=scope,
                            unit_label=_unit_label(scope), preview=PREVIEW_ROWS)
 
@@ -70,8 +77,11 @@ def annual_review() -> str:
 @bp.route("/annual-review.xlsx")
 @login_required
 def annual_review_export() -> Response:
-    scope, review = _review()
-    county_name = current_app.config["COUNTY_NAME"]
+    scope = _scope()
+    if is_above_county(scope.code):
+        raise InvalidInput("年度考核按县导出：请先选择一个县")
+    review = _review(scope)
+    county_name = county_name_of(scope.code)
     unit_label = _unit_label(scope)
     out = io.BytesIO()
     write_annual_review(review, county_name, unit_label, out)

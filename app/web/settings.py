@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from app import settings as county_settings
 from app.access import can_change_settings, works_an_area
+from app.areas import below, counties_below
 from app.clock import china_today
 from app.errors import InvalidInput
 from app.extensions import db
@@ -27,14 +28,29 @@ def _only_area_workers() -> None:
         abort(403)
 
 
+def _county() -> tuple[Area, list[Area]]:
+    """The county whose settings the page shows: the user's own, or for a city's or province's supervisor the
+    one chosen of theirs (the first by default)."""
+    counties = counties_below(current_user.area_code)
+    if not counties:
+        abort(404)
+    chosen = request.args.get("county", "")
+    return next((c for c in counties if c.code == chosen), counties[0]), counties
+
+
 def _page(errors: dict[str, list[str]] | None = None, form: dict[str, str] | None = None,
           status: int = 200) -> tuple[str, int]:
-    regions = db.session.scalars(select(Area).where(Area.level.in_(("county", "town"))).order_by(Area.code)).all()
-    rules = [(rule, county_settings.current_value(rule), county_settings.setting_history(rule.key))
+    county, counties = _county()
+    regions = db.session.scalars(select(Area).where(Area.level.in_(("county", "town")), below(Area.code, county.code))
+                                 .order_by(Area.code)).all()
+    rules = [(rule, county_settings.current_value(rule, area_code=county.code),
+              county_settings.setting_history(rule.key, area_code=county.code))
              for rule in county_settings.RULES.values()]
     names = {area.code: area.name for area in regions}
-    return render_template("settings/index.html", rules=rules, lines=county_settings.line_history(), regions=regions,
-                           names=names, may_change=can_change_settings(current_user), errors=errors or {},
+    lines = county_settings.line_history(area_code=county.code)
+    return render_template("settings/index.html", rules=rules, lines=lines, regions=regions, names=names,
+                           county=county, counties=counties,
+                           may_change=can_change_settings(current_user), errors=errors or {},
                            form=form or {}, today=china_today()), status
 
 

@@ -47,7 +47,7 @@ def warnings_page() -> str:
     year = request.args.get("year", type=int) or today.year
     if not 2020 <= year <= today.year:
         raise InvalidInput(f"年份应在 2020 到 {today.year} 之间")
-    overview = warnings_overview(year, int(current_app.config.get("CERTIFICATION_DAYS", 15)))
+    overview = warnings_overview(year, current_user.area_code, int(current_app.config.get("CERTIFICATION_DAYS", 15)))
     return render_template("supervision/warnings.html", overview=overview, chart_data=overview.chart_data(),
                            outcomes=OUTCOMES, today=today)
 

@@ -74,7 +74,9 @@ def assert_refused_quickly(result: dict, *words: str) -> None:
     assert result["message"] is not None, "the file was read to the end"
     for word in words:
         assert word in result["message"], result
-    assert result["seconds"] < 10, result
+    # Refused long before the end (the memory peaks below are the real check): a bound loose enough for a shared,
+    # busy machine, far below what reading these files whole takes.
+    assert result["seconds"] < 30, result
     assert result["parent_peak_mb"] < PARENT_PEAK_MB, result
     assert result["reader_peak_mb"] < READER_PEAK_MB, result
 

@@ -1,10 +1,16 @@
-"""The authorisation matrix (issue 7): every route of the app × every role × own area / other area.
+"""The authorisation matrix (issue 7): every route of the app × every role × own area / other area × own county /
+another county of the city.
 
 The routes come from `app.url_map`, so a new route without a line in ROUTES below fails
 `test_every_route_has_an_expectation`. Each line says who may use the route — nobody needs to log in (PUBLIC),
 any logged-in user (LOGGED_IN), a set of users whatever the area, or per area ("cg" = 城关镇, "rf" = 饶峰镇) the
 users allowed on that area's object — and how to call it with real ids. The expectations are written out by
 hand, never computed from app.access, so a loosened check shows up as a refused user let in.
+
+The county axis: the deployment is a city of two counties (石泉县, whose objects the requests are about, and 汉滨区).
+汉滨区's users may use every route their 石泉县 counterpart may use for their own county (lists, forms, their own
+exports), and no route about one of 石泉县's objects (a route whose address names one); the city's supervisor may
+do whatever 石泉县's supervisor may, on 石泉县's objects too.
 
 Allowed users must get the page (200, or the status named on the line); refused users must get 403 or 404;
 anonymous users are sent to the log-in page (web) or get 401 (API). POST routes are called with a request that
@@ -39,8 +45,18 @@ PERSONAS = (
     "chengguan_certifier", "chengguan_leader", "chengguan01_team", "chengguan02_team",
     "chengguan01_cadre1", "chengguan01_cadre2",
     "raofeng_certifier", "raofeng01_team",
+    "city_supervisor",
+    "hanbin_county_office", "hanbin_supervisor", "hanbin_department_yibao", "hanbin_t01_certifier",
+    "hanbin_t0101_team",
 )
 USERS = frozenset(p for p in PERSONAS if p)
+# Each persona of the county axis and the 石泉县 persona whose routes it may use (in its own area).
+COUNTERPARTS = {"city_supervisor": "supervisor", "hanbin_county_office": "county_office",
+                "hanbin_supervisor": "supervisor", "hanbin_department_yibao": "department_yibao",
+                "hanbin_t01_certifier": "chengguan_certifier", "hanbin_t0101_team": "chengguan01_team"}
+OTHER_COUNTY = frozenset(p for p in COUNTERPARTS if p.startswith("hanbin_"))
+# Fields of an address that name something of the deployment as a whole (the diagrams), not of a county.
+DEPLOYMENT_WIDE = frozenset({"version", "draft", "process_key"})
 COUNTY = frozenset({"admin", "county_office", "supervisor", "department_yibao"})
 CG_TOWN = frozenset({"chengguan_certifier", "chengguan_leader"})
 RF_TOWN = frozenset({"raofeng_certifier"})
@@ -115,7 +131,7 @@ def world(_migrated: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     app.config.update(ATTACHMENTS_DIR=str(folder / "attachments"), IMPORTS_FOLDER=str(folder / "imports"))
     _clear(app)
     with app.app_context():
-        load_demo(DEMO_PASSWORD, **DEMO_SIZE)
+        load_demo(DEMO_PASSWORD, counties=2, **DEMO_SIZE)
         db.session.commit()
     case_cg = open_case(app, "610922100001")
     case_rf = open_case(app, "610922101001")
@@ -154,6 +170,9 @@ def world(_migrated: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         assert ids["task_cg"] and ids["task_rf"]
         claim(ids["task_rf"], user("raofeng_certifier"))  # a claimed task, so that release means something
         month = today().strftime("%Y-%m")
+        from app.screenings.operations import start_monthly_screening
+
+        start_monthly_screening(month, user("hanbin_county_office"))  # so that starting it again creates nothing
         for subject, town in (("cg", "610922100"), ("rf", "610922101")):
             seen = db.session.scalar(select(Screening).where(Screening.month == month,
                                                              Screening.village_code == f"{town}001"))
@@ -263,8 +282,11 @@ class Route:
 
 
 def get(url: str) -> Make:
-    return lambda w, s: Call("GET", url.format(**{k: w.id(k, s) if k in _PER_SUBJECT else w.id(k)
-                                                  for k in _fields(url)}))
+    def make(w: World, s: str) -> Call:
+        return Call("GET", url.format(**{k: w.id(k, s) if k in _PER_SUBJECT else w.id(k) for k in _fields(url)}))
+
+    make.template = url  # type: ignore[attr-defined]
+    return make
 
 
 def post(url: str, method: str = "POST", **kwargs: Any) -> Make:
@@ -273,7 +295,14 @@ def post(url: str, method: str = "POST", **kwargs: Any) -> Make:
         extra = {k: v(w, s) if callable(v) else v for k, v in kwargs.items()}
         return Call(method, base.url, **extra)
 
+    make.template = url  # type: ignore[attr-defined]
     return make
+
+
+def names_an_object(route: Route) -> bool:
+    """Whether the route's address names one of 石泉县's objects (a case, a task, a village …)."""
+    template = getattr(route.call, "template", "")
+    return bool(set(_fields(template)) - DEPLOYMENT_WIDE)
 
 
 _PER_SUBJECT = {"case", "household", "attachment", "lead", "lead_document", "task", "screening", "open_screening",
@@ -526,13 +555,17 @@ def _send(world: World, persona: str | None, call: Call, api: bool) -> Any:
     return response
 
 
-def _allowed(who: Who, persona: str | None, subject: str) -> bool:
+def _allowed(who: Who, persona: str | None, subject: str, about_an_object: bool = True) -> bool:
     if who == PUBLIC:
         return True
     if persona is None:
         return False
     if who == LOGGED_IN:
         return True
+    if persona in OTHER_COUNTY and (about_an_object or isinstance(who, dict)):
+        return False  # 石泉县's objects are not 汉滨区's to see or touch
+    if persona in COUNTERPARTS:
+        return _allowed(who, COUNTERPARTS[persona], subject, about_an_object)
     if isinstance(who, dict):
         return persona in who[subject]
     assert isinstance(who, frozenset)
@@ -555,7 +588,7 @@ def check_route(world: World, endpoint: str) -> list[str]:
     for subject in _subjects(route.who):
         for persona in PERSONAS:
             call = route.call(world, subject)  # afresh: an upload's file is read once
-            allowed = _allowed(route.who, persona, subject)
+            allowed = _allowed(route.who, persona, subject, names_an_object(route))
             if allowed and not route.probe:
                 CHECKS["skipped_allowed"] += 1
                 continue
@@ -656,7 +689,7 @@ def test_lists_show_only_the_users_own_rows(world: World) -> None:
         page = client.get("/cases/").get_data(as_text=True)
         exported = _exported_case_ids(client.get("/cases/export.xlsx").get_data())
         for subject in ("cg", "rf"):
-            sees = persona in CASE[subject]
+            sees = _allowed(CASE, persona, subject)
             if (ids[f"case_{subject}"] in cases) != sees:
                 problems.append(f"{persona}: case {subject} in the case list: {not sees}")
             if (f'href="/cases/{ids[f"case_{subject}"]}"' in page) != sees:
@@ -665,8 +698,9 @@ def test_lists_show_only_the_users_own_rows(world: World) -> None:
                 problems.append(f"{persona}: case {subject} in the case list export: {not sees}")
             if (ids[f"household_{subject}"] in households) != sees:
                 problems.append(f"{persona}: household {subject} in the household search: {not sees}")
-            if (ids[f"task_{subject}"] in tasks) != (persona in TASK_DOER[subject]):
-                problems.append(f"{persona}: task {subject} in the inbox: {persona not in TASK_DOER[subject]}")
+            does = _allowed(TASK_DOER, persona, subject)
+            if (ids[f"task_{subject}"] in tasks) != does:
+                problems.append(f"{persona}: task {subject} in the inbox: {not does}")
     assert not problems, "\n".join(problems)
 
 

@@ -72,15 +72,15 @@ def test_a_bad_line_is_refused_with_the_field_named_and_nothing_stored(app, logi
 def test_a_time_limit_changes_from_its_day_on_and_the_old_value_stays_in_force_before(app, login_as):
     key = "lead_verification_working_days"
     with app.app_context():
-        assert setting_value(key) == 3  # the default, before anyone set it
+        assert setting_value(key, area_code=COUNTY) == 3  # the default, before anyone set it
     office = login_as("county_office")
     starts = china_today() + timedelta(days=7)
     saved = office.post(f"{SETTINGS}/rules/{key}", {"value": "5", "effective_from": starts.isoformat(),
                                                     "source_document": "石防返贫办〔2026〕12号"}, page=SETTINGS)
     assert saved.status_code == 303
     with app.app_context():
-        assert setting_value(key) == 3
-        assert setting_value(key, on=starts) == 5
+        assert setting_value(key, area_code=COUNTY) == 3
+        assert setting_value(key, on=starts, area_code=COUNTY) == 5
         assert db.session.scalar(select(func.count()).select_from(Event).where(Event.kind == "setting_changed")) == 1
     assert "石防返贫办〔2026〕12号" in office.get(SETTINGS).get_data(as_text=True)
 
@@ -121,4 +121,4 @@ def test_the_latest_decision_wins_from_its_day_on(app, login_as):
         assert office.post(f"{SETTINGS}/rules/{key}", {"value": value, "effective_from": starts.isoformat(),
                                                        "source_document": "县办通知"}, page=SETTINGS).status_code == 303
     with app.app_context():
-        assert setting_value(key) == 4 and setting_value(key, on=later) == 4
+        assert setting_value(key, area_code=COUNTY) == 4 and setting_value(key, on=later, area_code=COUNTY) == 4
