@@ -100,3 +100,10 @@ def county_or_area_name(code: str) -> str:
         area = db.session.get(Area, code)
         return area.name if area is not None else code
     return county_name_of(code)
+
+
+def chosen_county(area_code: str, requested: str | None) -> tuple[Area | None, list[Area]]:
+    """For a page that shows one county's data (its settings, its warning rules): the county of a user's area, or
+    for a city's or province's user the one they chose of theirs (the first by default); and the choices."""
+    counties = counties_below(area_code)
+    return next((c for c in counties if c.code == requested), counties[0] if counties else None), counties

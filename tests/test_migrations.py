@@ -87,3 +87,40 @@ def test_0021_gives_each_recorded_setting_the_county_of_whoever_recorded_it(tmp_
     with app.app_context():
         assert db.session.scalars(text("SELECT county_code FROM county_setting")).all() == ["610922", "610922"]
         db.engine.dispose()
+
+
+def test_0022_gives_each_warning_rule_and_column_mapping_the_county_of_whoever_recorded_it(tmp_path):
+    from sqlalchemy import text
+
+    from tests.conftest import DEMO_PASSWORD, DEMO_SIZE
+
+    url = "sqlite:///" + str(tmp_path / "departments.sqlite3")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "TESTING": True,
+                      "DEMO_PASSWORD": DEMO_PASSWORD})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    with app.app_context():
+        from app.demo import load_demo
+
+        load_demo(DEMO_PASSWORD, **DEMO_SIZE)
+        db.session.commit()
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "downgrade", "0021"]).exit_code == 0
+    with app.app_context():
+        office = db.session.scalar(text("SELECT id FROM user_account WHERE username = 'county_office'"))
+        bureau = db.session.scalar(text("SELECT id FROM user_account WHERE username = 'department_yibao'"))
+        db.session.execute(text(
+            "INSERT INTO warning_rule (key, department, label, field, operator, threshold, risk_type, "
+            "national_risk_type, urgent, active, effective_from, source_document, note, recorded_by_id, recorded_at) "
+            "VALUES ('yibao_out_of_pocket_year', 'yibao', '年度自付', 'out_of_pocket', 'year_total_at_least', '5000', "
+            "'major_illness', 'illness', false, true, '2026-01-01', '纪要', '', :who, '2026-01-01 00:00:00')"),
+            {"who": office})
+        db.session.execute(text("INSERT INTO department_mapping (department, mapping, saved_by_id, saved_at) "
+                                "VALUES ('yibao', '{}', :who, '2026-01-01 00:00:00')"), {"who": bureau})
+        db.session.commit()
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(text("SELECT county_code FROM warning_rule")) == "610922"
+        assert db.session.scalar(text("SELECT county_code FROM department_mapping")) == "610922"
+        db.engine.dispose()

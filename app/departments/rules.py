@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.access import can_change_warning_rules
+from app.areas import COUNTY_LENGTH
 from app.audit.log import record
 from app.clock import china_today
 from app.departments.catalogue import AMOUNT, DAY, DEPARTMENTS, TEXT
@@ -93,11 +94,13 @@ def _from_row(row: WarningRule) -> Rule:
                 row.recorded_at)
 
 
-def rules_in_force(department: str | None = None, on: date | None = None, active_only: bool = True) -> list[Rule]:
-    """Every rule as it stands on the day (default today): the last version recorded among those effective by
-    then, or the starting rule. Of one department, when given."""
+def rules_in_force(county_code: str, department: str | None = None, on: date | None = None,
+                   active_only: bool = True) -> list[Rule]:
+    """Every rule of the county as it stands on the day (default today): the last version its county office
+    recorded among those effective by then, or the starting rule. Of one department, when given."""
     day = on or china_today()
-    stmt = select(WarningRule).where(WarningRule.effective_from <= day).order_by(WarningRule.id)
+    stmt = (select(WarningRule).where(WarningRule.county_code == county_code, WarningRule.effective_from <= day)
+            .order_by(WarningRule.id))
     if department:
         stmt = stmt.where(WarningRule.department == department)
     latest: dict[str, Rule] = {}
@@ -108,8 +111,9 @@ def rules_in_force(department: str | None = None, on: date | None = None, active
     return [r for r in rules if r.active or not active_only]
 
 
-def rule_history(key: str) -> list[WarningRule]:
-    return list(db.session.scalars(select(WarningRule).where(WarningRule.key == key)
+def rule_history(key: str, county_code: str) -> list[WarningRule]:
+    return list(db.session.scalars(select(WarningRule).where(WarningRule.county_code == county_code,
+                                                             WarningRule.key == key)
                                    .order_by(WarningRule.id.desc())))
 
 
@@ -139,7 +143,8 @@ def record_rule(actor: User, key: str, form: dict[str, str]) -> WarningRule:
     the day given (not in the past). Refused input records nothing."""
     if not can_change_warning_rules(actor):
         raise PermissionDenied("预警规则由县办设定")
-    current = next((r for r in rules_in_force(active_only=False) if r.key == key), None)
+    county_code = actor.area_code[:COUNTY_LENGTH]  # the county office's own county
+    current = next((r for r in rules_in_force(county_code, active_only=False) if r.key == key), None)
     errors: dict[str, list[str]] = {}
     if current is None and not KEY_RE.match(key):
         errors["key"] = ["规则编号应为 3–48 位小写字母、数字或下划线，以字母开头"]
@@ -178,7 +183,8 @@ def record_rule(actor: User, key: str, form: dict[str, str]) -> WarningRule:
         errors["source_document"] = ["请填写依据（文件名称或会议纪要，不超过 255 字）"]
     if errors:
         raise InvalidInput("预警规则未保存，请按提示修改", errors)
-    row = WarningRule(key=key, department=department, label=label, field=field_key, operator=operator,
+    row = WarningRule(county_code=county_code, key=key, department=department, label=label, field=field_key,
+                      operator=operator,
                       threshold=threshold, risk_type=risk_type, national_risk_type=national,
                       urgent=form.get("urgent") in ON, active=form.get("active") in ON,
                       effective_from=effective_from, source_document=source, note=(form.get("note") or "").strip(),
@@ -187,7 +193,8 @@ def record_rule(actor: User, key: str, form: dict[str, str]) -> WarningRule:
     db.session.flush()
     state = "启用" if row.active else "停用"
     record("warning_rule_changed", actor, f"预警规则“{label}”（{state}），{effective_from} 起：{threshold}",
-           {"key": key, "rule_id": row.id, "department": department, "operator": operator, "threshold": threshold,
+           {"county_code": county_code, "key": key, "rule_id": row.id, "department": department,
+            "operator": operator, "threshold": threshold,
             "active": row.active, "effective_from": effective_from.isoformat()})
     return row
 

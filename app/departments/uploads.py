@@ -63,9 +63,10 @@ AMOUNT_TEXT_RE = re.compile(r"^[¥￥]?\s*(-?[\d,]+(?:\.\d+)?)\s*元?$")
 
 # ---- the column mapping ------------------------------------------------------------------------------------
 
-def saved_mapping(department: str) -> dict[str, str]:
-    """The header of each field in the department's own list, as it saved them (empty: the usual names)."""
-    row = db.session.scalar(select(DepartmentMapping).where(DepartmentMapping.department == department)
+def saved_mapping(department: str, county_code: str) -> dict[str, str]:
+    """The header of each field in the county department's own list, as it saved them (empty: the usual names)."""
+    row = db.session.scalar(select(DepartmentMapping).where(DepartmentMapping.county_code == county_code,
+                                                            DepartmentMapping.department == department)
                             .order_by(DepartmentMapping.id.desc()).limit(1))
     return dict(row.mapping) if row else {}
 
@@ -96,7 +97,8 @@ def save_mapping(actor: User, form: dict[str, str]) -> DepartmentMapping:
         mapping[list_field.key] = header
     if errors:
         raise InvalidInput("列对应未保存，请按提示修改", errors)
-    row = DepartmentMapping(department=code, mapping=mapping, saved_by_id=actor.id)
+    row = DepartmentMapping(county_code=actor.area_code[:COUNTY_LENGTH], department=code, mapping=mapping,
+                            saved_by_id=actor.id)
     db.session.add(row)
     db.session.flush()
     record("department_mapping_saved", actor, f"{department.name}名单的列对应",
@@ -104,9 +106,10 @@ def save_mapping(actor: User, form: dict[str, str]) -> DepartmentMapping:
     return row
 
 
-def headers_of(department: Department) -> dict[str, tuple[str, ...]]:
-    """The header texts accepted for each field: the saved one first, then the usual names."""
-    saved = saved_mapping(department.code)
+def headers_of(department: Department, county_code: str) -> dict[str, tuple[str, ...]]:
+    """The header texts accepted for each field of a county department's list: the saved one first, then the usual
+    names."""
+    saved = saved_mapping(department.code, county_code)
     return {f.key: tuple(dict.fromkeys(([saved[f.key]] if f.key in saved else []) + list(f.headers)))
             for f in department.all_fields}
 
@@ -192,9 +195,10 @@ def read_rows(path: Path, limits: Limits) -> Iterator[Row]:
     return _csv_rows(path, limits)
 
 
-def _find_header(rows: Iterator[Row], department: Department) -> tuple[int, dict[str, int], dict[str, str]]:
+def _find_header(rows: Iterator[Row], department: Department,
+                 county_code: str) -> tuple[int, dict[str, int], dict[str, str]]:
     accepted: dict[str, set[str]] = {key: {normalize_header(h) for h in headers}
-                                     for key, headers in headers_of(department).items()}
+                                     for key, headers in headers_of(department, county_code).items()}
     required = [f for f in department.all_fields if f.required]
     best: tuple[int, list[ListField]] | None = None
     for number, values, _formulas in rows:
@@ -386,8 +390,8 @@ def upload_list(actor: User, month_text: str, stream: IO[bytes] | None, file_nam
                 raise ListRefused("同样内容的名单已由其他县的同名部门上传过，请核对文件是否属于本县")
             return UploadOutcome(same, True)
         rows = read_rows(path, list_limits())
-        _header_row, columns, labels = _find_header(rows, department)
-        rules = rules_in_force(code)
+        _header_row, columns, labels = _find_header(rows, department, actor.area_code[:COUNTY_LENGTH])
+        rules = rules_in_force(actor.area_code[:COUNTY_LENGTH], code)
         matcher = _Matcher(department, month, rules, actor.area_code)
         problems, count = _parse(rows, department, columns, labels, today, matcher)
     except SpreadsheetRefused as exc:

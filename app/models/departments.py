@@ -18,9 +18,11 @@ class DepartmentMapping(Model):
     and changed when its list changes: the last row of a department is in force, the earlier ones are history."""
 
     __tablename__ = "department_mapping"
+    __table_args__ = (Index("ix_department_mapping_county_department", "county_code", "department", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    department: Mapped[str] = mapped_column(String(16), index=True)
+    county_code: Mapped[str] = mapped_column(String(6))  # each county's departments have their own lists
+    department: Mapped[str] = mapped_column(String(16))
     mapping: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # field key → header text
     saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -33,9 +35,10 @@ class WarningRule(Model):
     among those effective by then; a rule is switched off by a version that is not active."""
 
     __tablename__ = "warning_rule"
-    __table_args__ = (Index("ix_warning_rule_key_effective", "key", "effective_from", "id"),)
+    __table_args__ = (Index("ix_warning_rule_county_key_effective", "county_code", "key", "effective_from", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    county_code: Mapped[str] = mapped_column(String(6))  # each county office sets its own
     key: Mapped[str] = mapped_column(String(48))
     department: Mapped[str] = mapped_column(String(16), index=True)
     label: Mapped[str] = mapped_column(String(128))

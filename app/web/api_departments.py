@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, g, jsonify, request
 
 from app.access import can_read_warning_rules, can_see_department_list, department_of
+from app.areas import chosen_county
 from app.departments import measures as department_measures
 from app.departments import uploads
 from app.departments.catalogue import DEPARTMENTS
@@ -70,14 +71,18 @@ def department_list(upload_id: int) -> Response:
 @bp.route("/warning-rules")
 @token_required
 def warning_rules() -> Response:
+    """The warning rules in force in the user's county (a city's or province's user: ?county=, else the first)."""
     _reader()
+    county, _counties = chosen_county(g.api_user.area_code, request.args.get("county"))
+    if county is None:
+        raise NotFound("辖区内还没有县")
     return jsonify({"rules": [{"key": r.key, "department": r.department, "label": r.label, "field": r.field,
                                "operator": r.operator, "threshold": r.threshold, "describe": r.describe(),
                                "risk_type": r.risk_type, "national_risk_type": r.national_risk_type,
                                "urgent": r.urgent, "active": r.active,
                                "effective_from": r.effective_from.isoformat() if r.effective_from else None,
                                "source_document": r.source_document}
-                              for r in rules_in_force(department_of(g.api_user), active_only=False)]})
+                              for r in rules_in_force(county.code, department_of(g.api_user), active_only=False)]})
 
 
 @bp.route("/department-measures")

@@ -17,7 +17,7 @@ from app.access import (
     can_upload_department_list,
     department_of,
 )
-from app.areas import county_name_of
+from app.areas import COUNTY_LENGTH, chosen_county, county_name_of
 from app.clock import china_today
 from app.departments import measures as department_measures
 from app.departments import uploads
@@ -108,7 +108,8 @@ def mapping() -> tuple[str, int] | str:
 def _mapping_page(errors: dict[str, list[str]] | None = None, status: int = 200) -> tuple[str, int] | str:
     code = department_of(current_user) or ""
     department = DEPARTMENTS[code]
-    values = request.form if request.method == "POST" else uploads.saved_mapping(code)
+    values = request.form if request.method == "POST" else uploads.saved_mapping(
+        code, current_user.area_code[:COUNTY_LENGTH])
     page = render_template("departments/mapping.html", department=department, values=values, errors=errors or {})
     return (page, status) if status != 200 else page
 
@@ -133,7 +134,7 @@ def template() -> Response:
     if code is None:
         abort(403)
     department = DEPARTMENTS[code]
-    headers = uploads.headers_of(department)
+    headers = uploads.headers_of(department, current_user.area_code[:COUNTY_LENGTH])
     columns = [TableColumn(headers[f.key][0], 22 if f.key == "id_number" else 14,
                            TEXT if f.key == "id_number" else None) for f in department.all_fields]
     out = io.BytesIO()
@@ -154,12 +155,16 @@ def _rules_page(errors: dict[str, list[str]] | None = None, editing: str | None 
     if not can_read_warning_rules(current_user):
         abort(403)
     code = department_of(current_user)
-    found = rules_in_force(code, active_only=False)
+    county, counties = chosen_county(current_user.area_code, request.args.get("county"))
+    if county is None:
+        abort(404)
+    found = rules_in_force(county.code, code, active_only=False)
     page = render_template("departments/rules.html", rules=found, departments=DEPARTMENTS, operators=OPERATORS,
+                           county=county, counties=counties,
                            risk_types=RISK_TYPES, national_risk_types=NATIONAL_RISK_TYPES,
                            may_change=can_change_warning_rules(current_user), errors=errors or {},
                            editing=editing, form=request.form, today=china_today(),
-                           history={r.key: rule_history(r.key) for r in found})
+                           history={r.key: rule_history(r.key, county.code) for r in found})
     return (page, status) if status != 200 else page
 
 

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from app import settings as county_settings
 from app.access import can_change_settings, works_an_area
-from app.areas import below, counties_below
+from app.areas import below, chosen_county
 from app.clock import china_today
 from app.errors import InvalidInput
 from app.extensions import db
@@ -31,11 +31,10 @@ def _only_area_workers() -> None:
 def _county() -> tuple[Area, list[Area]]:
     """The county whose settings the page shows: the user's own, or for a city's or province's supervisor the
     one chosen of theirs (the first by default)."""
-    counties = counties_below(current_user.area_code)
-    if not counties:
+    county, counties = chosen_county(current_user.area_code, request.args.get("county"))
+    if county is None:
         abort(404)
-    chosen = request.args.get("county", "")
-    return next((c for c in counties if c.code == chosen), counties[0]), counties
+    return county, counties
 
 
 def _page(errors: dict[str, list[str]] | None = None, form: dict[str, str] | None = None,

@@ -233,3 +233,29 @@ def test_a_user_above_the_county_cannot_import_a_registry(city):
             assert can_import_households(person) is allowed, username
     assert login(city, "city_supervisor").get("/households/import").status_code == 403
     assert DEMO_PASSWORD
+
+
+def test_each_county_sets_its_own_warning_rules_and_its_departments_their_own_columns(city):
+    hanbin = login(city, "hanbin_county_office")
+    form = {"label": "年度个人自付医疗费用较高", "threshold": "5000", "risk_type": "major_illness",
+            "national_risk_type": "illness", "active": "1", "effective_from": today().isoformat(),
+            "source_document": "汉滨区防返贫工作领导小组会议纪要〔2026〕2号"}
+    assert hanbin.post("/departments/rules/yibao_out_of_pocket_year", form,
+                       page="/departments/rules").status_code == 303
+    with city.app_context():
+        from app.departments.rules import rules_in_force
+
+        def threshold(county: str) -> str:
+            return next(r.threshold for r in rules_in_force(county, "yibao") if r.key == "yibao_out_of_pocket_year")
+
+        assert threshold(HANBIN) == "5000" and threshold(SHIQUAN) == "10000"
+    assert "汉滨区防返贫" not in login(city, "county_office").get("/departments/rules").get_data(as_text=True)
+    supervisor = login(city, "city_supervisor")
+    assert "汉滨区防返贫" in supervisor.get(f"/departments/rules?county={HANBIN}").get_data(as_text=True)
+    # 汉滨区's medical-insurance bureau names its columns; 石泉县's keeps the usual ones.
+    bureau = login(city, "hanbin_department_yibao")
+    saved = bureau.post("/departments/mapping", {"name": "患者", "id_number": "证件", "out_of_pocket": "自付部分"},
+                        page="/departments/mapping")
+    assert saved.status_code == 303
+    assert 'value="自付部分"' in bureau.get("/departments/mapping").get_data(as_text=True)
+    assert 'value="自付部分"' not in login(city, "department_yibao").get("/departments/mapping").get_data(as_text=True)
