@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
+from sqlalchemy import select, true
 from werkzeug.wrappers import Response
 
 from app.access import is_administrator
@@ -38,16 +38,19 @@ def index() -> str:
 
 
 def _instances(version: ProcessVersion, limit: int = 200) -> list[tuple[WorkflowInstance, str, str]]:
-    """Running instances of a version with a label and a link for each, whatever kind of subject each is about."""
+    """Running instances of a version with a label and a link for each, whatever kind of subject each is about; of
+    the administrator's own area (a county's administrator does not read another county's cases)."""
     instances = db.session.scalars(select(WorkflowInstance).where(WorkflowInstance.process_version_id == version.id,
                                                                   WorkflowInstance.completed.is_(False))
                                    .order_by(WorkflowInstance.id).limit(limit)).all()
     subjects: dict[int, Any] = {}
     for kind in {instance.kind for instance in instances}:
-        model = runtime.hooks_for(kind).model
+        hooks = runtime.hooks_for(kind)
+        model = hooks.model
         ids = [instance.id for instance in instances if instance.kind == kind]
+        visible = hooks.visible_to(current_user) if hooks.visible_to is not None else true()
         subjects.update((subject.instance_id, subject)
-                        for subject in db.session.scalars(select(model).where(model.instance_id.in_(ids))))
+                        for subject in db.session.scalars(select(model).where(model.instance_id.in_(ids), visible)))
     result = []
     for instance in instances:
         subject = subjects.get(instance.id)

@@ -22,6 +22,7 @@ from app.access import (
     screening_clause,
 )
 from app.accounts.operations import LoginFailed, LoginLocked, issue_token, log_in, revoke_token, user_for_token
+from app.areas import below
 from app.cases import operations as case_ops
 from app.cases.queries import list_cases, search_households
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
@@ -229,7 +230,9 @@ def me() -> Response:
 def users() -> Response:
     if not is_administrator(g.api_user):
         raise PermissionDenied("只有系统管理员可以查看用户列表")
-    rows = db.session.scalars(select(User).order_by(User.username)).all()
+    # The users of the administrator's area (a county's administrator lists the county's people).
+    rows = db.session.scalars(select(User).where(below(User.area_code, g.api_user.area_code))
+                              .order_by(User.username)).all()
     return jsonify({"users": [user_json(u) for u in rows]})
 
 
