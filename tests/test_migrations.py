@@ -20,16 +20,9 @@ def test_upgrade_on_an_empty_database_matches_the_models(tmp_path, database_url)
     assert result.exit_code == 0, result.output
 
 
-def test_0020_dates_the_identification_of_county_cases_approved_before_it(tmp_path):
-    """Cases the county office approved before migration 0020 get its day (China time) as 风险识别时间."""
-    from datetime import date
-
-    from sqlalchemy import text
-
-    from app.clock import china_moment, travel_to
-    from app.models import Case
+def _demo_database(tmp_path):
+    """A migrated SQLite database of its own holding the small demo county; its app and command runner."""
     from tests.conftest import DEMO_PASSWORD, DEMO_SIZE
-    from tests.helpers import approve_case, open_case
 
     url = "sqlite:///" + str(tmp_path / "upgraded.sqlite3")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "TESTING": True,
@@ -41,6 +34,21 @@ def test_0020_dates_the_identification_of_county_cases_approved_before_it(tmp_pa
 
         load_demo(DEMO_PASSWORD, **DEMO_SIZE)
         db.session.commit()
+        db.engine.dispose()
+    return app, runner
+
+
+def test_0020_dates_the_identification_of_county_cases_approved_before_it(tmp_path):
+    """Cases the county office approved before migration 0020 get its day (China time) as 风险识别时间."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from app.clock import china_moment, travel_to
+    from app.models import Case
+    from tests.helpers import approve_case, open_case
+
+    app, runner = _demo_database(tmp_path)
     # Approved at 07:30 on 5 March, China time: 23:30 UTC on the 4th.
     with travel_to(china_moment(date(2026, 3, 5), 7).replace(minute=30)):
         case_id = open_case(app)
@@ -60,19 +68,7 @@ def test_0021_gives_each_recorded_setting_the_county_of_whoever_recorded_it(tmp_
     the deployment's one county."""
     from sqlalchemy import text
 
-    from tests.conftest import DEMO_PASSWORD, DEMO_SIZE
-
-    url = "sqlite:///" + str(tmp_path / "settings.sqlite3")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "TESTING": True,
-                      "DEMO_PASSWORD": DEMO_PASSWORD})
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["init-db"]).exit_code == 0
-    with app.app_context():
-        from app.demo import load_demo
-
-        load_demo(DEMO_PASSWORD, **DEMO_SIZE)
-        db.session.commit()
-        db.engine.dispose()
+    app, runner = _demo_database(tmp_path)
     assert runner.invoke(args=["db", "downgrade", "0020"]).exit_code == 0
     with app.app_context():
         office = db.session.scalar(text("SELECT id FROM user_account WHERE username = 'county_office'"))
@@ -92,19 +88,7 @@ def test_0021_gives_each_recorded_setting_the_county_of_whoever_recorded_it(tmp_
 def test_0022_gives_each_warning_rule_and_column_mapping_the_county_of_whoever_recorded_it(tmp_path):
     from sqlalchemy import text
 
-    from tests.conftest import DEMO_PASSWORD, DEMO_SIZE
-
-    url = "sqlite:///" + str(tmp_path / "departments.sqlite3")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x", "TESTING": True,
-                      "DEMO_PASSWORD": DEMO_PASSWORD})
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["init-db"]).exit_code == 0
-    with app.app_context():
-        from app.demo import load_demo
-
-        load_demo(DEMO_PASSWORD, **DEMO_SIZE)
-        db.session.commit()
-        db.engine.dispose()
+    app, runner = _demo_database(tmp_path)
     assert runner.invoke(args=["db", "downgrade", "0021"]).exit_code == 0
     with app.app_context():
         office = db.session.scalar(text("SELECT id FROM user_account WHERE username = 'county_office'"))
