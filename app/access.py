@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from app.areas import COUNTY_LENGTH, below, contains
 from app.clock import china_today
@@ -134,11 +134,16 @@ def can_arrange_stand_ins(user: User) -> bool:
 def covers_every_county(user: User) -> bool:
     """Whether the user's area holds every county of the deployment (one county's office in a county deployment,
     the province's supervisor in a province's): their queries then need no area condition. Asked once a request."""
-    cache = g.setdefault("covers_every_county", {}) if has_app_context() else {}
-    if user.area_code not in cache:
-        cache[user.area_code] = not db.session.scalar(select(exists().where(
-            Area.level == "county", ~below(Area.code, user.area_code))))
-    return bool(cache[user.area_code])
+    if not has_app_context():
+        return _roots() == [user.area_code]
+    if "area_roots" not in g:
+        g.area_roots = _roots()
+    return bool(g.area_roots == [user.area_code])
+
+
+def _roots() -> list[str]:
+    """The top of the area tree: one county, city or province (off the parent index: a row or two)."""
+    return list(db.session.scalars(select(Area.code).where(Area.parent_code.is_(None)).limit(2)))
 
 
 def _area_clause(user: User, village_col: Any, town_col: Any) -> ColumnElement[bool]:
