@@ -13,6 +13,7 @@ from app.audit import log as audit
 from app.clock import china_today
 from app.extensions import db
 from app.models import Area
+from app.replica import reads_from_replica
 from app.reports.scope import ReportMonth
 from app.supervision.annual_review import (
     AnnualReview,
@@ -42,6 +43,7 @@ def _unit_label(scope: SupervisionScope) -> str:
 
 @bp.route("/scoreboard")
 @login_required
+@reads_from_replica
 def scoreboard() -> str:
     scope = _scope()
     month_text = (request.args.get("month") or "").strip()
@@ -61,6 +63,7 @@ def _review() -> tuple[SupervisionScope, AnnualReview]:
 
 @bp.route("/annual-review")
 @login_required
+@reads_from_replica
 def annual_review() -> str:
     scope, review = _review()
     return render_template("supervision/annual_review.html", review=review, scope=scope,
@@ -69,6 +72,7 @@ def annual_review() -> str:
 
 @bp.route("/annual-review.xlsx")
 @login_required
+@reads_from_replica
 def annual_review_export() -> Response:
     scope, review = _review()
     county_name = current_app.config["COUNTY_NAME"]
