@@ -113,21 +113,23 @@ class Replica:
         self.max_lag = max_lag
         self.retry_seconds = retry_seconds
         self.down_until = 0.0  # time.monotonic() before which the replica is not asked again
+        self.down_reason = "unreachable"
         self.asked = 0  # how many times it was asked how fresh it is (the tests count them)
         event.listen(engine, "handle_error", _note_replica_error)
 
-    def mark_down(self, error: BaseException | None = None) -> None:
+    def mark_down(self, error: object, reason: str = "unreachable") -> None:
         if time.monotonic() >= self.down_until:
             current_app.logger.warning("read replica unusable for %ss, reading from the primary: %s",
                                        self.retry_seconds, error)
         self.down_until = time.monotonic() + self.retry_seconds
+        self.down_reason = reason
 
     def freshness(self) -> Freshness:
         """Asked over db.session's own replica connection, the one the page's reads then take."""
         from app.extensions import db
 
         if time.monotonic() < self.down_until:
-            return Freshness("primary", reason="unreachable")
+            return Freshness("primary", reason=self.down_reason)
         self.asked += 1
         try:
             standby, replayed_all, receiving, age = db.session.execute(
@@ -137,7 +139,7 @@ class Replica:
             self.mark_down(exc)
             return Freshness("primary", reason="unreachable")
         if not standby:
-            current_app.logger.warning("REPLICA_DATABASE_URL names a server that is not in recovery: not used")
+            self.mark_down("REPLICA_DATABASE_URL names a server that is not in recovery", "not-standby")
             return Freshness("primary", reason="not-standby")
         if replayed_all and receiving:
             return Freshness("replica", lag=0.0)
