@@ -13,7 +13,8 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)
 
 ASSETS := app/static/vendor/versions.json
 
-.PHONY: install assets system-packages notice-font run serve test bench bench-quick test-sqlite test-postgres lint typecheck check-diagrams clean
+.PHONY: install assets system-packages notice-font run serve test bench bench-quick test-sqlite test-postgres replica lint \
+  typecheck check-diagrams clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,8 +76,20 @@ test-sqlite: install assets
 	@echo "== test suite on SQLite"
 	$(BIN)/pytest -q
 
+## on PostgreSQL, with a streaming replica of the server beside it (`make replica`) for tests/replica: without root
+## or sudo to make one those tests skip, except under CI=true, which must test it
 test-postgres: install assets
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_ADMIN_DSN)').close()" 2>/dev/null; then \
+	  if replica=$$(.ci/replica); then \
+	    read -r version name port <<<"$$replica"; \
+	    export TEST_REPLICA_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:$$port/$(PG_TEST_DB); \
+	    export TEST_REPLICA_CLUSTER=$$version/$$name; \
+	    echo "== streaming replica $$version/$$name on port $$port"; \
+	  elif [ "$$CI" = "true" ]; then \
+	    echo "CI must test the pages read from a replica, and .ci/replica could not make one" >&2; exit 1; \
+	  else \
+	    echo "== no streaming replica (.ci/replica could not make one): tests/replica skip"; \
+	  fi; \
 	  echo "== test suite on PostgreSQL ($(PG_TEST_DB))"; \
 	  $(BIN)/python -c "import psycopg; c = psycopg.connect('$(PG_ADMIN_DSN)', autocommit=True); \
 	    c.execute('DROP DATABASE IF EXISTS $(PG_TEST_DB) WITH (FORCE)'); c.execute('CREATE DATABASE $(PG_TEST_DB)')" && \
@@ -86,6 +99,11 @@ test-postgres: install assets
 	else \
 	  echo "== PostgreSQL not reachable at 127.0.0.1:5432: skipped the PostgreSQL run"; \
 	fi
+
+## make replica: a streaming replica of the PostgreSQL server on 127.0.0.1:5432, made (or reused) as a second
+## cluster of this machine (Debian's pg_createcluster, then pg_basebackup); prints "VERSION NAME PORT". Root or sudo.
+replica:
+	@.ci/replica
 
 ## make bench: the county at scale (60,000 households) under gunicorn, each figure beside its yardstick from the same
 ## run (engine floor, openpyxl's own time, 1x history, 10^3 open tasks); writes bench/results/<date>.json, latest.json

@@ -22,13 +22,14 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, commands: bool =
     from flask import Flask
 
     from app.extensions import csrf, db, login_manager
+    from app.replica import init_replica
 
     app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=True)
     app.config.from_object("app.config")
     app.config["PROCESSES_DIR"] = str(ROOT / "processes")
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "rpm.sqlite3")
     app.config.from_pyfile("config.py", silent=True)
-    for name in ("DATABASE_URL", "SECRET_KEY", "DEMO_PASSWORD", "NOTICE_FONT_FILE"):
+    for name in ("DATABASE_URL", "REPLICA_DATABASE_URL", "SECRET_KEY", "DEMO_PASSWORD", "NOTICE_FONT_FILE"):
         if os.environ.get(name):
             key = "SQLALCHEMY_DATABASE_URI" if name == "DATABASE_URL" else name
             app.config[key] = os.environ[name]
@@ -39,8 +40,11 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, commands: bool =
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config.get("REPLICA_DATABASE_URL"):
+        app.config["REPLICA_DATABASE_URL"] = _normalise_db_url(app.config["REPLICA_DATABASE_URL"])
 
     db.init_app(app)
+    init_replica(app)
     login_manager.init_app(app)
     csrf.init_app(app)
 

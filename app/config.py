@@ -6,6 +6,14 @@ COUNTY_NAME = "石泉县"
 COUNTY_OFFICE_NAME = "县脱贫攻坚领导小组办公室"
 
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+# A PostgreSQL streaming replica of DATABASE_URL (environment or instance/config.py): the pages that only read and
+# tolerate a few seconds' lag read from it (app/replica.py) and say how fresh they are. None: all from the primary.
+REPLICA_DATABASE_URL: str | None = None
+# Beyond this lag (seconds) those pages are read from the primary; a replica that does not answer within the connect
+# timeout is left alone for REPLICA_RETRY_SECONDS (the pages read from the primary meanwhile).
+REPLICA_MAX_LAG_SECONDS = 60
+REPLICA_CONNECT_TIMEOUT = 2
+REPLICA_RETRY_SECONDS = 10
 WTF_CSRF_TIME_LIMIT = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -8,6 +8,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
+from app.replica import RoutingSession
+
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -22,7 +24,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# The session sends the reads of the views marked @reads_from_replica to the replica, when one is configured
+# (app/replica.py); without one it is Flask-SQLAlchemy's own.
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 
 # The models' base. Flask-SQLAlchemy makes db.Model at run time (from Base, with the table names and the session
 # bound), so a type checker cannot see it; to one, the models are what they are: declarative classes on Base.

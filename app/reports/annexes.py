@@ -111,8 +111,9 @@ def roster_rows(month: ReportMonth, scope: ReportScope) -> Iterator[RosterRow]:
         .where(Screening.month == month.key, area_filter(scope, Screening.village_code, Screening.town_code))
         .order_by(Screening.town_code, Screening.village_code, RiskRegistration.id)
     )
-    # On the connection: plain rows, without the ORM's per-row loading work (a county-wide file has thousands).
-    for row in db.session.connection().execute(stmt).yield_per(BATCH):
+    # On the connection: plain rows, without the ORM's per-row loading work (a county-wide file has thousands). The
+    # statement picks the connection (the replica's, in a view that reads from one: app/replica.py).
+    for row in db.session.connection(bind_arguments={"clause": stmt}).execute(stmt).yield_per(BATCH):
         yield RosterRow(town=row[0], village=row[1], head_name=row[2], head_id_number=row[3], size=row[4],
                         lifted_year=lifted_year_label(row[5], row[6]),
                         risk_type=RISK_TYPES.get(row[7], row[7]), reason=row[8], cadre=row[9])

@@ -19,6 +19,7 @@ from app.exchange import operations as exchange
 from app.extensions import db
 from app.households import operations as imports
 from app.models import ImportJob
+from app.replica import reads_from_replica
 from app.reports.scope import ReportMonth, ReportScope, check_report_access, resolve_scope
 from app.web.api import _iso, bp, token_required
 
@@ -96,6 +97,7 @@ def _table(columns: tuple[export.NationalColumn, ...], rows: Any) -> Response:
 
 @bp.route("/national-exports/roster")
 @token_required
+@reads_from_replica
 def national_roster() -> Response:
     """监测对象 in the national columns, one object per person (state: monitored | eliminated | all)."""
     scope = _scope()
@@ -107,6 +109,7 @@ def national_roster() -> Response:
 
 @bp.route("/national-exports/changes")
 @token_required
+@reads_from_replica
 def national_changes() -> Response:
     """The month's changes (month: YYYY-MM, default this month) in the national columns, one object per person."""
     scope = _scope()

@@ -17,6 +17,7 @@ from app.errors import InvalidInput
 from app.extensions import db
 from app.identification.operations import meetings_of
 from app.models import Case
+from app.replica import reads_from_replica
 from app.reports.monitoring import ROSTER_STATES, elimination_rows, monitoring_roster_rows
 from app.reports.scope import ReportScope, check_report_access, resolve_scope
 from app.web.api import CASE_RECORDS, _iso, _json_body, bp, case_json, token_required
@@ -57,6 +58,7 @@ def _scope() -> ReportScope:
 
 @bp.route("/monitoring/roster")
 @token_required
+@reads_from_replica
 def monitoring_roster() -> Response:
     """监测对象名单: households identified for monitoring in the user's area (or a part of it)."""
     state = request.args.get("state") or "all"
@@ -75,6 +77,7 @@ def monitoring_roster() -> Response:
 
 @bp.route("/monitoring/eliminations")
 @token_required
+@reads_from_replica
 def monitoring_eliminations() -> Response:
     """风险消除名单 of a period (`from`, `to`: YYYY-MM-DD; default this year to today)."""
     today = china_today()

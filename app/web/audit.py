@@ -23,6 +23,7 @@ from app.audit.log import (
 )
 from app.clock import china_today
 from app.extensions import db
+from app.replica import reads_from_replica
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -49,6 +50,7 @@ def _query() -> tuple[AuditQuery | None, str | None]:
 
 
 @bp.route("")
+@reads_from_replica
 def index() -> tuple[str, int]:
     query, error = _query()
     if query is None:
@@ -64,6 +66,7 @@ def index() -> tuple[str, int]:
 
 
 @bp.route("/export.xlsx")
+@reads_from_replica
 def export() -> Response | tuple[str, int]:
     query, error = _query()
     if query is None:

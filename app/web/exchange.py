@@ -23,6 +23,7 @@ from app.exchange.reconcile import CONFLICT_KINDS
 from app.extensions import db
 from app.households import operations as imports
 from app.models import ImportJob
+from app.replica import reads_from_replica
 from app.reports.scope import ReportMonth, ReportScope, check_report_access, resolve_scope
 
 bp = Blueprint("exchange", __name__, url_prefix="/exchange")
@@ -116,6 +117,7 @@ def _scope() -> ReportScope:
 
 
 @bp.route("/roster.xlsx")
+@reads_from_replica
 def roster_workbook() -> Response:
     scope, state = _scope(), request.args.get("state") or "monitored"
     if state not in export.ROSTER_STATES:
@@ -131,6 +133,7 @@ def roster_workbook() -> Response:
 
 
 @bp.route("/changes.xlsx")
+@reads_from_replica
 def changes_workbook() -> Response:
     scope, month = _scope(), ReportMonth.parse(request.args.get("month") or ReportMonth.of(china_today()).key)
     county = county_name_of(scope.code)

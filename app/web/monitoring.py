@@ -18,6 +18,7 @@ from app.eliminations.operations import revert_elimination
 from app.errors import InvalidInput
 from app.excel.tables import DATE, TEXT, TableColumn, write_table
 from app.extensions import db
+from app.replica import reads_from_replica
 from app.reports.monitoring import ROSTER_STATES, elimination_rows, monitoring_roster_rows
 from app.reports.scope import ReportScope, areas_for, check_report_access, resolve_scope
 
@@ -67,6 +68,7 @@ def _period() -> tuple[date, date]:
 
 @bp.route("/monitoring/roster")
 @login_required
+@reads_from_replica
 def roster() -> str:
     scope, state = _scope(), _state()
     rows = list(islice(monitoring_roster_rows(scope, state), PREVIEW_ROWS + 1))
@@ -76,6 +78,7 @@ def roster() -> str:
 
 @bp.route("/monitoring/roster.xlsx")
 @login_required
+@reads_from_replica
 def roster_xlsx() -> Response:
     scope, state = _scope(), _state()
     county, today = county_name_of(scope.code), china_today()
@@ -96,6 +99,7 @@ def roster_xlsx() -> Response:
 
 @bp.route("/monitoring/eliminations")
 @login_required
+@reads_from_replica
 def eliminations() -> str:
     scope, (first, last) = _scope(), _period()
     rows = list(islice(elimination_rows(scope, first, last), PREVIEW_ROWS + 1))
@@ -106,6 +110,7 @@ def eliminations() -> str:
 
 @bp.route("/monitoring/eliminations.xlsx")
 @login_required
+@reads_from_replica
 def eliminations_xlsx() -> Response:
     scope, (first, last) = _scope(), _period()
     county = county_name_of(scope.code)

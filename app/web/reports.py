@@ -14,6 +14,7 @@ from app.audit import log as audit
 from app.clock import china_today
 from app.errors import PermissionDenied
 from app.extensions import db
+from app.replica import reads_from_replica
 from app.reports.annexes import ledger_rows, roster_rows
 from app.reports.exports import ANNEXES, export_annex
 from app.reports.scope import ReportMonth, ReportScope, areas_for, check_report_access, resolve_scope
@@ -34,6 +35,7 @@ def _request_scope() -> tuple[ReportMonth, ReportScope]:
 
 @bp.route("/<any(roster, ledger):kind>")
 @login_required
+@reads_from_replica
 def show(kind: str) -> str:
     month, scope = _request_scope()
     rows_of = roster_rows if kind == "roster" else ledger_rows
@@ -47,6 +49,7 @@ def show(kind: str) -> str:
 
 @bp.route("/<any(roster, ledger):kind>.xlsx")
 @login_required
+@reads_from_replica
 def download(kind: str) -> Response:
     if kind not in ANNEXES:
         raise PermissionDenied("未知的报表")

@@ -15,6 +15,7 @@ from app.clock import china_today
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Area
+from app.replica import reads_from_replica
 from app.reports.scope import ReportMonth
 from app.supervision.annual_review import (
     AnnualReview,
@@ -44,6 +45,7 @@ def _unit_label(scope: SupervisionScope) -> str:
 
 @bp.route("/scoreboard")
 @login_required
+@reads_from_replica
 def scoreboard() -> str:
     scope = _scope()
     month_text = (request.args.get("month") or "").strip()
@@ -62,6 +64,7 @@ def _review(scope: SupervisionScope) -> AnnualReview:
 
 @bp.route("/annual-review")
 @login_required
+@reads_from_replica
 def annual_review() -> str:
     scope = _scope()
     if is_above_county(scope.code):
@@ -76,6 +79,7 @@ def annual_review() -> str:
 
 @bp.route("/annual-review.xlsx")
 @login_required
+@reads_from_replica
 def annual_review_export() -> Response:
     scope = _scope()
     if is_above_county(scope.code):

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.leads.income import MONITORING_CATEGORIES
 from app.leads.vocab import LEAD_CHANNELS
 from app.models import ProcessVersion
+from app.replica import reads_from_replica
 from app.supervision.paths import HeatFilter, heatmap, heatmap_versions
 from app.supervision.warnings import OUTCOMES, warnings_overview
 
@@ -40,6 +41,7 @@ def _day(name: str, default: str) -> datetime:
 
 @bp.route("/warnings")
 @login_required
+@reads_from_replica
 def warnings_page() -> str:
     if not can_read_warning_statistics(current_user):
         raise PermissionDenied("预警统计供县办和督查人员查看")
@@ -54,6 +56,7 @@ def warnings_page() -> str:
 
 @bp.route("/heatmap")
 @login_required
+@reads_from_replica
 def heatmap_page() -> str:
     if not works_an_area(current_user):
         raise PermissionDenied("包抓干部没有督查页面")
