@@ -45,10 +45,10 @@ class PostgresCounty:
     def url(self, name: str) -> str:
         return f"{self.base}/{name}"
 
-    def _admin(self, *statements: str) -> None:
+    def _admin(self, *statements: str, database: str = "postgres") -> None:
         from sqlalchemy import create_engine, text
 
-        engine = create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
+        engine = create_engine(self.url(database), isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
             for statement in statements:
                 connection.execute(text(statement))
@@ -57,6 +57,9 @@ class PostgresCounty:
     def build(self, households_per_village: int) -> None:
         self._admin(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)', f'CREATE DATABASE "{self.template}"')
         build_database(self.url(self.template), households_per_village)
+        # The planner's statistics, as a database in use has them (autovacuum's ANALYZE): without them PostgreSQL
+        # guesses at the freshly loaded tables, and each copy inherits the guess.
+        self._admin("ANALYZE", database=self.template)
 
     def fresh(self) -> str:
         self._admin(f'DROP DATABASE IF EXISTS "{self.run}" WITH (FORCE)',

@@ -422,11 +422,13 @@ def _members(id_numbers: list[str], county_code: str) -> dict[str, tuple[int, st
     found: dict[str, tuple[int, str]] = {}
     for start in range(0, len(id_numbers), CHUNK):
         chunk = id_numbers[start:start + CHUNK]
-        for number, household_id, name in db.session.execute(
-                select(Member.id_number, Member.household_id, Member.name)
-                .join(Household, Household.id == Member.household_id)
-                .where(Member.id_number.in_(chunk), below(Household.village_code, county_code))):
-            found[number] = (household_id, name)
+        # The county is tested here, not in SQL: a range over the household's village code, true of every household
+        # of a one-county deployment, led PostgreSQL to scan all households for each chunk (56 ms a query).
+        for number, household_id, name, village_code in db.session.execute(
+                select(Member.id_number, Member.household_id, Member.name, Household.village_code)
+                .join(Household, Household.id == Member.household_id).where(Member.id_number.in_(chunk))):
+            if village_code.startswith(county_code):
+                found[number] = (household_id, name)
     return found
 
 
