@@ -2,8 +2,9 @@
 cluster from pg_basebackup), and an app that reads its marked pages there.
 
 TEST_REPLICA_DATABASE_URL names the replica (its database is taken from TEST_DATABASE_URL: a physical replica holds
-every database of its primary); TEST_REPLICA_CLUSTER ("15/replica") lets the tests stop and start it. Without them
-these tests skip, except on PostgreSQL under CI=true, where they fail: CI must test the replica."""
+every database of its primary); TEST_REPLICA_CLUSTER ("15/replica") lets the tests stop and start it. The tests on
+the replica are collected in the PostgreSQL run that has one (and under CI=true in every PostgreSQL run, where a
+missing replica fails them: CI must test it); the SQLite run does not collect them."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from app.replica import Replica
 from tests.conftest import DEMO_PASSWORD
 
 WAIT_SECONDS = 60
+ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+WITH_REPLICA = bool(os.environ.get("TEST_REPLICA_DATABASE_URL")) or os.environ.get("CI") == "true"
+collect_ignore = [] if ON_POSTGRESQL and WITH_REPLICA else ["test_streaming_replica.py"]
 
 
 def _dsn(url: str) -> str:
@@ -33,14 +37,10 @@ def _dsn(url: str) -> str:
 
 @pytest.fixture(scope="session")
 def replica_url(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the replica is tested on PostgreSQL (TEST_DATABASE_URL)")
+    assert database_url.startswith("postgresql"), "the replica's tests are collected in the PostgreSQL run only"
     raw = os.environ.get("TEST_REPLICA_DATABASE_URL")
     if not raw:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true on PostgreSQL but TEST_REPLICA_DATABASE_URL is not set: `make test` starts the "
-                        "replica (.ci/replica) and sets it")
-        pytest.skip("no streaming replica: TEST_REPLICA_DATABASE_URL is not set (make test-postgres sets it)")
+        pytest.fail("TEST_REPLICA_DATABASE_URL is not set: `make test` starts the replica (.ci/replica) and sets it")
     return make_url(raw).set(database=make_url(database_url).database).render_as_string(hide_password=False)
 
 
@@ -85,9 +85,8 @@ class Servers:
     def replica_stopped(self) -> Iterator[None]:
         cluster = os.environ.get("TEST_REPLICA_CLUSTER", "")
         if "/" not in cluster:
-            if os.environ.get("CI") == "true":
-                pytest.fail("TEST_REPLICA_CLUSTER (e.g. 15/replica) is not set: the replica cannot be stopped")
-            pytest.skip("TEST_REPLICA_CLUSTER is not set: the replica cannot be stopped")
+            pytest.fail("TEST_REPLICA_CLUSTER (e.g. 15/replica) is not set: the replica cannot be stopped "
+                        "(`make test` sets it with TEST_REPLICA_DATABASE_URL)")
         version, name = cluster.split("/", 1)
         subprocess.run(["pg_ctlcluster", version, name, "stop", "-m", "fast"], check=True, capture_output=True)
         try:

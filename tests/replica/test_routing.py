@@ -99,21 +99,3 @@ def test_a_replica_that_does_not_answer_is_asked_once_and_the_primary_serves(app
 ])
 def test_a_page_says_how_fresh_it_is_in_chinese(freshness, said):
     assert freshness.text == said
-
-
-def test_a_server_not_in_recovery_is_not_taken_for_a_replica(app, database_url):
-    """The primary itself, or a former replica promoted: it no longer follows the primary, so it is not read."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("needs a PostgreSQL server")
-    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test",
-                        "DEMO_PASSWORD": DEMO_PASSWORD, "REPLICA_DATABASE_URL": database_url})
-    supervisor = Browser(other, "supervisor")
-    for _ in range(2):
-        response = supervisor.get("/supervision/heatmap")
-        assert response.status_code == 200
-        assert response.headers["X-Data-Source"] == "primary; reason=not-standby"
-        assert "本页数据直接读自主库，为最新数据。" in response.get_data(as_text=True)
-    assert replica_of(other).asked == 1
-    with other.app_context():
-        db.engine.dispose()
-    replica_of(other).engine.dispose()

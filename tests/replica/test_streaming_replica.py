@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from sqlalchemy import event, func, select
 from sqlalchemy.sql.selectable import GenerativeSelect
 
+from app import create_app
 from app.accounts.operations import hash_password
 from app.extensions import db
 from app.models import Case, Event, Household, User
@@ -276,3 +277,19 @@ def test_a_query_the_replica_refuses_is_read_again_from_the_primary(app, replica
     assert freshness_note(response.get_data(as_text=True)) == (
         "primary: 只读副本读取失败，本页数据改为直接读自主库，为最新数据。")
     assert replica_of(replica_app).down_until == 0.0
+
+
+def test_a_server_not_in_recovery_is_not_taken_for_a_replica(app, database_url):
+    """The primary itself, or a former replica promoted: it no longer follows the primary, so it is not read."""
+    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test",
+                        "DEMO_PASSWORD": DEMO_PASSWORD, "REPLICA_DATABASE_URL": database_url})
+    supervisor = Browser(other, "supervisor")
+    for _ in range(2):
+        response = supervisor.get("/supervision/heatmap")
+        assert response.status_code == 200
+        assert response.headers["X-Data-Source"] == "primary; reason=not-standby"
+        assert "本页数据直接读自主库，为最新数据。" in response.get_data(as_text=True)
+    assert replica_of(other).asked == 1
+    with other.app_context():
+        db.engine.dispose()
+    replica_of(other).engine.dispose()
