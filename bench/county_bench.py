@@ -78,8 +78,9 @@ USER_TASKS_PER_CASE = 13  # TownCertify … CountyRecheck, and two notices (post
 
 # ---- preparation (in-process, before the server starts) ---------------------------------------------------
 
-def prepare(database: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Tokens for every user the drivers act as, the idle cases they take, who is who."""
+def prepare(database: Path | str, args: argparse.Namespace) -> dict[str, Any]:
+    """Tokens for every user the drivers act as (the drivers' cases are 石泉县's) and for every county's office,
+    the idle cases they take, who is who."""
     from sqlalchemy import select
 
     from app.accounts.operations import issue_token
@@ -93,7 +94,8 @@ def prepare(database: Path, args: argparse.Namespace) -> dict[str, Any]:
             .where(ReadyTask.bpmn_id == "Task_TownCertify", Case.id.in_(args.idle_case_ids))
             .order_by(Case.id)).all()
         users = db.session.scalars(select(User).where(User.role.in_(
-            ["village_team", "town_certifier", "town_leadership", "county_office", "cadre"]))).all()
+            ["village_team", "town_certifier", "town_leadership", "county_office", "cadre"]),
+            User.area_code.startswith("610922") | (User.role == "county_office")).order_by(User.id)).all()
         tokens: dict[str, str] = {}
         by_area: dict[tuple[str, str], str] = {}
         first_cadre: dict[str, int] = {}
@@ -281,7 +283,11 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
         "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/rpm_bench"),
         help="the department list is measured on PostgreSQL too when this server answers (its database is "
              "dropped and rebuilt); '' to skip")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="postgresql: the benchmark on PostgreSQL at 1, 10 and 100 counties up to --scale "
+                             "(bench/city_bench.py)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers (default: 2 on SQLite, 2 × cores on PostgreSQL)")
     parser.add_argument("--threads", type=int, default=1,
                         help="per worker; above 1 gunicorn runs gthread workers (slower on SQLite: see README)")
     parser.add_argument("--server", choices=("gunicorn", "gunicorn-gthread"), default="gunicorn",
@@ -296,6 +302,17 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
         args.repeat, args.floor_instances, args.screening_repeat = 5, 5, 1
         args.excel_repeat, args.import_repeat, args.roster_rows = 1, 1, 300
         args.department_rows = 3_000
+    args.workers_given = args.workers is not None
+    if args.db == "postgresql":  # --scale counts counties; each is the county of 60,000 households
+        from bench.city_bench import run
+
+        if not args.quick:
+            args.idle_per_village, args.throughput_cases = max(args.idle_per_village, 3), 20
+        else:
+            args.throughput_cases = 2
+        run(args)
+        return
+    args.workers = args.workers or 2
     args.households = int(args.households * args.scale)
     args.closed_per_year = int(args.closed_per_year * args.scale)
     sizes = [int(s) for s in args.inbox_sizes.split(",") if s]

@@ -21,59 +21,108 @@ from bench.stats import Timing
 FAR_FUTURE = datetime(2100, 1, 1)
 
 
-def _sources(connection: sqlite3.Connection, process_key: str) -> dict[str, str]:
+class PgRows:
+    """A psycopg connection called as sqlite3's is (qmark parameters, execute on the connection), so the floors'
+    hand-written statements run unchanged on PostgreSQL."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def execute(self, statement: str, parameters: Any = ()) -> Any:
+        cursor = self.connection.cursor()
+        cursor.execute(statement.replace("?", "%s"), tuple(parameters) or None)
+        return cursor
+
+    def executemany(self, statement: str, rows: Any) -> Any:
+        cursor = self.connection.cursor()
+        cursor.executemany(statement.replace("?", "%s"), [tuple(row) for row in rows])
+        return cursor
+
+    def commit(self) -> None:
+        self.connection.commit()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+Rows = sqlite3.Connection | PgRows
+
+
+def open_rows(database: Path | str, autocommit: bool = False) -> Rows:
+    """A SQLite file (sqlite3), or a database URL (psycopg, wrapped to be called the same way)."""
+    if isinstance(database, Path):
+        return sqlite3.connect(database, isolation_level=None if autocommit else "")
+    from bench.postgres import connect
+
+    return PgRows(connect(database, autocommit=autocommit))
+
+
+def _json(value: Any) -> Any:
+    """A JSON column's value: text on SQLite, already decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _sources(connection: Rows, process_key: str) -> dict[str, str]:
     row = connection.execute("SELECT bpmn_xml, dependencies FROM process_version WHERE process_key = ? "
                              "AND is_current", (process_key,)).fetchone()
     sources = {f"{process_key}.bpmn": row[0]}
-    for dependency in json.loads(row[1] or "{}"):
+    for dependency in _json(row[1]) or {}:
         sources.update(_sources(connection, dependency))
     return sources
 
 
-def case_steps(database: Path) -> tuple[dict[str, str], list[tuple[str, dict[str, Any]]]]:
+def case_steps(database: Path | str) -> tuple[dict[str, str], list[tuple[str, dict[str, Any]]]]:
     """The case diagram's sources and the closed template case's user tasks with their data, in order."""
-    with sqlite3.connect(database) as connection:
-        sources = _sources(connection, "household_case")
-        template = connection.execute("SELECT id FROM household_case WHERE status = 'closed' ORDER BY id "
-                                      "LIMIT 1").fetchone()[0]
-        steps = [(bpmn_id, json.loads(data or "{}")) for bpmn_id, data in connection.execute(
-            "SELECT bpmn_id, data FROM event WHERE subject_kind = 'case' AND subject_id = ? "
-            "AND kind = 'task_completed' ORDER BY id",
-            (template,))]
+    connection = open_rows(database)
+    sources = _sources(connection, "household_case")
+    template = connection.execute("SELECT id FROM household_case WHERE status = 'closed' ORDER BY id "
+                                  "LIMIT 1").fetchone()[0]
+    steps = [(bpmn_id, _json(data) or {}) for bpmn_id, data in connection.execute(
+        "SELECT bpmn_id, data FROM event WHERE subject_kind = 'case' AND subject_id = ? "
+        "AND kind = 'task_completed' ORDER BY id",
+        (template,))]
+    connection.close()
     return sources, steps
 
 
-def measure_floor(database: Path, scratch: Path, instances: int) -> tuple[Timing, dict[str, Any]]:
-    """`instances` cases taken through every user task of the happy path; one untimed case first."""
+def measure_floor(database: Path | str, scratch: Path | str, instances: int) -> tuple[Timing, dict[str, Any]]:
+    """`instances` cases taken through every user task of the happy path; one untimed case first. `scratch`: a
+    SQLite file (WAL), or a PostgreSQL database URL whose table `floor_instance` the floor owns."""
     sources, steps = case_steps(database)
     bundle = adapter.parse_bundle("household_case", sources)
-    scratch.unlink(missing_ok=True)
-    connection = sqlite3.connect(scratch)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("CREATE TABLE workflow_instance (id INTEGER PRIMARY KEY, state TEXT NOT NULL, "
-                       "revision INTEGER NOT NULL)")
+    if isinstance(scratch, Path):
+        scratch.unlink(missing_ok=True)
+        connection = open_rows(scratch)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("CREATE TABLE floor_instance (id INTEGER PRIMARY KEY, state TEXT NOT NULL, "
+                           "revision INTEGER NOT NULL)")
+    else:
+        connection = open_rows(scratch)
+        connection.execute("DROP TABLE IF EXISTS floor_instance")
+        connection.execute("CREATE TABLE floor_instance (id SERIAL PRIMARY KEY, state TEXT NOT NULL, "
+                           "revision INTEGER NOT NULL)")
     connection.commit()
     seconds: list[float] = []
     sizes: list[int] = []
     for number in range(instances + 1):
         snapshot = adapter.start_workflow(bundle, {"household_id": number + 1, "risk_type": "major_illness"})
-        instance_id = connection.execute("INSERT INTO workflow_instance (state, revision) VALUES (?, 1)",
-                                         (snapshot.state,)).lastrowid
+        instance_id = connection.execute("INSERT INTO floor_instance (state, revision) VALUES (?, 1) RETURNING id",
+                                         (snapshot.state,)).fetchone()[0]
         connection.commit()
         for bpmn_id, data in steps:
             if not any(t.bpmn_id == bpmn_id for t in snapshot.ready_tasks):  # a notice period: fire its timer
-                state = connection.execute("SELECT state FROM workflow_instance WHERE id = ?",
+                state = connection.execute("SELECT state FROM floor_instance WHERE id = ?",
                                            (instance_id,)).fetchone()[0]
                 snapshot = adapter.fire_due_timers(bundle, state, FAR_FUTURE)
-                connection.execute("UPDATE workflow_instance SET state = ? WHERE id = ?", (snapshot.state,
+                connection.execute("UPDATE floor_instance SET state = ? WHERE id = ?", (snapshot.state,
                                                                                            instance_id))
                 connection.commit()
             task = next(t for t in snapshot.ready_tasks if t.bpmn_id == bpmn_id)
             started = time.perf_counter()
-            state = connection.execute("SELECT state FROM workflow_instance WHERE id = ?",
+            state = connection.execute("SELECT state FROM floor_instance WHERE id = ?",
                                        (instance_id,)).fetchone()[0]
             snapshot = adapter.complete_task(bundle, state, task.task_id, data)
-            connection.execute("UPDATE workflow_instance SET state = ?, revision = revision + 1 WHERE id = ?",
+            connection.execute("UPDATE floor_instance SET state = ?, revision = revision + 1 WHERE id = ?",
                                (snapshot.state, instance_id))
             connection.commit()
             elapsed = time.perf_counter() - started
@@ -99,11 +148,17 @@ def measure_floor(database: Path, scratch: Path, instances: int) -> tuple[Timing
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DATETIME in SQLite
 
 
-def _columns(connection: sqlite3.Connection, table: str) -> str:
-    return ", ".join(row[1] for row in connection.execute(f"PRAGMA table_info({table})") if row[1] != "id")
+def _columns(connection: Rows, table: str) -> str:
+    if isinstance(connection, PgRows):
+        names = [row[0] for row in connection.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ? "
+            "ORDER BY ordinal_position", (table,))]
+    else:
+        names = [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
+    return ", ".join(name for name in names if name != "id")
 
 
-def _insert(connection: sqlite3.Connection, table: str) -> str:
+def _insert(connection: Rows, table: str) -> str:
     names = _columns(connection, table)
     return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(names.split(', ')))})"
 
@@ -112,7 +167,7 @@ class SchemaStep:
     """One step's writes, as the runtime and the case's hooks make them (app/workflow/runtime.py,
     app/cases/operations.py), in plain SQL."""
 
-    def __init__(self, connection: sqlite3.Connection, actor_id: int, version_id: int) -> None:
+    def __init__(self, connection: Rows, actor_id: int, version_id: int) -> None:
         from app.roles import role_for_lane
 
         self.connection, self.actor_id, self.version_id, self.role_for_lane = (connection, actor_id, version_id,
@@ -199,7 +254,7 @@ class SchemaStep:
             c.executemany(self.insert_measure, [
                 [dict(case_id=case_id, position=position, content=m["content"], measure_type=m["measure_type"],
                       responsible_unit=m["responsible_unit"], deadline=m["deadline"], status="planned",
-                      first_aid=0).get(name)
+                      first_aid=False).get(name)
                  for name in self.measure_columns] for position, m in enumerate(data["measures"])])
             self.cadre_id = data["cadre_id"]
             c.execute("UPDATE household_case SET cadre_id = ? WHERE id = ?", (self.cadre_id, case_id))
@@ -210,20 +265,27 @@ class SchemaStep:
                                                for position, r in enumerate(data["results"])])
 
 
-def measure_schema_floor(database: Path, scratch: Path, instances: int) -> Timing:
+def measure_schema_floor(database: Path | str, scratch: Path | str, instances: int) -> Timing:
     """`instances` of the dataset's idle cases (waiting at their first task) taken through every user task of the
-    happy path with the writes of SchemaStep, on a copy of `database`; one untimed case first."""
+    happy path with the writes of SchemaStep, on a copy of `database` (a SQLite file, or a PostgreSQL database
+    copied as a template); one untimed case first."""
     sources, steps = case_steps(database)
     bundle = adapter.parse_bundle("household_case", sources)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{scratch}{suffix}").unlink(missing_ok=True)
-    with sqlite3.connect(database) as source, sqlite3.connect(scratch) as target:
-        source.backup(target)
-    source.close()
-    target.close()
-    connection = sqlite3.connect(scratch, isolation_level=None)  # the transactions are explicit below
-    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "busy_timeout=5000"):
-        connection.execute(f"PRAGMA {pragma}")
+    if isinstance(database, Path) and isinstance(scratch, Path):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{scratch}{suffix}").unlink(missing_ok=True)
+        with sqlite3.connect(database) as source, sqlite3.connect(scratch) as target:
+            source.backup(target)
+        source.close()
+        target.close()
+        connection = open_rows(scratch, autocommit=True)  # the transactions are explicit below
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "busy_timeout=5000"):
+            connection.execute(f"PRAGMA {pragma}")
+    else:
+        from bench.postgres import copy_database
+
+        copy_database(str(database), str(scratch))
+        connection = open_rows(scratch, autocommit=True)
     cases = connection.execute(
         "SELECT c.id, c.instance_id, c.village_code, c.town_code FROM household_case c "
         "JOIN ready_task r ON r.subject_kind = 'case' AND r.subject_id = c.id WHERE r.bpmn_id = ? "

@@ -42,19 +42,22 @@ class ServerFailed(SystemExit):
 class Server:
     """gunicorn -w WORKERS --threads THREADS 'app.wsgi:application' plus `flask timers run`, on a fresh port."""
 
-    def __init__(self, database: Path, workers: int = 2, threads: int = 1, timers: bool = True,
-                 timer_interval: int = 1, server: str = "gunicorn", wsgi_app: str = "app.wsgi:application") -> None:
+    def __init__(self, database: Path | str, workers: int = 2, threads: int = 1, timers: bool | int = True,
+                 timer_interval: int = 1, server: str = "gunicorn", wsgi_app: str = "app.wsgi:application",
+                 log_dir: Path | None = None) -> None:
+        """`database`: a SQLite file, or a database URL (PostgreSQL); `timers`: how many timer workers (True: one)."""
         self.database = database
         self.wsgi_app = wsgi_app  # what gunicorn serves: the app, or a floor's bare Flask app
         self.workers, self.threads = workers, threads
         self.server = server
         self.timers, self.timer_interval = timers, timer_interval
         self.port = free_port()
-        self.log = database.with_suffix(f".server-{self.port}.log")
-        self.env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DEMO_PASSWORD": PASSWORD,
-                    "SECRET_KEY": "bench"}
+        url = database if isinstance(database, str) else f"sqlite:///{database}"
+        folder = log_dir or (database.parent if isinstance(database, Path) else ROOT / "instance")
+        self.log = folder / f"bench-server-{self.port}.log"
+        self.env = {**os.environ, "DATABASE_URL": url, "DEMO_PASSWORD": PASSWORD, "SECRET_KEY": "bench"}
         self.gunicorn: subprocess.Popen[bytes] | None = None
-        self.timer_worker: subprocess.Popen[bytes] | None = None
+        self.timer_workers: list[subprocess.Popen[bytes]] = []
         self.peak_rss = 0  # bytes, all gunicorn processes together
         self.peak_worker_rss = 0  # bytes, the largest single worker
         self._sampling = False
@@ -63,10 +66,10 @@ class Server:
     def __enter__(self) -> Server:
         sink = self.log.open("ab")
         self.gunicorn = subprocess.Popen(self.command(), cwd=ROOT, env=self.env, stdout=sink, stderr=sink)
-        if self.timers:
-            self.timer_worker = subprocess.Popen(
+        for _ in range(int(self.timers)):
+            self.timer_workers.append(subprocess.Popen(
                 [sys.executable, "-m", "flask", "--app", "app", "timers", "run",
-                 "--interval", str(self.timer_interval)], cwd=ROOT, env=self.env, stdout=sink, stderr=sink)
+                 "--interval", str(self.timer_interval)], cwd=ROOT, env=self.env, stdout=sink, stderr=sink))
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -138,7 +141,7 @@ class Server:
         self._sampling = False
         if self._sampler is not None:
             self._sampler.join(timeout=2)
-        for process in (self.timer_worker, self.gunicorn):
+        for process in (*self.timer_workers, self.gunicorn):
             if process is not None and process.poll() is None:
                 process.terminate()
                 try:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-import sqlite3
 import threading
 import time
 from datetime import datetime, timedelta
@@ -31,7 +30,7 @@ from sqlalchemy import event
 from werkzeug.wrappers import Response
 
 from app.engine import adapter
-from bench.engine_floor import FAR_FUTURE, SQLITE_TIME, SchemaStep, case_steps
+from bench.engine_floor import FAR_FUTURE, SQLITE_TIME, PgRows, Rows, SchemaStep, case_steps, open_rows
 from bench.server import ApiClient
 from bench.stats import Timing
 
@@ -50,23 +49,26 @@ def create_app() -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}  # as app/config.py sets it
     db = SQLAlchemy()
     db.init_app(app)
+    on_sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
     with app.app_context():
-        @event.listens_for(db.engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:  # as the app sets them
-            for pragma in ("foreign_keys=ON", "journal_mode=WAL", "busy_timeout=5000"):
-                dbapi_connection.execute(f"PRAGMA {pragma}")
+        if on_sqlite:
+            @event.listens_for(db.engine, "connect")
+            def _pragmas(dbapi_connection: Any, _record: Any) -> None:  # as the app sets them
+                for pragma in ("foreign_keys=ON", "journal_mode=WAL", "busy_timeout=5000"):
+                    dbapi_connection.execute(f"PRAGMA {pragma}")
 
-        database = db.engine.url.database
+        database: Path | str = Path(db.engine.url.database or "") if on_sqlite \
+            else db.engine.url.render_as_string(hide_password=False)
     # Each worker parses the diagram once, as the app's cache does; each thread prepares its statements once.
-    sources, _ = case_steps(Path(database))
+    sources, _ = case_steps(database)
     bundle = adapter.parse_bundle("household_case", sources)
-    with sqlite3.connect(database) as connection:
-        version_id = connection.execute("SELECT id FROM process_version WHERE process_key = 'household_case' "
-                                        "AND is_current").fetchone()[0]
+    connection = open_rows(database)
+    version_id = connection.execute("SELECT id FROM process_version WHERE process_key = 'household_case' "
+                                    "AND is_current").fetchone()[0]
     connection.close()
     local = threading.local()
 
-    def writer(c: sqlite3.Connection, cadre_id: int | None) -> SchemaStep:
+    def writer(c: Rows, cadre_id: int | None) -> SchemaStep:
         """This thread's writer, on the request's connection, acting for the token's user."""
         step = getattr(local, "writer", None)
         if step is None:
@@ -78,9 +80,10 @@ def create_app() -> Flask:
     def ready() -> str:
         return "ok"
 
-    def rows() -> sqlite3.Connection:
-        """The DB-API connection of the session's transaction."""
-        return db.session.connection().connection.driver_connection  # type: ignore[return-value]
+    def rows() -> Rows:
+        """The DB-API connection of the session's transaction (psycopg's wrapped to take sqlite3's calls)."""
+        driver = db.session.connection().connection.driver_connection
+        return driver if on_sqlite else PgRows(driver)  # type: ignore[return-value]
 
     @app.before_request
     def token() -> None:
@@ -128,33 +131,34 @@ def create_app() -> Flask:
     return app
 
 
-def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+def _dicts(cursor: Any) -> list[dict[str, Any]]:
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor]
 
 
-def grant_token(database: Path) -> str:
+def grant_token(database: Path | str) -> str:
     """A live API token for the first user, written into `database` before the server starts."""
     raw = secrets.token_urlsafe(32)
-    with sqlite3.connect(database) as connection:
-        user_id = connection.execute("SELECT min(id) FROM user_account").fetchone()[0]
-        connection.execute("INSERT INTO api_token (user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                           (user_id, hashlib.sha256(raw.encode()).hexdigest(),
-                            datetime.utcnow().strftime(SQLITE_TIME),  # noqa: DTZ003
-                            (datetime.utcnow() + timedelta(days=1)).strftime(SQLITE_TIME)))  # noqa: DTZ003
+    connection = open_rows(database)
+    user_id = connection.execute("SELECT min(id) FROM user_account").fetchone()[0]
+    connection.execute("INSERT INTO api_token (user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                       (user_id, hashlib.sha256(raw.encode()).hexdigest(),
+                        datetime.utcnow().strftime(SQLITE_TIME),  # noqa: DTZ003
+                        (datetime.utcnow() + timedelta(days=1)).strftime(SQLITE_TIME)))  # noqa: DTZ003
+    connection.commit()
     connection.close()
     return raw
 
 
-def measure_stack_floor(port: int, database: Path, token: str, instances: int) -> Timing:
+def measure_stack_floor(port: int, database: Path | str, token: str, instances: int) -> Timing:
     """`instances` idle cases of `database` (waiting at their first task) through every user task of the happy
     path over HTTP, one client; one untimed case first. The cases are the next idle ones the schema floor left."""
     _, steps = case_steps(database)
-    with sqlite3.connect(database) as connection:
-        cases = [row[0] for row in connection.execute(
-            "SELECT c.id FROM household_case c JOIN ready_task r ON r.subject_kind = 'case' AND r.subject_id = c.id "
-            "WHERE r.bpmn_id = ? "
-            "ORDER BY c.id LIMIT ?", (steps[0][0], instances + 1))]
+    connection = open_rows(database)
+    cases = [row[0] for row in connection.execute(
+        "SELECT c.id FROM household_case c JOIN ready_task r ON r.subject_kind = 'case' AND r.subject_id = c.id "
+        "WHERE r.bpmn_id = ? "
+        "ORDER BY c.id LIMIT ?", (steps[0][0], instances + 1))]
     connection.close()
     if len(cases) < instances + 1:
         raise RuntimeError(f"the stack floor needs {instances + 1} idle cases, the dataset has {len(cases)}")

@@ -28,11 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 VILLAGES = 161
 
 
-def make_app(database: Path) -> Any:
+def make_app(database: Path | str) -> Any:
+    """The app on a SQLite file, or on a database URL (PostgreSQL)."""
     from app import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "bench",
-                       "DEMO_PASSWORD": PASSWORD})
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "DEMO_PASSWORD": PASSWORD})
 
 
 def build(database: Path, households: int, closed_per_year: int, years: int, seed: int = 7) -> dict[str, int]:
