@@ -286,6 +286,10 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
                         help="postgresql: the benchmark on PostgreSQL at 1, 10 and 100 counties up to --scale "
                              "(bench/city_bench.py)")
+    parser.add_argument("--import-households", type=int, default=600_000,
+                        help="PostgreSQL: the registry import's size (one county)")
+    parser.add_argument("--excel-only", action="store_true",
+                        help="PostgreSQL: measure the registry import alone and add it to the latest results")
     parser.add_argument("--workers", type=int, default=None,
                         help="gunicorn workers (default: 2 on SQLite, 2 × cores on PostgreSQL)")
     parser.add_argument("--threads", type=int, default=1,
@@ -304,13 +308,13 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
         args.department_rows = 3_000
     args.workers_given = args.workers is not None
     if args.db == "postgresql":  # --scale counts counties; each is the county of 60,000 households
-        from bench.city_bench import run
+        from bench.city_bench import excel_only, run
 
         if not args.quick:
             args.idle_per_village, args.throughput_cases = max(args.idle_per_village, 3), 20
         else:
-            args.throughput_cases = 2
-        run(args)
+            args.throughput_cases, args.import_households = 2, 3_000
+        excel_only(args) if args.excel_only else run(args)
         return
     args.workers = args.workers or 2
     args.households = int(args.households * args.scale)

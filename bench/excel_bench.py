@@ -198,7 +198,11 @@ def bench_export(database: Path, repeat: int) -> tuple[Timing, Timing, int]:
     return ours, library, count
 
 
-def bench_import(empty_database: Path, registry: Path, repeat: int, workdir: Path) -> tuple[Timing, Timing, Timing]:
+def bench_import(empty_database: Path, registry: Path, repeat: int, workdir: Path,
+                 postgres_url: str | None = None) -> tuple[Timing, Timing, Timing]:
+    """The registry imported into the county without households by the CLI, beside openpyxl's read of the file.
+    With `postgres_url` (a benchmark database's URL), into PostgreSQL: the county is copied there once and each run
+    imports into a fresh copy of it (CREATE DATABASE … TEMPLATE)."""
     target = workdir / "import.sqlite3"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{target}"}
     command = [sys.executable, "-m", "flask", "--app", "app", "households", "import", str(registry)]
@@ -206,13 +210,21 @@ def bench_import(empty_database: Path, registry: Path, repeat: int, workdir: Pat
     def fresh_copy() -> None:
         shutil.copyfile(empty_database, target)
 
+    if postgres_url:
+        from bench import postgres
+
+        template = postgres_url + "_template"
+        postgres.fresh_database(template)
+        postgres.copy_from_sqlite(empty_database, template)
+        env["DATABASE_URL"] = postgres_url
+
+        def fresh_copy() -> None:  # noqa: F811 (the PostgreSQL copy)
+            postgres.copy_database(template, postgres_url)
+
     def run_import() -> None:
         result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
         if result.returncode != 0:
             raise SystemExit(f"import failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-
-    first = measure("import registry into an empty county", run_import, repeat, setup=fresh_copy)
-    again = measure("re-import the same file (no changes)", run_import, repeat)
 
     def floor() -> None:
         workbook = load_workbook(registry, read_only=True)
@@ -220,7 +232,15 @@ def bench_import(empty_database: Path, registry: Path, repeat: int, workdir: Pat
             pass
         workbook.close()
 
-    library = measure("openpyxl read-only, same file", floor, repeat)
+    # In turns with openpyxl's read of the same file (the machine is shared: see bench/stats.py).
+    first, library = measure_beside("import registry into an empty county", run_import,
+                                    "openpyxl read-only, same file", floor, repeat, setup=fresh_copy)
+    again = measure("re-import the same file (no changes)", run_import, repeat)
+    if postgres_url:
+        from bench import postgres
+
+        postgres.drop_database(postgres_url)
+        postgres.drop_database(postgres_url + "_template")
     return first, again, library
 
 

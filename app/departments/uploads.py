@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from app.access import can_see_department_list, can_upload_department_list, covers_every_county, department_of
 from app.areas import COUNTY_LENGTH, below
 from app.audit.log import record
+from app.bulk import chunks, insert_rows, one_of
 from app.clock import china_today
 from app.departments.catalogue import AMOUNT, DAY, DEPARTMENTS, NUMBER, Department, ListField
 from app.departments.rules import RowFacts, Rule, kinds_needed, met, rules_in_force
@@ -55,7 +56,6 @@ from app.vocab import OPEN_CASE_STATUSES
 HEADER_SEARCH_ROWS = 10
 PROBLEMS_LISTED = 500
 UNMATCHED_KEPT = 2000
-CHUNK = 500
 MATCH_BATCH = 2000  # rows matched at a time while the file is read
 MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
 AMOUNT_TEXT_RE = re.compile(r"^[¥￥]?\s*(-?[\d,]+(?:\.\d+)?)\s*元?$")
@@ -420,13 +420,12 @@ def _members(id_numbers: list[str], county_code: str) -> dict[str, tuple[int, st
     """ID number → (household id, name) for the county registry's members among them (a department's list is
     matched to its own county's households only)."""
     found: dict[str, tuple[int, str]] = {}
-    for start in range(0, len(id_numbers), CHUNK):
-        chunk = id_numbers[start:start + CHUNK]
+    for chunk in chunks(id_numbers):
         # The county is tested here, not in SQL: a range over the household's village code, true of every household
         # of a one-county deployment, led PostgreSQL to scan all households for each chunk (56 ms a query).
         for number, household_id, name, village_code in db.session.execute(
                 select(Member.id_number, Member.household_id, Member.name, Household.village_code)
-                .join(Household, Household.id == Member.household_id).where(Member.id_number.in_(chunk))):
+                .join(Household, Household.id == Member.household_id).where(one_of(Member.id_number, chunk))):
             if village_code.startswith(county_code):
                 found[number] = (household_id, name)
     return found
@@ -477,10 +476,10 @@ class _Matcher:
         self.matched += len(matched)
         prints = [r.fingerprint for r in matched]
         known: set[str] = set()
-        for start in range(0, len(prints), CHUNK):
+        for chunk in chunks(prints):
             known.update(db.session.scalars(select(DepartmentRecord.fingerprint).where(
                 DepartmentRecord.department == self.code, DepartmentRecord.month == self.month,
-                DepartmentRecord.fingerprint.in_(prints[start:start + CHUNK]))))
+                one_of(DepartmentRecord.fingerprint, chunk))))
         fresh = []
         for row in matched:
             if row.fingerprint in known or row.fingerprint in self.seen:
@@ -513,12 +512,11 @@ class _Matcher:
 
 def _year_totals(code: str, year: int, id_numbers: list[str]) -> dict[str, Decimal]:
     totals: dict[str, Decimal] = defaultdict(Decimal)
-    for start in range(0, len(id_numbers), CHUNK):
-        chunk = id_numbers[start:start + CHUNK]
+    for chunk in chunks(id_numbers):
         for number, total in db.session.execute(
                 select(DepartmentRecord.id_number, func.sum(DepartmentRecord.amount))
                 .where(DepartmentRecord.department == code, DepartmentRecord.month.like(f"{year}-%"),
-                       DepartmentRecord.id_number.in_(chunk))
+                       one_of(DepartmentRecord.id_number, chunk))
                 .group_by(DepartmentRecord.id_number)):
             totals[number] += Decimal(total or 0)
     return totals
@@ -527,11 +525,10 @@ def _year_totals(code: str, year: int, id_numbers: list[str]) -> dict[str, Decim
 def _household_incomes(household_ids: list[int]) -> dict[int, Decimal]:
     """Each household's yearly net income as its latest 收支测算 found it."""
     incomes: dict[int, Decimal] = {}
-    for start in range(0, len(household_ids), CHUNK):
-        chunk = household_ids[start:start + CHUNK]
+    for chunk in chunks(household_ids):
         for household_id, total, costs in db.session.execute(
                 select(IncomeAssessment.household_id, IncomeAssessment.total_income, IncomeAssessment.business_costs)
-                .where(IncomeAssessment.household_id.in_(chunk)).order_by(IncomeAssessment.id)):
+                .where(one_of(IncomeAssessment.household_id, chunk)).order_by(IncomeAssessment.id)):
             incomes[household_id] = Decimal(total) - Decimal(costs)  # later rows replace earlier ones
     return incomes
 
@@ -560,9 +557,7 @@ def _warn_and_store(upload: DepartmentUpload, department: Department, matcher: _
         assert row.record is not None
         row.record["upload_id"] = upload.id
         records.append(row.record)
-    table = table_of(DepartmentRecord)
-    for start in range(0, len(records), 5000):
-        db.session.execute(insert(table), records[start:start + 5000])
+    insert_rows(table_of(DepartmentRecord), records)
     upload.rows_matched = matcher.matched
     upload.rows_already = matcher.matched - len(new_rows)
     upload.rows_warned = len(warned)
@@ -584,10 +579,9 @@ def _raise_warnings(upload: DepartmentUpload, department: Department, month: Rep
     ids = sorted(by_household)
     households: dict[int, Household] = {}
     in_hand: dict[int, Case] = {}
-    for start in range(0, len(ids), CHUNK):  # the households and their cases in hand, a chunk at a time
-        chunk = ids[start:start + CHUNK]
-        households.update((h.id, h) for h in db.session.scalars(select(Household).where(Household.id.in_(chunk))))
-        for open_case in db.session.scalars(select(Case).where(Case.household_id.in_(chunk),
+    for chunk in chunks(ids):  # the households and their cases in hand, a chunk at a time
+        households.update((h.id, h) for h in db.session.scalars(select(Household).where(one_of(Household.id, chunk))))
+        for open_case in db.session.scalars(select(Case).where(one_of(Case.household_id, chunk),
                                                                Case.status.in_(OPEN_CASE_STATUSES)).order_by(Case.id)):
             in_hand.setdefault(open_case.household_id, open_case)
     for household_id, rows in sorted(by_household.items()):

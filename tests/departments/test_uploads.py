@@ -238,3 +238,30 @@ def test_a_department_sees_only_its_own_lists(app, login_as):
     refused = login_as("county_office").client.post("/departments/uploads", data={})
     assert refused.status_code in (400, 403)
     assert re.search(r"县医疗保障局", login_as("county_office").get("/departments").get_data(as_text=True))
+
+
+def test_a_list_longer_than_one_statement_is_matched_whole(app, login_as, monkeypatch):
+    """Members, known rows, year totals and households are read a statement's worth of values at a time (an array
+    parameter on PostgreSQL, an IN list on SQLite) and the records written in bulk (COPY on PostgreSQL): with two
+    values a statement, every row of a seven-row list is still matched, totalled, stored and deduplicated."""
+    monkeypatch.setattr("app.bulk.SQLITE_CHUNK", 2)
+    monkeypatch.setattr("app.bulk.POSTGRES_CHUNK", 2)
+    people = heads(app)[:6]
+    assert len(people) == 6
+    spending = [12000, 300, 9000, 400, 15000, 200]  # over the yearly 10,000 yuan: the 1st, 3rd (with row 8), 5th
+    rows = [YIBAO_HEADER, *([name, number, amount * 4, amount * 3, amount, "2026-11-03"]
+                            for (name, number, _household), amount in zip(people, spending, strict=True))]
+    rows.append([people[2][0], people[2][1], 8000, 2000, 2000, "2026-11-09"])  # a second visit: 11,000 this year
+    yibao = login_as("department_yibao")
+    with travel_to(china_moment(DAY, 10)):
+        upload(yibao, xlsx(rows, (2,)), expect=303)
+        resaved = upload(yibao, csv_bytes(rows[:4] + [[people[5][0], people[5][1], 900, 500, 400, "2026-11-20"]]),
+                         name="补报.csv", expect=303)
+        page = yibao.get(resaved.headers["Location"]).get_data(as_text=True)
+    assert "其中 3 行此前已导入" in page
+    with app.app_context():
+        records = db.session.scalars(select(DepartmentRecord).order_by(DepartmentRecord.id)).all()
+        assert len(records) == 8 and len({r.fingerprint for r in records}) == 8
+        assert records[0].data and records[0].rules == ["yibao_out_of_pocket_year"]
+        assert [r.rules != [] for r in records[:7]] == [True, False, True, False, True, False, True]
+    assert sorted(lead.household_id for lead in _leads(app)) == sorted(people[i][2] for i in (0, 2, 4))
