@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from app.access import can_see_screening, can_start_screening, screening_clause
 from app.clock import china_today
-from app.errors import DomainError
+from app.errors import Conflict, DomainError, InvalidInput
 from app.extensions import db
 from app.models import Household, ReadyTask, Screening
 from app.screenings import checks, operations
@@ -56,20 +56,27 @@ def show(screening_id: int) -> str:
                            coverage=checks.coverage(screening))
 
 
-def _back_to_task(screening_id: int) -> Response:
+def _back_to_task(screening_id: int, query: str = "") -> Response:
     task = db.session.scalar(select(ReadyTask).where(ReadyTask.about("screening", screening_id),
                                                      ReadyTask.form_key == "screening"))
     if task is None:
         return redirect(url_for("screenings.show", screening_id=screening_id))
-    return redirect(url_for("tasks.show", task_id=task.id))
+    return redirect(url_for("tasks.show", task_id=task.id, q=query or None, _anchor="register" if query else None))
 
 
 @bp.route("/<int:screening_id>/registrations", methods=["POST"])
 @login_required
 def register(screening_id: int) -> Response:
     screening = operations.get_screening(screening_id)
-    operations.register_household(screening, request.form.get("household_id", type=int) or 0,
-                                  request.form.get("risk_type", ""), request.form.get("reason", ""), current_user)
+    query = request.form.get("q", "").strip()[:64]
+    try:
+        operations.register_household(screening, request.form.get("household_id", type=int) or 0,
+                                      request.form.get("risk_type", ""), request.form.get("reason", ""), current_user)
+    except (InvalidInput, Conflict) as refused:
+        # Said on the task's own page, above the search the team came from, not on a bare error page.
+        db.session.rollback()
+        flash(f"未登记：{refused.message}", "error")
+        return _back_to_task(screening_id, query)
     db.session.commit()
     flash("已登记为风险户", "success")
     return _back_to_task(screening_id)

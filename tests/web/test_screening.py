@@ -40,19 +40,38 @@ def test_registration_refuses_bad_input_and_households_of_other_villages(app, lo
 
         own = db.session.scalar(select(Household.id).where(Household.village_code == "610922100001"))
         foreign = db.session.scalar(select(Household.id).where(Household.village_code == "610922101001"))
+    # A refusal is said on the task's own page, above the search the team came from (kept), not on a bare page.
     for data, message in [
         ({"household_id": foreign, "risk_type": "other", "reason": "x"}, "不在本村"),
         ({"household_id": own, "risk_type": "bogus", "reason": "x"}, "请选择返贫风险类型"),
         ({"household_id": own, "risk_type": "other", "reason": "  "}, "请填写详细原因"),
     ]:
-        response = team.post(f"/screenings/{sid}/registrations", data)
-        assert response.status_code == 422 and message in response.get_data(as_text=True)
+        response = team.post(f"/screenings/{sid}/registrations", {**data, "q": "张"})
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"/tasks/{task['id']}?q=%E5%BC%A0#register")
+        page = team.get(response.headers["Location"]).get_data(as_text=True)
+        assert "未登记：" in page and message in page
     assert team.post(f"/screenings/{sid}/registrations",
                      {"household_id": own, "risk_type": "other", "reason": "收入骤降"}).status_code == 302
     twice = team.post(f"/screenings/{sid}/registrations", {"household_id": own, "risk_type": "other", "reason": "y"})
-    assert twice.status_code == 409 and "本月已登记" in twice.get_data(as_text=True)
+    assert twice.status_code == 302 and twice.headers["Location"].endswith(f"/tasks/{task['id']}")
+    page = team.get(twice.headers["Location"]).get_data(as_text=True)
+    assert "未登记：" in page and "本月已登记" in page and 'name="q"' in page  # the search, on the task's page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(RiskRegistration)) == 1
+
+
+def test_the_search_for_a_household_to_register_masks_id_numbers(app, login_as):
+    team, task = _screen(app, login_as)
+    with app.app_context():
+        head = db.session.scalars(select(Household).where(Household.village_code == "610922100001")
+                                  .order_by(Household.id)).first()
+        number, name = head.head_id_number, head.head_name
+    page = team.get(f"/tasks/{task['id']}?q={number}").get_data(as_text=True)
+    # The number appears only as the team typed it (the search box, and the search kept with each form); the
+    # households found show it masked.
+    assert name in page and page.count(number) == page.count(f'value="{number}"') == 2
+    assert f"{number[:6]}********{number[-4:]}" in page
 
 
 def _village_households(app, village: str = "610922100001") -> list[int]:
@@ -99,8 +118,10 @@ def test_the_screening_is_completed_only_when_every_household_is_accounted_for(a
         screening = db.session.get(Screening, sid)
         assert screening.households_checked == 4 and screening.status == "assessing"
     # The month's record is closed once screening is done.
-    assert team.post(f"/screenings/{sid}/registrations",
-                     {"household_id": households[0], "risk_type": "other", "reason": "x"}).status_code == 409
+    closed = team.post(f"/screenings/{sid}/registrations",
+                       {"household_id": households[0], "risk_type": "other", "reason": "x"})
+    assert closed.status_code == 302 and closed.headers["Location"].endswith(f"/screenings/{sid}")
+    assert "本月排查登记已结束" in team.get(closed.headers["Location"]).get_data(as_text=True)
     _check(team, sid, households[0], {**NO_RISK, "visited_on": today().isoformat()}, expect=409)
 
 
