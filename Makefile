@@ -107,7 +107,8 @@ replica:
 
 ## make bench: the county at scale (60,000 households) under gunicorn, each figure beside its yardstick from the same
 ## run (engine floor, openpyxl's own time, 1x history, 10^3 open tasks); writes bench/results/<date>.json, latest.json
-## and latest.md. BENCH_ARGS="--scale 10" (or 100) scales households and history; see python -m bench.county_bench -h
+## and latest.md. BENCH_ARGS="--scale 10" (or 100) scales households and history; BENCH_ARGS="--db postgresql
+## --scale 100" runs it on PostgreSQL at 1, 10 and 100 counties (latest-postgresql.*); see python -m bench.county_bench -h
 bench: install assets
 	$(BIN)/python -m bench.county_bench $(BENCH_ARGS)
 

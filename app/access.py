@@ -257,6 +257,15 @@ def can_see_case(user: User, case: Case) -> bool:
     return in_area(user, case.village_code)
 
 
+# Supervisors watch the work: they read every case of their area and write nothing on it (rulebook 五: 督查).
+CASE_WATCHERS = frozenset({"supervisor"})
+
+
+def can_write_on_case(user: User, case: Case) -> bool:
+    """Remarks and files on a case: whoever may see it, except those who only supervise."""
+    return user.role not in CASE_WATCHERS and can_see_case(user, case)
+
+
 def can_see_screening(user: User, screening: Screening) -> bool:
     if scope_of(user) == "assigned":
         return False

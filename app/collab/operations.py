@@ -14,7 +14,7 @@ from typing import IO, Any, Protocol
 from flask import current_app
 from sqlalchemy import select
 
-from app.access import can_see_case
+from app.access import can_see_case, can_write_on_case
 from app.clock import utcnow
 from app.collab import filetypes
 from app.errors import DomainError, NotFound, PermissionDenied
@@ -67,6 +67,18 @@ def _visible_case(case: Case, actor: User) -> Case:
     return case
 
 
+def _writable_case(case: Case, actor: User) -> Case:
+    _visible_case(case, actor)
+    if not can_write_on_case(actor, case):
+        raise PermissionDenied("督查人员只能查看案件，不能发表办理意见或上传附件")
+    return case
+
+
+def writable_case(case_id: int, actor: User) -> Case:
+    """The case, when the actor may add remarks and files to it (see it, and not only supervise)."""
+    return _writable_case(visible_case(case_id, actor), actor)
+
+
 def visible_case(case_id: int, actor: User) -> Case:
     """The case, when the actor may see it (its area, or the cadre assigned to it)."""
     case = db.session.get(Case, case_id)
@@ -105,7 +117,7 @@ def _record(case: Case, kind: str, actor: User, at: datetime, title: str, bpmn_i
 def add_comment(case: Case, text: str, actor: User, task_id: int | str | None = None,
                 remote_addr: str | None = None) -> Comment:
     """A remark on the case (or on one of its current tasks), recorded in the case history."""
-    _visible_case(case, actor)
+    _writable_case(case, actor)
     text = (text or "").strip()
     if not text:
         raise Refused("评论内容不能为空")
@@ -169,7 +181,7 @@ def store_attachment(case: Case, stream: IO[bytes] | None, file_name: str | None
     """Check and keep an uploaded file for the case. Returns the attachment and whether it is new: the same
     content sent again for the same case and task (a retry over a weak signal) gives back the first one.
     Refused files leave nothing behind, neither row nor file."""
-    _visible_case(case, actor)
+    _writable_case(case, actor)
     task = _case_task(case, task_id)
     head = _read_head(stream) if stream is not None else b""
     if stream is None or not head:

@@ -122,7 +122,8 @@ def _register_template_helpers(app: Flask) -> None:
     for predicate in (access.is_administrator, access.works_an_area, access.can_read_audit_log,
                       access.can_import_households, access.can_act_on, access.can_change_settings,
                       access.can_revert_elimination, access.can_read_warning_rules,
-                      access.can_read_warning_statistics, access.can_exchange_with_national_system):
+                      access.can_read_warning_statistics, access.can_exchange_with_national_system,
+                      access.can_write_on_case):
         app.jinja_env.globals[predicate.__name__] = predicate
     app.template_filter("risk_label")(lambda key: RISK_TYPES.get(key, key))
     app.template_filter("guarantee_label")(lambda key: GUARANTEE_ITEMS.get(key, key))

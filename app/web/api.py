@@ -633,7 +633,7 @@ def case_comments(case_id: int) -> Response:
 def add_case_comment(case_id: int) -> tuple[Response, int]:
     from app.collab import operations as collab
 
-    case = collab.visible_case(case_id, g.api_user)
+    case = collab.writable_case(case_id, g.api_user)
     body = _json_body()
     text, task_id = body.get("text"), body.get("task_id")
     if not isinstance(text, str):

@@ -118,3 +118,22 @@ def test_people_outside_the_case_area_can_neither_comment_nor_read(app: Flask, l
     assert api("chengguan01_team").get("/api/v1/cases/99999/comments").status_code == 404
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
+
+
+def test_supervisors_read_a_case_and_write_nothing_on_it(app: Flask, login_as, api):
+    """督查: the county's supervisor reads the case, its remarks and files, and has no form to add any; a remark or
+    a file sent anyway is refused and nothing is kept."""
+    case_id = open_case(app)
+    login_as("chengguan01_team").post(f"/cases/{case_id}/comments", {"text": "户主已出院"}, page=f"/cases/{case_id}")
+    supervisor = login_as("supervisor")
+    page = supervisor.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "户主已出院" in page and "督查人员只查看" in page
+    assert "发表评论</button>" not in page and "上传附件</button>" not in page
+    refused = supervisor.post(f"/cases/{case_id}/comments", {"text": "督查意见"}, page=f"/cases/{case_id}")
+    assert refused.status_code == 403
+    client = api("supervisor")
+    assert client.get(f"/api/v1/cases/{case_id}/comments").status_code == 200
+    answer = client.post(f"/api/v1/cases/{case_id}/comments", json={"text": "督查意见"})
+    assert answer.status_code == 403 and "督查人员只能查看案件" in answer.get_json()["error"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
