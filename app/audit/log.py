@@ -19,6 +19,7 @@ from app.clock import china_moment, to_china
 from app.excel.tables import DATETIME, TEXT, TableColumn, write_table
 from app.extensions import db
 from app.models import Event, User
+from app.vocab import DECISION_LABELS
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -171,7 +172,8 @@ def iter_export_rows(query: AuditQuery, batch: int = 5000) -> Iterator[list[Any]
              decision, opinion, data) in rows:
             subject = f"{nouns.get(subject_kind, subject_kind)} #{subject_id}" if subject_kind else ""
             yield [event_id, to_china(at).replace(tzinfo=None), kind_label(kind), name or "系统", username or "",
-                   behalf_name or "", remote or "", subject, task_name or "", decision or "",
+                   behalf_name or "", remote or "", subject, task_name or "",
+                   DECISION_LABELS.get(decision, decision) if decision else "",
                    opinion or "", json.dumps(data, ensure_ascii=False, sort_keys=True) if data else ""]
         last_id = rows[-1][0]
 

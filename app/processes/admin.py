@@ -242,29 +242,61 @@ def _signature(element: etree._Element) -> dict[str, str]:
 
 CHANGE_LABELS = {"@name": "名称", "@sourceRef": "起点", "@targetRef": "终点", "kind": "类型",
                  "conditionExpression/conditionExpression": "条件", "@calledElement": "调用的流程",
-                 "@default": "默认流"}
+                 "@default": "默认流", "documentation/documentation": "说明",
+                 "timerEventDefinition/timeDate": "定时", "timerEventDefinition/timeDuration": "定时",
+                 "@processRef": "流程", "flowNodeRef/flowNodeRef": "泳道中的环节"}
+# The properties this project's diagrams carry (app/deadlines, the forms, the notices, the heatmap's phases).
+PROPERTY_LABELS = {"time_limit_days": "办理时限（天）", "form": "表单", "phase": "阶段", "notice_kind": "公示公告类别"}
+ELEMENT_KINDS = {"userTask": "办理环节", "sequenceFlow": "连线", "exclusiveGateway": "判断", "parallelGateway": "并行",
+                 "startEvent": "开始", "endEvent": "结束", "callActivity": "子流程", "lane": "泳道（角色）",
+                 "intermediateCatchEvent": "等待", "boundaryEvent": "边界事件", "scriptTask": "自动环节",
+                 "serviceTask": "自动环节", "subProcess": "子流程", "process": "流程", "laneSet": "泳道",
+                 "participant": "参与者"}
 
 
 def diff_versions(old: ProcessVersion | ProcessDraft, new: ProcessVersion | ProcessDraft) -> VersionDiff:
+    """What was added, removed and changed, each element named as an administrator knows it (its name, or its kind
+    and for a flow its two ends), never by its id alone."""
     before, after = _elements(old.bpmn_xml), _elements(new.bpmn_xml)
     result = VersionDiff()
 
-    def label(element: etree._Element) -> str:
-        return element.get("name") or element.get("id") or ""
+    def named(elements: dict[str, etree._Element], element_id: str | None) -> str:
+        element = elements.get(element_id or "")
+        if element is None:
+            return element_id or "（无）"
+        return element.get("name") or ELEMENT_KINDS.get(etree.QName(element).localname, "元素")
+
+    def label(element: etree._Element, elements: dict[str, etree._Element]) -> str:
+        if element.get("name"):
+            return str(element.get("name"))
+        kind = ELEMENT_KINDS.get(etree.QName(element).localname, "元素")
+        if element.get("sourceRef"):
+            return f"{kind}：{named(elements, element.get('sourceRef'))} → {named(elements, element.get('targetRef'))}"
+        return kind
+
+    def value(key: str, text: str | None, elements: dict[str, etree._Element]) -> str:
+        if text is None:
+            return "（无）"
+        if key in ("@sourceRef", "@targetRef", "@default"):
+            return named(elements, text)
+        if key == "kind":
+            return ELEMENT_KINDS.get(text, text)
+        return text
 
     for element_id, element in after.items():
         if element_id not in before:
-            result.added.append((element_id, label(element)))
+            result.added.append((element_id, label(element, after)))
     for element_id, element in before.items():
         if element_id not in after:
-            result.removed.append((element_id, label(element)))
+            result.removed.append((element_id, label(element, before)))
             continue
         old_sig, new_sig = _signature(element), _signature(after[element_id])
         if old_sig != new_sig:
             keys = sorted(k for k in old_sig.keys() | new_sig.keys() if old_sig.get(k) != new_sig.get(k))
             what = []
             for key in keys:
-                name = CHANGE_LABELS.get(key, key.split("[")[-1].rstrip("]") if "[" in key else key)
-                what.append(f"{name}：{old_sig.get(key, '（无）')} → {new_sig.get(key, '（无）')}")
-            result.changed.append((element_id, label(after[element_id]), what))
+                prop = key.split("[")[-1].rstrip("]") if "[" in key else None
+                name = PROPERTY_LABELS.get(prop, prop) if prop else CHANGE_LABELS.get(key, "其他设置")
+                what.append(f"{name}：{value(key, old_sig.get(key), before)} → {value(key, new_sig.get(key), after)}")
+            result.changed.append((element_id, label(after[element_id], after), what))
     return result

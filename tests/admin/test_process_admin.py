@@ -213,8 +213,12 @@ def test_the_diff_shows_what_changed(app, login_as, api):
     api("admin").post("/api/v1/processes/household_case/versions", data=LONGER_CERTIFY.encode())
     v2 = current(app)
     html = login_as("admin").get(f"/admin/processes/diff?from={v1.id}&to={v2.id}").get_data(as_text=True)
-    assert "改动（1）" in html and "Task_TownCertify" in html and "5 → 7" in html
-    assert "新增" not in html.split("差异")[1].split("改动")[0]
+    assert "改动（1）" in html and "5 → 7" in html
+    # Named as the administrator knows it: the step's name and the property's, never a raw id or key.
+    changes = html.split("<h2>差异</h2>")[1]
+    assert "办理时限（天）：5 → 7" in changes and "time_limit_days" not in changes
+    assert ">Task_TownCertify<" not in changes and 'title="Task_TownCertify"' in changes
+    assert "新增" not in changes.split("改动")[0]
 
 
 def test_a_diagram_with_problems_is_not_deployed(app, api):

@@ -252,3 +252,20 @@ def test_the_command_line_exports_a_period_and_is_audited_itself(app, runner, tm
     refused = runner.invoke(args=["audit", "export", "--from", "yesterday", "-o", str(tmp_path / "x.xlsx")])
     assert refused.exit_code != 0 and "YYYY-MM-DD" in refused.output
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_the_log_names_each_decision_in_chinese(app, login_as):
+    """结论 reads as the form said it (认定, 退回 …), on the page and in the export, never the stored code."""
+    case_id = open_case(app)
+    login_as("chengguan_certifier").complete(
+        "Task_TownCertify", {"decision": "certify", "risk_level": "at_risk", "opinion": "属实"}, case_id)
+    supervisor = login_as("supervisor")
+    day = today().isoformat()
+    page = supervisor.get(f"/audit?start={day}&end={day}&kind=task_completed").get_data(as_text=True)
+    assert '<td data-label="结论">认定</td>' in page and ">certify<" not in page
+    exported = supervisor.get(f"/audit/export.xlsx?start={day}&end={day}")
+    sheet = load_workbook(io.BytesIO(exported.data)).active
+    column = [c.value for c in sheet[3]].index("结论")
+    decisions = {r[column] for r in sheet.iter_rows(min_row=4, values_only=True) if r[0] is not None} - {None, ""}
+    exported.close()
+    assert decisions == {"认定"}
