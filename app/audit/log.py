@@ -35,7 +35,7 @@ KIND_LABELS: dict[str, str] = {
     "task_claimed": "认领任务", "task_released": "释放任务", "task_reassigned": "转办任务",
     "cadre_assigned": "确定包抓干部", "cadre_changed": "更换包抓干部",
     "case_closed": "销号", "case_rejected": "不予认定",
-    "comment_added": "评论", "attachment_added": "上传附件",
+    "comment_added": "办理备注", "attachment_added": "上传附件",
     "process_deployed": "部署流程", "process_rolled_back": "回滚流程", "instance_migrated": "迁移案件流程版本",
     "annex_exported": "导出附件1/附件2", "case_list_exported": "导出案件清单",
     "annual_review_exported": "导出年度考核", "import_errors_exported": "导出导入错误说明",

@@ -120,9 +120,9 @@ def add_comment(case: Case, text: str, actor: User, task_id: int | str | None = 
     _writable_case(case, actor)
     text = (text or "").strip()
     if not text:
-        raise Refused("评论内容不能为空")
+        raise Refused("备注内容不能为空")
     if len(text) > COMMENT_MAX_CHARS:
-        raise Refused(f"评论不能超过 {COMMENT_MAX_CHARS} 字（现为 {len(text)} 字），请精简或分几条发表")
+        raise Refused(f"备注不能超过 {COMMENT_MAX_CHARS} 字（现为 {len(text)} 字），请精简或分几条添加")
     task = _case_task(case, task_id)
     now = utcnow()
     comment = Comment(case_id=case.id, text=text, author_id=actor.id, created_at=now,
@@ -130,7 +130,7 @@ def add_comment(case: Case, text: str, actor: User, task_id: int | str | None = 
                       task_name=task.title[:160] if task else None)
     db.session.add(comment)
     db.session.flush()
-    _record(case, "comment_added", actor, now, "评论" + _task_label(task), comment.bpmn_id, text, remote_addr,
+    _record(case, "comment_added", actor, now, "办理备注" + _task_label(task), comment.bpmn_id, text, remote_addr,
             {"comment_id": comment.id, "task_uuid": comment.task_uuid})
     return comment
 

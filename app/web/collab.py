@@ -86,7 +86,7 @@ def add_comment(case_id: int) -> Response | tuple[str, int]:
     except operations.Refused as exc:
         return _case_page(case_id, exc, "comment", text)
     db.session.commit()
-    flash("评论已发表，已记入办理记录", "success")
+    flash("备注已添加，已记入办理记录", "success")
     return redirect(url_for("cases.show", case_id=case_id, _anchor="collab"), code=303)
 
 

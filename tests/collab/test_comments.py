@@ -26,11 +26,11 @@ def test_a_comment_is_kept_and_shown_in_the_case_history_in_time_order(app: Flas
                          page=f"/cases/{case_id}")
     assert response.status_code == 303
     page = team.get(response.headers["Location"]).get_data(as_text=True)
-    assert "评论已发表" in page
+    assert "备注已添加" in page
     # Escaped, after the case's opening events, in the one history list.
     assert "户主已出院，&lt;b&gt;住院票据&lt;/b&gt;下周补交" in page
     titles = history_titles(page)
-    assert titles[-1] == "评论" and len(titles) >= 2
+    assert titles[-1] == "办理备注" and len(titles) >= 2
     # The certifier (same town) sees it too and answers on the waiting task.
     certifier = login_as("chengguan_certifier")
     with app.app_context():
@@ -40,7 +40,7 @@ def test_a_comment_is_kept_and_shown_in_the_case_history_in_time_order(app: Flas
     assert certifier.post(f"/cases/{case_id}/comments", {"text": "收到，票据到后即认定", "task_id": task_id},
                           page=f"/cases/{case_id}").status_code == 303
     titles = history_titles(certifier.get(f"/cases/{case_id}").get_data(as_text=True))
-    assert titles[-2:] == ["评论", f"评论（{task_title}）"]
+    assert titles[-2:] == ["办理备注", f"办理备注（{task_title}）"]
 
     with app.app_context():
         comments = db.session.scalars(select(Comment).where(Comment.case_id == case_id).order_by(Comment.id)).all()
@@ -89,14 +89,14 @@ def test_empty_and_too_long_comments_are_refused_and_nothing_is_kept(app: Flask,
     case_id = open_case(app)
     team = login_as("chengguan01_team")
     empty = team.post(f"/cases/{case_id}/comments", {"text": "  \n "}, page=f"/cases/{case_id}")
-    assert empty.status_code == 422 and "评论内容不能为空" in empty.get_data(as_text=True)
+    assert empty.status_code == 422 and "备注内容不能为空" in empty.get_data(as_text=True)
     long_text = "测" * 2001
     too_long = team.post(f"/cases/{case_id}/comments", {"text": long_text}, page=f"/cases/{case_id}")
     page = too_long.get_data(as_text=True)
-    assert too_long.status_code == 422 and "评论不能超过 2000 字（现为 2001 字）" in page
+    assert too_long.status_code == 422 and "备注不能超过 2000 字（现为 2001 字）" in page
     assert long_text in page  # what was typed is given back to be shortened, not lost
     client = api("chengguan01_team")
-    assert client.post(f"/api/v1/cases/{case_id}/comments", json={"text": ""}).get_json()["error"] == "评论内容不能为空"
+    assert client.post(f"/api/v1/cases/{case_id}/comments", json={"text": ""}).get_json()["error"] == "备注内容不能为空"
     refused = client.post(f"/api/v1/cases/{case_id}/comments", json={"text": long_text})
     assert refused.status_code == 422 and "2000" in refused.get_json()["error"]
     with app.app_context():
@@ -128,7 +128,7 @@ def test_supervisors_read_a_case_and_write_nothing_on_it(app: Flask, login_as, a
     supervisor = login_as("supervisor")
     page = supervisor.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "户主已出院" in page and "督查人员只查看" in page
-    assert "发表评论</button>" not in page and "上传附件</button>" not in page
+    assert "添加备注</button>" not in page and "上传附件</button>" not in page
     refused = supervisor.post(f"/cases/{case_id}/comments", {"text": "督查意见"}, page=f"/cases/{case_id}")
     assert refused.status_code == 403
     client = api("supervisor")
