@@ -7,12 +7,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.access import can_see_screening, can_start_screening, screening_clause
+from app.access import can_see_screening, can_start_screening
 from app.clock import china_today
 from app.errors import Conflict, DomainError, InvalidInput
 from app.extensions import db
 from app.models import Household, ReadyTask, Screening
 from app.screenings import checks, operations
+from app.screenings.overview import screening_overview
 from forms.screening import HouseholdCheckForm
 
 bp = Blueprint("screenings", __name__, url_prefix="/screenings")
@@ -22,11 +23,8 @@ bp = Blueprint("screenings", __name__, url_prefix="/screenings")
 @login_required
 def index() -> str:
     month = request.args.get("month") or china_today().strftime("%Y-%m")
-    rows = db.session.scalars(
-        select(Screening).where(screening_clause(current_user), Screening.month == month)
-        .order_by(Screening.village_code)
-    ).all()
-    return render_template("screenings/index.html", screenings=rows, month=month,
+    overview = screening_overview(current_user, month, request.args.get("area", ""), request.args.get("status", ""))
+    return render_template("screenings/index.html", overview=overview, month=month,
                            can_start=can_start_screening(current_user))
 
 

@@ -259,3 +259,17 @@ def test_each_county_sets_its_own_warning_rules_and_its_departments_their_own_co
     assert saved.status_code == 303
     assert 'value="自付部分"' in bureau.get("/departments/mapping").get_data(as_text=True)
     assert 'value="自付部分"' not in login(city, "department_yibao").get("/departments/mapping").get_data(as_text=True)
+
+
+def test_the_screening_overview_of_a_city_is_each_countys_totals_then_one_countys_towns(city):
+    month = today().strftime("%Y-%m")
+    for office in ("county_office", "hanbin_county_office"):
+        login(city, office).post("/screenings/start", {"month": month}, page="/screenings/")
+    supervisor = login(city, "city_supervisor")
+    page = supervisor.get(f"/screenings/?month={month}").get_data(as_text=True)
+    assert "<th>县（区）</th>" in page and "石泉县</a>" in page and "汉滨区</a>" in page
+    assert '<tr class="total"><th>合计</th><td data-label="村数">8</td>' in page  # two counties' started villages
+    county = supervisor.get(f"/screenings/?month={month}&area={SHIQUAN}").get_data(as_text=True)
+    assert county.count('<tr class="group">') == 2 and "汉滨区" not in county
+    assert login(city, "hanbin_county_office").get(f"/screenings/?month={month}&area={SHIQUAN}").status_code == 403
+
