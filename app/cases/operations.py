@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app, url_for
@@ -14,11 +14,12 @@ from app.departments.catalogue import department_for_unit
 from app.engine import ReadyTaskInfo, WorkflowSnapshot
 from app.errors import NotFound
 from app.extensions import db
+from app.leads.income import MONITORING_CATEGORIES
 from app.models import Case, Event, Measure, ReadyTask, RiskRegistration, User, WorkflowInstance
 from app.models.workflow import task_title
 from app.processes.ties import PHASE_PROPERTY, outcome_of
 from app.roles import role_label
-from app.vocab import CASE_OUTCOMES, DECISION_PHASES, NOTICE_PHASES, PHASE_ORDER
+from app.vocab import CASE_OUTCOMES, DECISION_LABELS, DECISION_PHASES, NOTICE_PHASES, PHASE_ORDER, RISK_LEVELS
 from app.workflow import runtime
 from app.workflow.write import write_columns
 from forms import FormContext
@@ -51,6 +52,53 @@ def get_case(case_id: int) -> Case:
 
 def case_history(case: Case) -> list[Event]:
     return list(db.session.scalars(select(Event).where(Event.about("case", case.id)).order_by(Event.at, Event.id)))
+
+
+@dataclass(frozen=True)
+class EarlierDecision:
+    """A step already taken on the case, as the one who decides next needs it: when, which step, who, what they
+    decided and why, and what the step recorded (the meeting's day, the risk level, the closure's income …)."""
+
+    at: datetime
+    step: str
+    who: str
+    decision: str
+    opinion: str
+    details: list[tuple[str, str]]
+
+
+# What a step's form recorded that a later decision weighs, by field, with how it reads.
+DECISION_DETAILS: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "risk_level": ("认定类别", lambda v: RISK_LEVELS.get(v, str(v))),
+    "category": ("监测类别", lambda v: MONITORING_CATEGORIES.get(v, str(v))),
+    "meeting_date": ("会议日期", str),
+    "posted_on": ("张贴日期", str),
+    "period_days": ("公示天数", lambda v: f"{v} 天"),
+    "location": ("张贴地点", str),
+    "applied_on": ("申请日期", str),
+    "income_per_capita": ("家庭人均纯收入", lambda v: f"{v} 元"),
+    "summary": ("帮扶成效", str),
+    "objection_content": ("异议内容", str),
+    "measures": ("帮扶措施", lambda v: "；".join(f"{m.get('content', '')}（{m.get('responsible_unit', '')}，"
+                                               f"{m.get('deadline', '')}前）" for m in v)
+                if isinstance(v, list) else str(v)),
+}
+
+
+def earlier_decisions(case: Case) -> list[EarlierDecision]:
+    """The case's completed steps in order, with their decisions, opinions and what their forms recorded."""
+    events = db.session.scalars(select(Event).where(Event.about("case", case.id), Event.kind == "task_completed")
+                                .order_by(Event.at, Event.id)).all()
+    found = []
+    for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
+        details = [(label, show(data[key])) for key, (label, show) in DECISION_DETAILS.items()
+                   if data.get(key) not in (None, "", [])]
+        who = f"{event.actor.full_name}（{role_label(event.actor.role)}）" if event.actor else "系统"
+        found.append(EarlierDecision(event.at, event.task_name or "", who,
+                                     DECISION_LABELS.get(event.decision or "", event.decision or ""),
+                                     event.opinion or "", details))
+    return found
 
 
 def case_ready_tasks(case: Case) -> list[ReadyTask]:
@@ -276,5 +324,5 @@ CASE_SUBJECT = runtime.SubjectHooks(
     summary_template="cases/_task_summary.html",
     show_url=lambda case: url_for("cases.show", case_id=case.id),
     panel_template="collab/_task_panel.html",
-    page_context=lambda case, _task, _args: {"panels": case_panels(case, None)},
+    page_context=lambda case, _task, _args: {"panels": case_panels(case, None), "earlier": earlier_decisions(case)},
 )
