@@ -67,6 +67,12 @@ class EarlierDecision:
     details: list[tuple[str, str]]
 
 
+def _measure_line(measure: dict[str, Any]) -> str:
+    unit, deadline = measure.get("responsible_unit") or "", measure.get("deadline") or ""
+    said = "，".join(part for part in (unit, f"{deadline}前" if deadline else "") if part)
+    return f"{measure.get('content', '')}（{said}）" if said else str(measure.get("content", ""))
+
+
 # What a step's form recorded that a later decision weighs, by field, with how it reads.
 DECISION_DETAILS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "risk_level": ("认定类别", lambda v: RISK_LEVELS.get(v, str(v))),
@@ -79,9 +85,7 @@ DECISION_DETAILS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "income_per_capita": ("家庭人均纯收入", lambda v: f"{v} 元"),
     "summary": ("帮扶成效", str),
     "objection_content": ("异议内容", str),
-    "measures": ("帮扶措施", lambda v: "；".join(f"{m.get('content', '')}（{m.get('responsible_unit', '')}，"
-                                               f"{m.get('deadline', '')}前）" for m in v)
-                if isinstance(v, list) else str(v)),
+    "measures": ("帮扶措施", lambda v: "；".join(_measure_line(m) for m in v) if isinstance(v, list) else str(v)),
 }
 
 
