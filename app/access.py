@@ -44,6 +44,11 @@ def works_an_area(user: User) -> bool:
     return scope_of(user) in ("village", "town", "county")
 
 
+def only_supervises(user: User) -> bool:
+    """A supervisor never holds a task: their pages are the supervision pages, and they land on 督查考核."""
+    return user.role == "supervisor"
+
+
 def can_read_audit_log(user: User) -> bool:
     return user.role in AUDIT_READERS
 

@@ -6,10 +6,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from app.access import only_supervises
 from app.accounts.operations import LoginFailed, LoginLocked, log_in
 from app.audit import log as audit
 from app.clock import utcnow
 from app.extensions import db
+from app.models import User
 
 bp = Blueprint("auth", __name__)
 
@@ -17,11 +19,11 @@ bp = Blueprint("auth", __name__)
 LAST_SEEN = "last_seen"
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, user: User) -> str:
     # Only local paths: never redirect a user to another site after log-in.
     if target and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("tasks.inbox")
+    return url_for("scoreboard.scoreboard") if only_supervises(user) else url_for("tasks.inbox")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -43,7 +45,7 @@ def login() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str]
         session.clear()  # a fresh session for the new user
         login_user(user)
         session[LAST_SEEN] = utcnow().isoformat()
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(_safe_next(request.args.get("next"), user))
     return render_template("auth/login.html", username="")
 
 

@@ -389,7 +389,7 @@ ROUTES: dict[str, Route] = {
                                                             "reason": "x"}), ok=302),  # refused on the task
     "api.register_household": Route(SCREENING_TEAM, post("/api/v1/screenings/{open_screening}/registrations",
                                                          json={"household_id": 0, "risk_type": "accident",
-                                                               "reason": "x"}), ok=302),  # refused on the task
+                                                               "reason": "x"}), ok=422),
     # 逐户排查: the records are read by who sees the screening, written by the village's team while it is open
     "screenings.households": Route(SCREENING, get("/screenings/{screening}/households")),
     "screenings.check": Route(SCREENING, get("/screenings/{screening}/households/{household}")),

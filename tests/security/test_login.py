@@ -208,3 +208,15 @@ def test_a_deactivated_users_token_is_refused_at_once(app: Flask, api):
         db.session.commit()
     assert user.get("/api/v1/me").status_code == 401
     assert user.get("/api/v1/tasks").status_code == 401
+
+
+def test_a_supervisor_lands_on_the_supervision_pages_and_has_no_inbox_link(app, client):
+    """督查人员 never hold a task: after log-in they land on 督查考核, and the header offers no empty 待办."""
+    for username, landing in (("supervisor", "/supervision/scoreboard"), ("county_office", "/")):
+        client.post("/logout", data={"csrf_token": CSRF_RE.search(client.get("/login").get_data(as_text=True))
+                                     .group(1)})
+        token = CSRF_RE.search(client.get("/login").get_data(as_text=True)).group(1)
+        answer = client.post("/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token})
+        assert answer.status_code == 302 and answer.headers["Location"] == landing, username
+        page = client.get(landing).get_data(as_text=True)
+        assert ('>待办' in page) is (username == "county_office"), username
