@@ -75,11 +75,10 @@ def check_answer(method: str, url: str, response: Any) -> None:
     path = url.split("?", 1)[0]
     assert path.startswith(PREFIX), url
     path = path[len(PREFIX):]
-    for pattern, op_method, operation in _operations():
-        if op_method == method.upper() and pattern.match(path):
-            break
-    else:
-        raise AssertionError(f"{method} {path} is not in the OpenAPI document")
+    matching = [operation for pattern, op_method, operation in _operations()
+                if op_method == method.upper() and pattern.match(path)]
+    assert matching, f"{method} {path} is not in the OpenAPI document"
+    operation = matching[0]
     template = next(t for t, item in _document()["paths"].items()
                     if item.get(method.lower()) is operation)
     status = str(response.status_code)

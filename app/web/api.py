@@ -383,7 +383,7 @@ def show_task(task_id: int) -> Response:
     body["fields"] = type(form).describe(form.context)
     body["operations"] = task_operations(task)
     records: dict[str, Any] = {}
-    for key in (task.subject_kind, task.form_key):
+    for key in dict.fromkeys((task.subject_kind, task.form_key)):
         if key in TASK_RECORDS:
             records.update(TASK_RECORDS[key](task))
     body["records"] = records
@@ -406,7 +406,7 @@ def task_operations(task: ReadyTask) -> list[dict[str, str]]:
              _link("claim", "POST", f"{base}/claim", "认领任务"),
              _link("release", "POST", f"{base}/release", "释放已认领的任务"),
              _link("reassign", "POST", f"{base}/reassign", "转办给本辖区同一角色的同事")]
-    for key in (task.subject_kind, task.form_key):
+    for key in dict.fromkeys((task.subject_kind, task.form_key)):  # a screening's own task is named "screening"
         if key in TASK_LINKS:
             links += TASK_LINKS[key](task)
     return links

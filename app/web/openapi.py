@@ -543,6 +543,7 @@ def openapi_document() -> dict[str, Any]:
                     "id": {"type": "integer"}, "case_id": {"type": "integer"}, "file_name": {"type": "string"},
                     "content_type": {"type": "string"}, "size": {"type": "integer"},
                     "sha256": {"type": "string"}, "task_uuid": {"type": ["string", "null"]},
+                    "bpmn_id": {"type": ["string", "null"]},
                     "task_name": {"type": ["string", "null"]}, "uploaded_by": {"type": "string"},
                     "uploaded_by_name": {"type": "string"}, "uploaded_at": {"type": "string"},
                     "download_url": {"type": "string"}, "created": {"type": "boolean"}}},
