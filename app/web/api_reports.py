@@ -56,8 +56,10 @@ def _ledger_row(number: int, r: LedgerRow) -> dict[str, Any]:
 def annex_rows(kind: str) -> Response:
     """The annex's rows for `month` (YYYY-MM, default this month in China) and `area` (default the user's)."""
     month, scope = _month_and_scope()
-    rows_of, row_json = (roster_rows, _roster_row) if kind == "roster" else (ledger_rows, _ledger_row)
-    rows = [row_json(number, r) for number, r in enumerate(islice(rows_of(month, scope), LIMIT + 1), start=1)]
+    if kind == "roster":
+        rows = [_roster_row(n, r) for n, r in enumerate(islice(roster_rows(month, scope), LIMIT + 1), start=1)]
+    else:
+        rows = [_ledger_row(n, r) for n, r in enumerate(islice(ledger_rows(month, scope), LIMIT + 1), start=1)]
     county = county_name_of(scope.code)
     return jsonify({"annex": kind, "title": ANNEXES[kind].title(county, month), "month": month.key,
                     "area_code": scope.code, "unit": scope.unit_label, "rows": rows[:LIMIT],

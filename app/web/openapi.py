@@ -444,11 +444,14 @@ def openapi_document() -> dict[str, Any]:
             "/processes": {"get": _op("流程定义及其各版本（仅系统管理员）", {"200": _ok({
                 "type": "object", "properties": {"processes": {"type": "array", "items": obj}}})}, tag="processes")},
             "/processes/validate": {"post": {**_op("校验 BPMN 流程图：引擎解析并检查本系统规则（仅系统管理员）", {
-                "200": _ok(_ref("Validation")), "422": _ok(_ref("Validation"), "无法作为 BPMN 读取或不合规")},
+                "200": _ok(_ref("Validation")),
+                "422": _ok({"oneOf": [_ref("Validation"), _ref("Error")]}, "无法作为 BPMN 读取或不合规（Validation），"
+                           "或请求体不是 BPMN XML、过大（Error）")},
                 params=[_query("process_key", "要校验的流程编号（文件含多个流程时）")], tag="processes"),
                 "requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}}},
             "/processes/{process_key}/versions": {"post": {**_op("部署新版本：新案件按新版本运行，在办案件不受影响", {
-                "201": _ok(obj), "422": _ok(_ref("Validation"), "校验未通过")},
+                "201": _ok(obj), "422": _ok({"oneOf": [_ref("Validation"), _ref("Error")]},
+                                            "校验未通过（Validation），或请求体不是 BPMN XML（Error）")},
                 params=[{"name": "process_key", "in": "path", "required": True, "schema": {"type": "string"}}],
                 tag="processes"),
                 "requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}}},
