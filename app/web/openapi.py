@@ -554,7 +554,8 @@ def openapi_document() -> dict[str, Any]:
                                          "reason": STR, "key_assistance": BOOL, "case_id": OPT_INT}),
                 "Screening": _object({
                     "id": INT, "month": STR, "village_code": STR, "village_name": STR, "status": STR,
-                    "households_total": INT, "households_checked": INT,
+                    "households_total": INT,
+                    "households_checked": {"type": ["integer", "null"], "description": "排查任务提交时按逐户记录统计"},
                     "registrations": {"type": "array", "items": _ref("Registration"),
                                       "description": "本月登记的风险户（花名册，附件1）"}}),
                 "Task": _object(TASK_PROPERTIES),
