@@ -392,7 +392,9 @@ class _History:
         elif bpmn_id == "Task_CarryOutMeasures":
             cadre = db.session.get(User, case.cadre_id) if case.cadre_id else None
             results: dict[str, Any] = {}
-            for index, measure in enumerate(sorted(case.measures, key=lambda m: m.position)):
+            # The measures not yet carried out (a case sent back from closure has reported on the others).
+            pending = [m for m in case.measures if m.status != "done"]
+            for index, measure in enumerate(sorted(pending, key=lambda m: m.position)):
                 results |= {f"results-{index}-measure_id": measure.id, f"results-{index}-completed_on": today,
                             f"results-{index}-result": "已落实，" + measure.content}
             step = (cadre.username if cadre else f"{self.village_slug[case.village_code]}_cadre1", results)

@@ -25,6 +25,14 @@ class Conflict(DomainError):
     status = 409
 
 
+class TaskAlreadyDone(Conflict):
+    """The task was completed: by whom and when go into the answer beside the message."""
+
+    def __init__(self, message: str, details: dict[str, object]) -> None:
+        super().__init__(message)
+        self.details = details
+
+
 class InvalidInput(DomainError):
     status = 422
 

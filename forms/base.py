@@ -25,6 +25,8 @@ class FormContext:
     registrations_refused: dict[int, str] = field(default_factory=dict)
     cadres: list[tuple[int, str]] = field(default_factory=list)
     measures: list[tuple[int, str]] = field(default_factory=list)
+    # The cadre may add measures while carrying them out: the task's diagram routes added measures (reads new_measures)
+    may_add_measures: bool = False
     notice_kind: str = "publicity"  # publicity 公示 | announcement 公告
     min_notice_days: int = 5
     default_notice_days: int = 5
@@ -71,6 +73,19 @@ class RequiredWhen:
             raise StopValidation(self.message)
 
 
+class FilledEntries:
+    """A list of entries with at least `minimum` rows filled in (blank rows are ignored); described as required."""
+
+    field_flags = {"required": True}
+
+    def __init__(self, minimum: int, message: str) -> None:
+        self.minimum, self.message = minimum, message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if sum(1 for entry in field if not entry.form.is_blank()) < self.minimum:
+            raise StopValidation(self.message)
+
+
 def not_after_today(form: TaskForm, field: Any) -> None:
     if field.data and field.data > form.context.today:
         raise ValidationError("日期不能晚于今天")
@@ -105,6 +120,8 @@ class TaskForm(Form):
     title: ClassVar[str] = ""
     # The parts of FormContext that cost a query to fill (cadres, measures), read by this form only when named.
     context_needs: ClassVar[frozenset[str]] = frozenset()
+    # The fields every entry of a list must fill (checked by the form's own list validator), for its description.
+    required_entry_fields: ClassVar[dict[str, frozenset[str]]] = {}
 
     class Meta:
         locales = ["zh"]
@@ -128,8 +145,15 @@ class TaskForm(Form):
 
     @classmethod
     def describe(cls, context: FormContext) -> list[dict[str, Any]]:
-        """The fields as the API shows them: name, type, label, required, choices."""
-        return [_describe_field(f) for f in cls(context=context)]
+        """The fields as the API shows them: name, type, label, required (or required_when another field has a
+        value), choices; a list's entry fields, and its entries as the form starts (e.g. the measures to report
+        on, each with its label and values)."""
+        form = cls(context=context)
+        return [_describe_field(f, form) for f in form]
+
+    def entry_label(self, name: str, entry: Any) -> str:
+        """How an entry of the list `name` is named to people (a measure, a member); numbered by default."""
+        return f"第 {int(entry.name.rsplit('-', 1)[-1]) + 1} 项"
 
 
 # Tab, line feed and carriage return are text; the other C0 controls and DEL are not.
@@ -162,7 +186,7 @@ def _leaf_fields(fields: Any) -> Any:
             yield one
 
 
-def _describe_field(f: Any) -> dict[str, Any]:
+def _describe_field(f: Any, form: Any = None) -> dict[str, Any]:
     kind = {
         "RadioField": "choice",
         "SelectField": "choice",
@@ -182,14 +206,29 @@ def _describe_field(f: Any) -> dict[str, Any]:
         "label": str(f.label.text),
         "required": any(getattr(v, "field_flags", {}).get("required") for v in f.validators),
     }
+    conditions = [{"field": v.other, "equals": v.value} for v in f.validators if isinstance(v, RequiredWhen)]
+    if conditions:
+        info["required_when"] = conditions[0]
+    for v in f.validators:
+        if isinstance(v, FilledEntries):
+            info["min_filled"] = v.minimum
     if kind in ("choice", "multi_choice"):
         info["choices"] = [{"value": c.value, "label": str(c.label)} for c in f.choices or []]
     if kind == "list":
         info["min_entries"] = f.min_entries
+        if f.max_entries is not None:
+            info["max_entries"] = f.max_entries
         entry = f.unbound_field.args[0] if f.unbound_field.args else None
         if entry is not None:
             sub = entry(meta={"locales": ["zh"]})
-            info["item_fields"] = [_describe_field(x) for x in sub]
+            required = getattr(form, "required_entry_fields", {}).get(f.name, frozenset())
+            info["item_fields"] = [dict(d, required=d["required"] or d["name"] in required)
+                                   for d in (_describe_field(x) for x in sub)]
+        # The entries as the form starts: what each one is about (e.g. the measure to report on) and its values.
+        info["entries"] = [{"label": form.entry_label(f.name, e) if form is not None else "",
+                            "values": _plain({k: v for k, v in e.data.items()} if isinstance(e.data, dict)
+                                             else {"value": e.data})}
+                           for e in f.entries]
     if kind == "date":
         info["format"] = "YYYY-MM-DD"
     return info

@@ -6,7 +6,15 @@ from wtforms import DateField, RadioField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
 from app.vocab import RISK_LEVELS
-from forms.base import TaskForm, choices, decision_field, not_after_today, opinion_field, required
+from forms.base import (
+    RequiredWhen,
+    TaskForm,
+    choices,
+    decision_field,
+    not_after_today,
+    opinion_field,
+    required,
+)
 
 
 class TownCertificationForm(TaskForm):
@@ -16,7 +24,8 @@ class TownCertificationForm(TaskForm):
         [("certify", "认定为监测对象，报镇领导小组审议"), ("return", "退回驻村工作队补充材料"), ("reject", "不予认定")],
         "认定意见",
     )
-    risk_level = RadioField("认定类别", choices=choices(RISK_LEVELS.items()), validate_choice=False)
+    risk_level = RadioField("认定类别", choices=choices(RISK_LEVELS.items()), validate_choice=False,
+                            validators=[RequiredWhen("decision", "certify", "认定为监测对象时请选择认定类别")])
     opinion = opinion_field("认定意见说明")
 
     def validate_risk_level(self, field: Any) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 from wtforms import DateField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, ValidationError
 
-from forms.base import TaskForm, decision_field, not_after_today, opinion_field, required
+from forms.base import RequiredWhen, TaskForm, decision_field, not_after_today, opinion_field, required
 
 CHINA_TZ_OFFSET = timedelta(hours=8)
 
@@ -45,11 +45,8 @@ class ObjectionRecordForm(TaskForm):
     title = "登记异议情况"
 
     decision = decision_field([("no_objection", "公示期内无异议"), ("objection", "收到异议，报镇复核")], "异议情况")
-    objection_content = TextAreaField("异议内容", validators=[Length(max=5000, message="不超过 5000 字")])
-
-    def validate_objection_content(self, field: Any) -> None:
-        if self.decision.data == "objection" and not (field.data or "").strip():
-            raise ValidationError("收到异议时请填写异议内容")
+    objection_content = TextAreaField("异议内容", validators=[
+        RequiredWhen("decision", "objection", "收到异议时请填写异议内容"), Length(max=5000, message="不超过 5000 字")])
 
 
 class ObjectionReviewForm(TaskForm):

@@ -192,6 +192,13 @@ def login_as(app: Flask) -> Callable[[str], Browser]:
 def api(app: Flask) -> Callable[[str], Any]:
     """An API client holding a bearer token for the user."""
 
+    from tests.openapi_conformance import check_answer
+
+    def checked(method: str, url: str, response: Any) -> Any:
+        if url.startswith("/api/v1/"):
+            check_answer(method, url, response)
+        return response
+
     class Api:
         def __init__(self, username: str) -> None:
             self.client = app.test_client()
@@ -200,14 +207,16 @@ def api(app: Flask) -> Callable[[str], Any]:
             assert response.status_code == 201, response.get_json()
             self.headers = {"Authorization": "Bearer " + response.get_json()["token"]}
 
+        # Every answer is checked against the OpenAPI document, additional properties refused
+        # (tests/openapi_conformance.py).
         def get(self, url: str, **kw: Any) -> Any:
-            return self.client.get(url, headers=self.headers, **kw)
+            return checked("GET", url, self.client.get(url, headers=self.headers, **kw))
 
         def post(self, url: str, **kw: Any) -> Any:
-            return self.client.post(url, headers=self.headers, **kw)
+            return checked("POST", url, self.client.post(url, headers=self.headers, **kw))
 
         def put(self, url: str, **kw: Any) -> Any:
-            return self.client.put(url, headers=self.headers, **kw)
+            return checked("PUT", url, self.client.put(url, headers=self.headers, **kw))
 
     return Api
 

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.leads.income import MONITORING_CATEGORIES
 from app.models import Case, Event, Measure, ReadyTask, RiskRegistration, User, WorkflowInstance
 from app.models.workflow import task_title
+from app.processes import fields_read_by_conditions
 from app.processes.ties import PHASE_PROPERTY, outcome_of
 from app.roles import role_label
 from app.vocab import CASE_OUTCOMES, DECISION_LABELS, DECISION_PHASES, NOTICE_PHASES, PHASE_ORDER, RISK_LEVELS
@@ -203,6 +204,7 @@ def _record_plan(case: Case, task: ReadyTask, data: dict[str, Any], actor: User 
 
 
 def _record_results(case: Case, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
+    """Each measure's result; measures the cadre added go on the plan (the diagram has them filed first)."""
     results = {str(r["measure_id"]): r for r in data["results"]}
     for measure in case.measures:
         result = results.get(str(measure.id))
@@ -210,6 +212,20 @@ def _record_results(case: Case, task: ReadyTask, data: dict[str, Any], actor: Us
             measure.status = "done"
             measure.completed_on = date.fromisoformat(result["completed_on"])
             measure.result = result["result"]
+    added = data.get("new_measures") or []
+    for position, entry in enumerate(added, start=max((m.position for m in case.measures), default=-1) + 1):
+        case.measures.append(Measure(
+            position=position, content=entry["content"], measure_type=entry["measure_type"],
+            responsible_unit=entry["responsible_unit"], deadline=date.fromisoformat(entry["deadline"]),
+            department=department_for_unit(entry["responsible_unit"])))
+    if added:
+        runtime.record_event(case, "measures_added", actor, task_name="补充帮扶措施",
+                             opinion="；".join(entry["content"] for entry in added)[:2000])
+
+
+def _execution_context(case: Case, task: ReadyTask) -> dict[str, Any]:
+    """New measures are offered where the task's diagram routes them (a gateway reads new_measures)."""
+    return {"may_add_measures": "new_measures" in fields_read_by_conditions(task.diagram_version_id)}
 
 
 def measures_to_carry_out(case: Case) -> list[Measure]:
@@ -220,7 +236,7 @@ def measures_to_carry_out(case: Case) -> list[Measure]:
 register_case_form("town_certification", CaseForm(effect=_record_certification))
 register_case_form("county_approval", CaseForm(effect=_record_approval))
 register_case_form("measures_plan", CaseForm(effect=_record_plan))
-register_case_form("measures_execution", CaseForm(effect=_record_results))
+register_case_form("measures_execution", CaseForm(context=_execution_context, effect=_record_results))
 
 
 # ---- hooks for the runtime ------------------------------------------------------------------

@@ -40,7 +40,11 @@ def id_number_problem(value: str, today: date | None = None) -> str | None:
     born = _parse_birth(number)
     if born is None:
         return "出生日期无效（第 7–14 位应为真实的年月日）"
-    if born > (today or date.today()) or born < EARLIEST_BIRTH:
+    if today is None:
+        from app.clock import china_today  # the county's day, whatever the server's own zone
+
+        today = china_today()
+    if born > today or born < EARLIEST_BIRTH:
         return "出生日期无效（不能晚于今天或早于 1900 年）"
     expected = check_character(number[:17])
     if number[17] != expected:

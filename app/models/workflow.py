@@ -153,6 +153,9 @@ class Event(AboutSubject, Model):
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # a stand-in acted
+    # The ready-task id a task_completed event completed (ids are never reused): a later submit of it is told
+    # who did it and when.
+    task_id: Mapped[int | None] = mapped_column(index=True)
 
     actor = relationship("User", lazy="joined", foreign_keys=[actor_id])
     on_behalf_of = relationship("User", foreign_keys=[on_behalf_of_id])

@@ -7,7 +7,8 @@ from app.processes.operations import (
     county_owns,
     current_version,
     deploy_directory,
+    fields_read_by_conditions,
 )
 
 __all__ = ["UpgradeReport", "bundle_for_version", "check_diagrams", "county_owns", "current_version",
-           "deploy_directory"]
+           "deploy_directory", "fields_read_by_conditions"]

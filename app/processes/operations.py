@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -38,6 +39,24 @@ def _sources(version: ProcessVersion) -> dict[str, str]:
 def bundle_for_version(version: ProcessVersion) -> engine.ProcessBundle:
     cache_key = f"{version.id}:{version.sha256}:{sorted(version.dependencies.items())}"
     return engine.bundle_for(version.process_key, lambda: _sources(version), cache_key)
+
+
+def fields_read_by_conditions(version_id: int | None) -> frozenset[str]:
+    """The task-data names the gateways of a deployed version (and the processes it calls) read: what a form may
+    offer because the diagram acts on it."""
+    if version_id is None:
+        return frozenset()
+    sha256 = db.session.scalar(select(ProcessVersion.sha256).where(ProcessVersion.id == version_id))
+    return _condition_names(version_id, sha256) if sha256 else frozenset()
+
+
+@lru_cache(maxsize=64)
+def _condition_names(version_id: int, sha256: str) -> frozenset[str]:
+    version = db.session.get(ProcessVersion, version_id)
+    if version is None:
+        return frozenset()
+    description = engine.describe_process(bundle_for_version(version))
+    return frozenset().union(*(c.names for c in description.conditions))
 
 
 def _process_key_of(path: Path, xml: str) -> str:

@@ -133,7 +133,7 @@ def record_check(screening: Screening, household_id: int, data: dict[str, Any], 
     ensure_may_record(screening, actor)
     household = db.session.get(Household, household_id)
     if household is None or household.village_code != screening.village_code:
-        raise InvalidInput("该户不在本村的监测范围内")
+        raise InvalidInput("该户不在本村的监测范围内", {"household_id": ["该户不在本村的监测范围内"]})
     check = get_check(screening, household_id)
     if check is None:
         check = ScreeningCheck(screening_id=screening.id, household_id=household.id,

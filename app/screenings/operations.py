@@ -24,7 +24,7 @@ MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 def parse_month(month: str) -> str:
     if not MONTH_RE.match(month or ""):
-        raise InvalidInput("月份格式应为 YYYY-MM，例如 2026-11")
+        raise InvalidInput("月份格式应为 YYYY-MM，例如 2026-11", {"month": ["月份格式应为 YYYY-MM，例如 2026-11"]})
     return month
 
 
@@ -96,14 +96,14 @@ def register_household(screening: Screening, household_id: int, risk_type: str, 
     _open_screening_task(screening, actor)
     household = db.session.get(Household, household_id)
     if household is None or household.village_code != screening.village_code:
-        raise InvalidInput("该户不在本村的监测范围内")
+        raise InvalidInput("该户不在本村的监测范围内", {"household_id": ["该户不在本村的监测范围内"]})
     if risk_type not in RISK_TYPES:
-        raise InvalidInput("请选择返贫风险类型")
+        raise InvalidInput("请选择返贫风险类型", {"risk_type": ["请选择返贫风险类型"]})
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("请填写详细原因")
+        raise InvalidInput("请填写详细原因", {"reason": ["请填写详细原因"]})
     if len(reason) > 1000:
-        raise InvalidInput("详细原因不超过 1000 字")
+        raise InvalidInput("详细原因不超过 1000 字", {"reason": ["详细原因不超过 1000 字"]})
     exists = db.session.scalar(select(RiskRegistration).where(
         RiskRegistration.screening_id == screening.id, RiskRegistration.household_id == household_id))
     if exists is not None:

@@ -21,6 +21,7 @@ def register_web(app: Flask) -> None:
         api_exchange,  # noqa: F401 (its routes join the api blueprint)
         api_leads,  # noqa: F401 (its routes join the api blueprint)
         api_national,  # noqa: F401 (its routes join the api blueprint)
+        api_reports,  # noqa: F401 (its routes join the api blueprint)
         audit,
         auth,
         cases,

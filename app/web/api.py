@@ -25,13 +25,16 @@ from app.accounts.operations import LoginFailed, LoginLocked, issue_token, log_i
 from app.areas import below
 from app.cases import operations as case_ops
 from app.cases.queries import list_cases, search_households
-from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from app.clock import china_today, to_china
+from app.deadlines.policy import days_overdue
+from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, TaskAlreadyDone
 from app.extensions import csrf, db, table_of
 from app.households.idnumber import masked_id
 from app.models import Case, Event, Household, ReadyTask, Screening, User, WorkflowInstance
 from app.models.workflow import task_title
 from app.roles import role_label
 from app.screenings import operations as screening_ops
+from app.supervision.cases import current_tasks_of
 from app.web.openapi import openapi_document
 from app.workflow import runtime
 from app.workflow.write import table_connection
@@ -143,7 +146,8 @@ def case_json(case: Case, detail: bool = False) -> dict[str, Any]:
 
 
 def event_json(e: Event) -> dict[str, Any]:
-    return {"at": _iso(e.at), "kind": e.kind, "task": e.task_name, "decision": e.decision, "opinion": e.opinion,
+    return {"at": _iso(e.at), "kind": e.kind, "bpmn_id": e.bpmn_id, "task": e.task_name, "decision": e.decision,
+            "opinion": e.opinion,
             "actor": e.actor.username if e.actor else None,
             "actor_name": e.actor.full_name if e.actor else None}
 
@@ -335,10 +339,31 @@ def tasks() -> Response:
     return jsonify({"tasks": [task_json(t) for t in rows]})
 
 
-def _my_task(task_id: int) -> ReadyTask:
+def _waiting_task(task_id: int) -> ReadyTask:
+    """The task, if it still waits. A task that was completed is a conflict that says by whom and when (to those
+    who may see its subject); only an id that never named a task is not found."""
     task = db.session.get(ReadyTask, task_id)
-    if task is None:
-        raise NotFound("该任务已办理或不存在")
+    if task is not None:
+        return task
+    done = runtime.task_completion(task_id) if 0 < task_id <= MAX_ROW_ID else None
+    if done is None or done.subject_kind is None or done.subject_id is None:
+        raise NotFound("任务不存在")
+    hooks = runtime.hooks_for(done.subject_kind)
+    visible = hooks.visible_to(g.api_user) if hooks.visible_to is not None else None
+    if visible is None or db.session.scalar(select(hooks.model.id).where(hooks.model.id == done.subject_id, visible)) \
+            is None:
+        raise PermissionDenied("您无权查看此任务")
+    actor = done.actor
+    when = to_china(done.at).strftime("%Y-%m-%d %H:%M")
+    raise TaskAlreadyDone(f"该任务已由{actor.full_name if actor else '系统'}于 {when} 办理，不能重复办理", {
+        "task_id": task_id, "bpmn_id": done.bpmn_id, "completed_at": _iso(done.at),
+        "completed_by": {"id": actor.id, "username": actor.username, "full_name": actor.full_name}
+        if actor else None,
+        "subject_kind": done.subject_kind, "subject_id": done.subject_id})
+
+
+def _my_task(task_id: int) -> ReadyTask:
+    task = _waiting_task(task_id)
     if not can_act_on(g.api_user, task):
         if task.claimed_by_id is not None and can_claim(g.api_user, task):
             raise Conflict("该任务已由他人认领，请联系其释放或由同组同事转办")
@@ -356,13 +381,77 @@ def show_task(task_id: int) -> Response:
     body["revision"] = instance.revision if instance else None
     body["form_title"] = form.title
     body["fields"] = type(form).describe(form.context)
+    body["operations"] = task_operations(task)
+    records: dict[str, Any] = {}
+    for key in dict.fromkeys((task.subject_kind, task.form_key)):
+        if key in TASK_RECORDS:
+            records.update(TASK_RECORDS[key](task))
+    body["records"] = records
     return jsonify(body)
+
+
+def _link(rel: str, method: str, href: str, title: str) -> dict[str, str]:
+    return {"rel": rel, "method": method, "href": href, "title": title}
+
+
+# The operations that belong to a task beside its own (complete, claim, release), and the records they keep, by
+# the task's subject kind or form key: a package with its own API adds its entries (app/web/api_leads.py).
+TASK_LINKS: dict[str, Callable[[ReadyTask], list[dict[str, str]]]] = {}
+TASK_RECORDS: dict[str, Callable[[ReadyTask], dict[str, Any]]] = {}
+
+
+def task_operations(task: ReadyTask) -> list[dict[str, str]]:
+    base = f"/api/v1/tasks/{task.id}"
+    links = [_link("complete", "POST", f"{base}/complete", "提交表单（字段见 fields），流程流转到下一环节"),
+             _link("claim", "POST", f"{base}/claim", "认领任务"),
+             _link("release", "POST", f"{base}/release", "释放已认领的任务"),
+             _link("reassign", "POST", f"{base}/reassign", "转办给本辖区同一角色的同事")]
+    for key in dict.fromkeys((task.subject_kind, task.form_key)):  # a screening's own task is named "screening"
+        if key in TASK_LINKS:
+            links += TASK_LINKS[key](task)
+    return links
+
+
+def _case_links(task: ReadyTask) -> list[dict[str, str]]:
+    base = f"/api/v1/cases/{task.subject_id}"
+    return [_link("subject", "GET", base, "案件：户、当前环节、帮扶措施和全部历史"),
+            _link("comments", "POST", f"{base}/comments", "对案件或本环节发表评论"),
+            _link("attachments", "POST", f"{base}/attachments", "上传本环节的附件（照片、PDF）")]
+
+
+def _screening_links(task: ReadyTask) -> list[dict[str, str]]:
+    base = f"/api/v1/screenings/{task.subject_id}"
+    links = [_link("subject", "GET", base, "本次排查及其登记的风险户（花名册）")]
+    if task.form_key == "screening":
+        links += [_link("checks", "GET", f"{base}/checks", "本村农户及其本月排查记录和覆盖情况"),
+                  _link("check", "PUT", f"{base}/checks/{{household_id}}",
+                        "登记一户的本月排查情况（有风险的户同时登记进花名册）"),
+                  _link("registrations", "POST", f"{base}/registrations", "登记风险户（花名册，附件1）")]
+    return links
+
+
+def _screening_records(task: ReadyTask) -> dict[str, Any]:
+    """The screening's registrations (the month's roster) and, while households are checked, the coverage."""
+    screening = screening_ops.get_screening(task.subject_id)
+    records: dict[str, Any] = {"registrations": screening_json(screening)["registrations"]}
+    if task.form_key == "screening":
+        from app.screenings import checks
+
+        covered = checks.coverage(screening)
+        records["coverage"] = {"total": covered.total, "checked": covered.checked,
+                               "not_checked_with_reason": covered.with_reason, "unaccounted": covered.unaccounted}
+    return records
+
+
+TASK_LINKS.update(case=_case_links, screening=_screening_links)
+TASK_RECORDS.update(screening=_screening_records)
 
 
 # Rows of the table, not objects: the answer only reads their columns.
 _READY_TASK_TABLE = table_of(ReadyTask)
-_TASKS_OF_INSTANCE = (select(_READY_TASK_TABLE).where(_READY_TASK_TABLE.c.instance_id == bindparam("instance_id"))
-                      .order_by(_READY_TASK_TABLE.c.id))
+_TASKS_OF_INSTANCES = (select(_READY_TASK_TABLE)
+                       .where(_READY_TASK_TABLE.c.instance_id.in_(bindparam("instance_ids", expanding=True)))
+                       .order_by(_READY_TASK_TABLE.c.id))
 
 
 @bp.route("/tasks/<int:task_id>/complete", methods=["POST"])
@@ -371,10 +460,8 @@ def complete_task(task_id: int) -> Response:
     body = _json_body()
     revision = body.get("revision")
     if revision is not None and not isinstance(revision, int):
-        raise InvalidInput("revision 必须是整数")
-    task = db.session.get(ReadyTask, task_id)  # held, so the runtime finds it in the session, not the database
-    if task is None:
-        raise NotFound("该任务已办理或不存在")
+        raise InvalidInput("revision 必须是整数", {"revision": ["revision 必须是整数"]})
+    task = _waiting_task(task_id)  # held, so the runtime finds it in the session, not the database
     # complete_user_task checks who may act (role, area, stand-in, claim) with the same refusals as _my_task.
     done = runtime.complete_user_task(task_id, to_formdata(body), g.api_user, revision, request.remote_addr)
     kind = runtime.kind_of(done.subject)
@@ -383,9 +470,10 @@ def complete_task(task_id: int) -> Response:
     # commit expires what the step just loaded.
     result[kind] = SUBJECT_JSON[kind](done.subject)
     # What the step led to, so a client goes on without asking again: the tasks now waiting (whoever holds
-    # them) and the revision to send with the next submit.
-    result["next_tasks"] = [task_json(t) for t in table_connection().execute(_TASKS_OF_INSTANCE,
-                                                                             {"instance_id": task.instance_id})]
+    # them), in this instance and in those the step started (the cases an assessment meeting opened), and the
+    # revision to send with the next submit.
+    result["next_tasks"] = [task_json(t) for t in table_connection().execute(
+        _TASKS_OF_INSTANCES, {"instance_ids": [task.instance_id, *done.started]})]
     result["revision"] = done.revision
     db.session.commit()
     return jsonify(result)
@@ -418,7 +506,7 @@ def reassign_task(task_id: int) -> Response:
 
     target = _row_id(_json_body().get("user_id"))
     if target is None:
-        raise InvalidInput("请给出接手人 user_id（整数）")
+        raise InvalidInput("请给出接手人 user_id（整数）", {"user_id": ["请给出接手人 user_id（整数）"]})
     task = task_ops.reassign(task_id, g.api_user, target)
     db.session.commit()
     return jsonify(task_json(task))
@@ -430,7 +518,27 @@ def cases() -> Response:
     page = max(request.args.get("page", 1, type=int), 1)
     per_page = min(max(request.args.get("per_page", 50, type=int), 1), 200)
     total, rows = list_cases(g.api_user, request.args, page, per_page)
-    return jsonify({"total": total, "page": page, "per_page": per_page, "cases": [case_json(c) for c in rows]})
+    waiting = current_tasks_of([c.id for c in rows])
+    return jsonify({"total": total, "page": page, "per_page": per_page,
+                    "cases": [dict(case_json(c), **waiting_json(waiting.get(c.id, []))) for c in rows]})
+
+
+def waiting_json(tasks: list[Any]) -> dict[str, Any]:
+    """Where a case waits, as the HTML case list shows it: whose move it is (role and holder), since when, by when
+    (the earliest of its waiting tasks), and each waiting task."""
+    today = china_today()
+    dated = [t.due_on for t in tasks if t.due_on is not None]
+    due = min(dated) if dated else None
+    return {
+        "owner_role": tasks[0].role if tasks else None,
+        "owner_role_label": role_label(tasks[0].role) if tasks else None,
+        "holder": "；".join(t.holder for t in tasks) or None,
+        "waiting_since": _iso(min(t.ready_since for t in tasks)) if tasks else None,
+        "due_on": _day(due), "days_overdue": days_overdue(due, today),
+        "waiting": [{"task_id": t.task_id, "bpmn_id": t.bpmn_id, "title": t.title, "role": t.role,
+                     "assignee_id": t.assignee_id, "holder": t.holder, "ready_since": _iso(t.ready_since),
+                     "due_on": _day(t.due_on)} for t in tasks],
+    }
 
 
 @bp.route("/cases/<int:case_id>")
@@ -541,7 +649,7 @@ def migrate_case(case_id: int) -> Response:
     case = case_ops.get_case(case_id)
     target_id = _row_id(_json_body().get("version_id"))
     if target_id is None:
-        raise InvalidInput("请给出目标版本 version_id（整数）")
+        raise InvalidInput("请给出目标版本 version_id（整数）", {"version_id": ["请给出目标版本 version_id（整数）"]})
     instance = db.session.get(WorkflowInstance, case.instance_id)
     assert instance is not None
     admin.migrate_case_instance(instance, admin.get_version(target_id), actor)
@@ -637,9 +745,9 @@ def add_case_comment(case_id: int) -> tuple[Response, int]:
     body = _json_body()
     text, task_id = body.get("text"), body.get("task_id")
     if not isinstance(text, str):
-        raise InvalidInput("请给出评论内容 text（字符串）")
+        raise InvalidInput("请给出评论内容 text（字符串）", {"text": ["请给出评论内容 text（字符串）"]})
     if task_id is not None and _row_id(task_id) is None:
-        raise InvalidInput("task_id 必须是整数")
+        raise InvalidInput("task_id 必须是整数", {"task_id": ["task_id 必须是整数"]})
     task_id = _row_id(task_id)
     comment = collab.add_comment(case, text, g.api_user, task_id, request.remote_addr)
     db.session.commit()

@@ -24,10 +24,11 @@ MESSAGES = {
 }
 
 
-def _answer(status: int, message: str, errors: dict[str, list[str]] | None = None) -> tuple[Response | str, int]:
+def _answer(status: int, message: str, errors: dict[str, list[str]] | None = None,
+            details: dict[str, object] | None = None) -> tuple[Response | str, int]:
     # The API, and scripts on pages that call the server with JSON (the modeler), get JSON answers.
     if request.path.startswith("/api/") or request.is_json:
-        body: dict[str, object] = {"error": message, "status": status}
+        body: dict[str, object] = {"error": message, "status": status, **(details or {})}
         if errors:
             body["errors"] = errors
         return jsonify(body), status
@@ -38,7 +39,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> tuple[Response | str, int]:
         db.session.rollback()
-        body, status = _answer(exc.status, exc.message, exc.errors if isinstance(exc, InvalidInput) else None)
+        body, status = _answer(exc.status, exc.message, exc.errors if isinstance(exc, InvalidInput) else None,
+                               getattr(exc, "details", None))
         retry_after = getattr(exc, "retry_after", None)  # a lock-out says when to come back (429)
         if retry_after is not None:
             response = make_response(body, status)

@@ -48,6 +48,91 @@ def _path(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
+STR = {"type": "string"}
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+OPT_STR = {"type": ["string", "null"]}
+OPT_INT = {"type": ["integer", "null"]}
+DAY = {"type": "string", "format": "date"}
+OPT_DAY = {"type": ["string", "null"], "format": "date"}
+MOMENT = {"type": "string", "description": "UTC 时间（ISO 8601，以 Z 结尾）"}
+OPT_MOMENT = {"type": ["string", "null"], "description": "UTC 时间（ISO 8601，以 Z 结尾）"}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    """An object whose properties are all listed (and, unless told otherwise, all always present)."""
+    return {"type": "object", "required": list(properties) if required is None else required,
+            "properties": properties, **extra}
+
+
+def _list_of(name: str, items: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return _object({name: {"type": "array", "items": items}, **more})
+
+
+def _measure() -> dict[str, Any]:
+    return _object({"id": INT, "content": STR, "measure_type": STR, "responsible_unit": STR, "deadline": DAY,
+                    "status": STR, "completed_on": OPT_DAY, "result": OPT_STR, "first_aid": BOOL})
+
+
+def _event() -> dict[str, Any]:
+    return _object({"at": MOMENT, "kind": STR,
+                    "bpmn_id": {"type": ["string", "null"], "description": "所办理环节在流程图中的编号"},
+                    "task": OPT_STR, "decision": OPT_STR, "opinion": OPT_STR, "actor": OPT_STR,
+                    "actor_name": OPT_STR})
+
+
+def _waiting() -> dict[str, Any]:
+    return {
+        "owner_role": {"type": ["string", "null"], "description": "当前由哪个角色办理（最早等待的任务的泳道）"},
+        "owner_role_label": OPT_STR,
+        "holder": {"type": ["string", "null"], "description": "办理人（指派到人的任务为其姓名，否则为单位和角色）"},
+        "waiting_since": OPT_MOMENT, "due_on": OPT_DAY,
+        "days_overdue": {"type": "integer", "description": "按中国时间（Asia/Shanghai）的今天计算的逾期天数"},
+        "waiting": {"type": "array", "items": _object({
+            "task_id": INT, "bpmn_id": STR, "title": STR, "role": STR, "assignee_id": OPT_INT, "holder": STR,
+            "ready_since": MOMENT, "due_on": OPT_DAY})},
+    }
+
+
+def _case_base() -> dict[str, Any]:
+    return {
+        "id": INT, "status": STR, "current_step": STR, "risk_type": STR, "risk_level": OPT_STR,
+        "reason": OPT_STR, "village_code": STR, "town_code": STR, "cadre_id": OPT_INT,
+        "opened_at": MOMENT, "closed_at": OPT_MOMENT, "household": _ref("Household"),
+        "procedure": {"type": "string", "enum": ["county", "national"],
+                      "description": "county 石泉县办法；national 国家防止返贫动态监测"},
+        "category": {"type": ["string", "null"], "enum": ["unstable_lifted", "marginal", "sudden_hardship", None],
+                     "description": "监测对象类型（国家机制，民主评议时确定）"},
+        "channel": {"type": ["string", "null"], "description": "风险线索的发现渠道"},
+        "fast_path": {"type": "boolean", "description": "先帮扶后认定"},
+        **{k: OPT_DAY for k in ("discovered_on", "decision_due_on", "identified_on", "eliminated_on")},
+    }
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REPORT_PARAMS = [
+    {"name": "month", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "报表月份 YYYY-MM（默认为中国时间的本月）"},
+    {"name": "area", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "区划代码：县 6 位、镇 9 位、村 12 位（默认本人辖区）"},
+]
+STARTED = _object({"month": STR, "created": INT, "screening_ids": {"type": "array", "items": INT}})
+TASK_PROPERTIES: dict[str, Any] = {
+    "id": INT, "name": STR, "title": STR,
+    "bpmn_id": {"type": "string", "description": "环节在流程图中的编号，如 Task_TownCertify"},
+    "form": STR, "role": {"type": "string", "description": "办理的角色（流程图的泳道）"},
+    "village_code": STR, "town_code": STR,
+    "assignee_id": {"type": ["integer", "null"], "description": "指派到人的任务（包抓干部）的办理人"},
+    "subject_kind": {"type": "string",
+                     "description": "任务所属业务对象的类型：case 案件、screening 月度排查、lead 线索"},
+    "subject_id": INT, "case_id": OPT_INT, "screening_id": OPT_INT,
+    "subject": {"type": "string", "description": "业务对象的名称（如 张三户）"},
+    "ready_since": MOMENT,
+    "due_on": {"type": ["string", "null"], "format": "date", "description": "办理时限（中国日期）"},
+    "claimed_by_id": OPT_INT, "claimed_at": OPT_MOMENT,
+}
+
+
 def openapi_document() -> dict[str, Any]:
     obj = {"type": "object"}
     return {
@@ -57,16 +142,16 @@ def openapi_document() -> dict[str, Any]:
             "version": "1",
             "description": "石泉县返贫监测认定和帮扶办法的案件流程接口。先用 /auth/token 换取令牌，"
                            "之后在请求头中携带 Authorization: Bearer <token>。令牌默认 8 小时后失效，"
-                           "可用 /auth/revoke 提前吊销。用户只能看到和办理本辖区的数据。",
+                           "可用 /auth/revoke 提前吊销。用户只能看到和办理本辖区的数据。"
+                           "日期：服务器的“今天”在任何地方都是本县的日期（中国标准时间，Asia/Shanghai，UTC+8），"
+                           "不论服务器所在时区：表单中“不能晚于今天”的日期、办理时限和逾期天数、报表的默认月份都按它计算；"
+                           "YYYY-MM-DD 形式的日期都是中国日期，带时刻的时间（以 Z 结尾）是 UTC。",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": {
             "/auth/token": {"post": _op("用户名和密码换取访问令牌", {
-                "201": _ok({"type": "object", "properties": {"token": {"type": "string"},
-                                                             "token_type": {"type": "string"},
-                                                             "expires_at": {"type": "string"},
-                                                             "user": _ref("User")}}),
+                "201": _ok(_object({"token": STR, "token_type": STR, "expires_at": MOMENT, "user": _ref("User")})),
                 "401": {"$ref": "#/components/responses/Unauthorized"},
                 "429": {"description": "同一用户名 15 分钟内登录失败 5 次，锁定 15 分钟（Retry-After 给出秒数）",
                         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
@@ -75,14 +160,13 @@ def openapi_document() -> dict[str, Any]:
                      "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
                 secured=False, tag="auth")},
             "/auth/revoke": {"post": _op("吊销当前使用的访问令牌（之后使用它的请求得到 401）", {
-                "200": _ok({"type": "object", "properties": {"revoked": {"type": "boolean"}}})}, tag="auth")},
+                "200": _ok(_object({"revoked": BOOL}))}, tag="auth")},
             "/me": {"get": _op("当前用户", {"200": _ok(_ref("User"))}, tag="auth")},
             "/users": {"get": _op("用户列表（仅系统管理员）", {
-                "200": _ok({"type": "object", "properties": {"users": {"type": "array", "items": _ref("User")}}})},
+                "200": _ok(_list_of("users", _ref("User")))},
                 tag="auth")},
             "/households": {"get": _op("按户主姓名或证件号码查找本辖区的户", {
-                "200": _ok({"type": "object",
-                            "properties": {"households": {"type": "array", "items": _ref("Household")}}})},
+                "200": _ok(_list_of("households", _ref("Household")))},
                 params=[_query("q", "姓名或证件号码（部分）"), _query("village", "村代码（12位）"),
                         _query("limit", "最多返回条数（≤200）", "integer")], tag="households")},
             "/households/{household_id}": {"get": _op(
@@ -98,19 +182,21 @@ def openapi_document() -> dict[str, Any]:
                 params=[_path("household_id")], tag="households")},
             "/screenings": {
                 "post": _op("启动某月的月度排查（县办；每村一个，重复启动不新建）", {
-                    "201": _ok(obj, "已新建"), "200": _ok(obj, "此前已启动，未新建"),
+                    "201": _ok(STARTED, "已新建"), "200": _ok(STARTED, "此前已启动，未新建"),
                     "422": {"$ref": "#/components/responses/Invalid"}},
                     body={"type": "object", "required": ["month"],
                           "properties": {"month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"}}},
                     tag="screenings"),
-                "get": _op("本辖区的月度排查", {"200": _ok(obj)}, params=[_query("month", "YYYY-MM")],
+                "get": _op("本辖区的月度排查", {"200": _ok(_list_of("screenings", _ref("Screening")))},
+                           params=[_query("month", "YYYY-MM")],
                            tag="screenings"),
             },
             "/screenings/{screening_id}": {"get": _op("一次排查及其登记的风险户（花名册）", {
                 "200": _ok(_ref("Screening")), "404": {"$ref": "#/components/responses/NotFound"}},
                 params=[_path("screening_id")], tag="screenings")},
             "/screenings/{screening_id}/registrations": {"post": _op("登记风险户（排查任务办理期间）", {
-                "201": _ok(obj), "409": {"$ref": "#/components/responses/Conflict"},
+                "201": _ok(_object({"id": INT, "screening_id": INT})),
+                "409": {"$ref": "#/components/responses/Conflict"},
                 "422": {"$ref": "#/components/responses/Invalid"}},
                 body={"type": "object", "required": ["household_id", "risk_type", "reason"],
                       "properties": {"household_id": {"type": "integer"},
@@ -120,12 +206,16 @@ def openapi_document() -> dict[str, Any]:
                                      "reason": {"type": "string"}}},
                 params=[_path("screening_id")], tag="screenings")},
             "/screenings/{screening_id}/checks": {"get": _op(
-                "逐户排查：本村农户及其本月排查记录，和由记录统计的覆盖情况", {"200": _ok(obj),
+                "逐户排查：本村农户及其本月排查记录，和由记录统计的覆盖情况", {"200": _ok(_object({
+                    "screening_id": INT, "month": STR, "coverage": _ref("Coverage"),
+                    "households": {"type": "array", "items": _object({
+                        "household_id": INT, "head_name": STR, "household_no": STR,
+                        "check": {"oneOf": [{"type": "null"}, _ref("HouseholdCheck")]}})}})),
                                                           "403": {"$ref": "#/components/responses/Forbidden"}},
                 params=[_path("screening_id")], tag="screenings")},
             "/screenings/{screening_id}/checks/{household_id}": {"put": _op(
                 "登记一户的本月排查情况（排查任务办理期间）；有风险的户同时登记进花名册", {
-                    "200": _ok(obj), "409": {"$ref": "#/components/responses/Conflict"},
+                    "200": _ok(_ref("HouseholdCheck")), "409": {"$ref": "#/components/responses/Conflict"},
                     "422": {"$ref": "#/components/responses/Invalid"}},
                 body={"type": "object", "required": ["outcome"], "properties": {
                     "outcome": {"type": "string", "enum": ["checked", "not_checked"]},
@@ -146,18 +236,23 @@ def openapi_document() -> dict[str, Any]:
                     "not_checked_note": {"type": "string"}, "note": {"type": "string"}}},
                 params=[_path("screening_id"), _path("household_id")], tag="screenings")},
             "/tasks": {"get": _op("我的待办任务", {
-                "200": _ok({"type": "object", "properties": {"tasks": {"type": "array", "items": _ref("Task")}}})},
+                "200": _ok(_list_of("tasks", _ref("Task")))},
                 tag="tasks")},
-            "/tasks/{task_id}": {"get": _op("一个任务及其表单字段（名称、类型、选项、是否必填）", {
-                "200": _ok(_ref("TaskWithForm")), "404": {"$ref": "#/components/responses/NotFound"}},
+            "/tasks/{task_id}": {"get": _op(
+                "一个任务及其表单字段（名称、类型、选项、是否必填或在何种条件下必填、列表条目的当前值）、"
+                "属于它的操作和现有记录；已办理的任务答 409（由谁、何时办理），从未存在的编号答 404", {
+                "200": _ok(_ref("TaskWithForm")), "404": {"$ref": "#/components/responses/NotFound"},
+                "409": {"$ref": "#/components/responses/Conflict"}},
                 params=[_path("task_id")], tag="tasks")},
             "/tasks/{task_id}/complete": {"post": _op("提交任务表单，流程流转到下一环节", {
-                "200": _ok({"type": "object", "required": ["completed", "next_tasks", "revision"], "properties": {
+                "200": _ok({"type": "object", "required": ["completed", "subject_kind", "subject_id", "next_tasks",
+                                                           "revision"], "properties": {
                     "completed": {"type": "boolean"}, "subject_kind": {"type": "string"},
                     "subject_id": {"type": "integer"}, "case": _ref("Case"), "screening": _ref("Screening"),
                     "lead": _ref("Lead"),
                     "next_tasks": {"type": "array", "items": _ref("Task"),
-                                   "description": "流转后正在等待办理的任务（不论由谁办理）"},
+                                   "description": "这一步引出的正在等待办理的任务（不论由谁办理），包括这一步新开启的"
+                                                  "其他流程中的任务（如评估会议确定的重点帮扶户的案件的镇认定任务）"},
                     "revision": {"type": "integer", "description": "流转后的版本号，下一次提交可带上"}}}),
                 "404": {"$ref": "#/components/responses/NotFound"},
                 "409": {"$ref": "#/components/responses/Conflict"},
@@ -178,13 +273,14 @@ def openapi_document() -> dict[str, Any]:
                 "422": {"$ref": "#/components/responses/Invalid"}},
                 body={"type": "object", "required": ["user_id"], "properties": {"user_id": {"type": "integer"}}},
                 params=[_path("task_id")], tag="tasks")},
-            "/cases": {"get": _op("本辖区的案件", {"200": _ok({"type": "object", "properties": {
-                "total": {"type": "integer"}, "cases": {"type": "array", "items": _ref("Case")}}})},
+            "/cases": {"get": _op("本辖区的案件：每个案件在哪一环节、由谁办理、等待自何时、何时到期", {
+                "200": _ok(_object({
+                "total": INT, "page": INT, "per_page": INT, "cases": {"type": "array", "items": _ref("CaseRow")}}))},
                 params=[_query("status", "状态"), _query("town", "镇代码"), _query("village", "村代码"),
                         _query("q", "户主姓名或证件号码"), _query("page", "页码", "integer"),
                         _query("per_page", "每页条数（≤200）", "integer")], tag="cases")},
             "/cases/{case_id}": {"get": _op("一个案件：户、当前环节、办理人、帮扶措施和全部历史", {
-                "200": _ok(_ref("Case")), "404": {"$ref": "#/components/responses/NotFound"}},
+                "200": _ok(_ref("CaseDetail")), "404": {"$ref": "#/components/responses/NotFound"}},
                 params=[_path("case_id")], tag="cases")},
             # ---- comments and attachments of a case --------------------------------------------------------
             "/cases/{case_id}/comments": {
@@ -260,7 +356,7 @@ def openapi_document() -> dict[str, Any]:
                         _query("to", "风险消除时间止（YYYY-MM-DD）")], tag="monitoring")},
             "/cases/{case_id}/elimination-reversal": {"post": _op(
                 "回退风险消除（县级审定部门，写明理由）：该户在原案件中继续监测帮扶，由驻村工作队重新入户核实", {
-                    "200": _ok(_ref("Case"), "已回退"), "409": {"$ref": "#/components/responses/Conflict"}},
+                    "200": _ok(_ref("CaseDetail"), "已回退"), "409": {"$ref": "#/components/responses/Conflict"}},
                 body={"type": "object", "required": ["reason"], "properties": {
                     "reason": {"type": "string", "minLength": 4, "maxLength": 2000}}},
                 params=[_path("case_id")], tag="monitoring")},
@@ -348,11 +444,14 @@ def openapi_document() -> dict[str, Any]:
             "/processes": {"get": _op("流程定义及其各版本（仅系统管理员）", {"200": _ok({
                 "type": "object", "properties": {"processes": {"type": "array", "items": obj}}})}, tag="processes")},
             "/processes/validate": {"post": {**_op("校验 BPMN 流程图：引擎解析并检查本系统规则（仅系统管理员）", {
-                "200": _ok(_ref("Validation")), "422": _ok(_ref("Validation"), "无法作为 BPMN 读取或不合规")},
+                "200": _ok(_ref("Validation")),
+                "422": _ok({"oneOf": [_ref("Validation"), _ref("Error")]}, "无法作为 BPMN 读取或不合规（Validation），"
+                           "或请求体不是 BPMN XML、过大（Error）")},
                 params=[_query("process_key", "要校验的流程编号（文件含多个流程时）")], tag="processes"),
                 "requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}}},
             "/processes/{process_key}/versions": {"post": {**_op("部署新版本：新案件按新版本运行，在办案件不受影响", {
-                "201": _ok(obj), "422": _ok(_ref("Validation"), "校验未通过")},
+                "201": _ok(obj), "422": _ok({"oneOf": [_ref("Validation"), _ref("Error")]},
+                                            "校验未通过（Validation），或请求体不是 BPMN XML（Error）")},
                 params=[{"name": "process_key", "in": "path", "required": True, "schema": {"type": "string"}}],
                 tag="processes"),
                 "requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}}},
@@ -364,6 +463,20 @@ def openapi_document() -> dict[str, Any]:
                 "422": {"$ref": "#/components/responses/Invalid"}},
                 body={"type": "object", "required": ["version_id"], "properties": {"version_id": {"type": "integer"}}},
                 params=[_path("case_id")], tag="processes")},
+            **{f"/reports/{kind}": {"get": _op(f"{title}：某月、某区划的各行（JSON；证件号码打码）", {
+                "200": _ok(_object({"annex": STR, "title": STR, "month": STR, "area_code": STR, "unit": STR,
+                                    "rows": {"type": "array", "items": _ref(row)},
+                                    "truncated": {"type": "boolean", "description": "超过 5000 行时只返回前 5000 行"
+                                                                                    "（Excel 有全部）"}}))},
+                params=REPORT_PARAMS, tag="reports")}
+               for kind, title, row in (("roster", "附件1 返贫风险对象花名册", "RosterRow"),
+                                        ("ledger", "附件2 帮扶措施台账", "LedgerRow"))},
+            **{f"/reports/{kind}.xlsx": {"get": _op(
+                f"{title}：官方格式的 Excel（A4 横向，完整证件号码；每次下载记入审计日志）", {
+                "200": {"description": "Excel 文件", "content": {XLSX: {"schema": {"type": "string",
+                                                                                  "format": "binary"}}}}},
+                params=REPORT_PARAMS, tag="reports")}
+               for kind, title in (("roster", "附件1 返贫风险对象花名册"), ("ledger", "附件2 帮扶措施台账"))},
             "/openapi.json": {"get": _op("本文档", {"200": _ok(obj)}, secured=False, tag="meta")},
         },
         "components": {
@@ -382,11 +495,16 @@ def openapi_document() -> dict[str, Any]:
                                                             "properties": {"element_id": {"type": ["string", "null"]},
                                                                            "message": {"type": "string"}}}}}},
                 "Error": {"type": "object", "required": ["error", "status"], "properties": {
-                    "error": {"type": "string"}, "status": {"type": "integer"},
-                    "errors": {"type": "object", "additionalProperties": {"type": "array",
-                                                                          "items": {"type": "string"}}}}},
-                "User": {"type": "object", "properties": {k: {"type": "string"} for k in (
-                    "username", "full_name", "role", "role_label", "area_code", "area_name", "unit")}},
+                    "error": {"type": "string", "description": "给用户看的原因（中文）"}, "status": INT,
+                    "errors": {"type": "object", "description": "与某个字段有关的原因，按字段名给出",
+                               "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                    # A task that was completed already (409): which, by whom, when.
+                    "task_id": INT, "bpmn_id": OPT_STR, "completed_at": MOMENT,
+                    "completed_by": {"type": ["object", "null"], "required": ["id", "username", "full_name"],
+                                     "properties": {"id": INT, "username": STR, "full_name": STR}},
+                    "subject_kind": STR, "subject_id": INT}},
+                "User": _object({"id": INT, **{k: STR for k in (
+                    "username", "full_name", "role", "role_label", "area_code", "area_name", "unit")}}),
                 "Lead": {"type": "object", "properties": {
                     **{k: {"type": "integer"} for k in ("id", "household_id")},
                     **{k: {"type": "string"} for k in (
@@ -403,12 +521,11 @@ def openapi_document() -> dict[str, Any]:
                     **{k: {"type": "integer"} for k in ("id", "lead_id", "size")},
                     **{k: {"type": "string"} for k in (
                         "kind", "file_name", "content_type", "sha256", "uploaded_at", "download_url")}}},
-                "Household": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "household_no": {"type": "string"}, "head_name": {"type": "string"},
+                "Household": _object({
+                    "id": INT, "household_no": STR, "head_name": STR,
                     "head_id_number_masked": {"type": "string", "description": "打码：前6位和后4位"},
-                    "size": {"type": "integer"},
-                    "kind": {"type": "string", "enum": ["lifted", "non_poor"]},
-                    "lifted_year": {"type": ["integer", "null"]}, "village_code": {"type": "string"}}},
+                    "size": INT, "kind": {"type": "string", "enum": ["lifted", "non_poor"]},
+                    "lifted_year": OPT_INT, "village_code": STR, "village_name": STR, "town_code": STR}),
                 "HouseholdFile": {"type": "object", "required": ["household", "members", "cases", "measures",
                                                                   "registrations", "history"], "properties": {
                     "household": {"type": "object", "description": "同 Household，但证件号码只给打码后的 "
@@ -429,24 +546,73 @@ def openapi_document() -> dict[str, Any]:
                     "id": {"type": "integer"}, "case_id": {"type": "integer"}, "file_name": {"type": "string"},
                     "content_type": {"type": "string"}, "size": {"type": "integer"},
                     "sha256": {"type": "string"}, "task_uuid": {"type": ["string", "null"]},
+                    "bpmn_id": {"type": ["string", "null"]},
                     "task_name": {"type": ["string", "null"]}, "uploaded_by": {"type": "string"},
                     "uploaded_by_name": {"type": "string"}, "uploaded_at": {"type": "string"},
                     "download_url": {"type": "string"}, "created": {"type": "boolean"}}},
-                "Screening": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "month": {"type": "string"}, "status": {"type": "string"},
-                    "registrations": {"type": "array", "items": obj}}},
-                "Task": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "name": {"type": "string"}, "form": {"type": "string"},
-                    "role": {"type": "string"},
-                    "subject_kind": {"type": "string",
-                                     "description": "任务所属业务对象的类型：case 案件、screening 月度排查等"},
-                    "subject_id": {"type": "integer"}, "case_id": {"type": ["integer", "null"]},
-                    "screening_id": {"type": ["integer", "null"]}, "ready_since": {"type": "string"}}},
-                "TaskWithForm": {"allOf": [_ref("Task"), {"type": "object", "properties": {
-                    "revision": {"type": "integer"}, "form_title": {"type": "string"},
-                    "fields": {"type": "array", "items": {"type": "object", "properties": {
-                        "name": {"type": "string"}, "type": {"type": "string"}, "label": {"type": "string"},
-                        "required": {"type": "boolean"}, "choices": {"type": "array", "items": obj}}}}}}]},
+                "Registration": _object({"id": INT, "household_id": INT, "head_name": STR, "risk_type": STR,
+                                         "reason": STR, "key_assistance": BOOL, "case_id": OPT_INT}),
+                "Screening": _object({
+                    "id": INT, "month": STR, "village_code": STR, "village_name": STR, "status": STR,
+                    "households_total": INT,
+                    "households_checked": {"type": ["integer", "null"], "description": "排查任务提交时按逐户记录统计"},
+                    "registrations": {"type": "array", "items": _ref("Registration"),
+                                      "description": "本月登记的风险户（花名册，附件1）"}}),
+                "Task": _object(TASK_PROPERTIES),
+                "FormField": {"type": "object", "required": ["name", "type", "label", "required"], "properties": {
+                    "name": STR,
+                    "type": {"type": "string", "enum": ["choice", "multi_choice", "integer", "decimal", "date",
+                                                        "text", "string", "list", "hidden"]},
+                    "label": STR, "required": {"type": "boolean", "description": "总是必填"},
+                    "required_when": {"type": "object", "required": ["field", "equals"],
+                                      "description": "另一字段取某值时必填（如 decision 为 certify 时）",
+                                      "properties": {"field": STR, "equals": STR}},
+                    "choices": {"type": "array", "items": _object({"value": {}, "label": STR})},
+                    "format": STR,
+                    "min_entries": INT, "max_entries": INT,
+                    "min_filled": {"type": "integer", "description": "至少填写的条目数（空白条目不计）"},
+                    "item_fields": {"type": "array", "items": _ref("FormField"),
+                                    "description": "列表每一条目的字段"},
+                    "entries": {"type": "array",
+                                "description": "表单打开时的条目及其当前值（如要逐项填写落实情况的措施）",
+                                "items": _object({"label": STR, "values": {"type": "object"}})}}},
+                "TaskWithForm": _object({
+                    **TASK_PROPERTIES,
+                    "revision": {"type": ["integer", "null"], "description": "提交时可带上，防止覆盖他人的更新"},
+                    "form_title": STR, "fields": {"type": "array", "items": _ref("FormField")},
+                    "operations": {"type": "array",
+                                   "description": "属于本任务的操作（提交、认领，排查任务的登记风险户、逐户排查等）",
+                                   "items": _object({
+                                       "rel": STR, "method": {"type": "string", "enum": ["GET", "POST", "PUT"]},
+                                       "href": {"type": "string", "description": "{household_id} 等为要替换的参数"},
+                                       "title": STR})},
+                    "records": {"type": "object",
+                                "description": "与本任务有关的现有记录（排查任务：已登记的风险户和覆盖情况）",
+                                "properties": {
+                                    "registrations": {"type": "array", "items": _ref("Registration")},
+                                    "coverage": _ref("Coverage")}}}),
+                "HouseholdCheck": _object({
+                    "household_id": INT, "outcome": {"type": "string", "enum": ["checked", "not_checked"]},
+                    "visited_on": OPT_DAY, "visitors": OPT_STR, "risks": {"type": "array", "items": STR},
+                    "medical_out_of_pocket": OPT_INT, "months_without_work": OPT_INT, "risk_detail": OPT_STR,
+                    "guarantee_gaps": {"type": "array", "items": STR}, "not_checked_reason": OPT_STR,
+                    "not_checked_note": OPT_STR, "note": OPT_STR, "photo": BOOL, "registration_id": OPT_INT,
+                    "recorded_at": STR}),
+                "RosterRow": _object({
+                    "number": INT, "town": STR, "village": STR, "head_name": STR, "head_id_number_masked": STR,
+                    "size": INT, "lifted_year": {"type": "string", "description": "脱贫年度，非贫困户为“非贫困户”"},
+                    "risk_type": STR, "reason": STR, "cadre": STR}),
+                "LedgerRow": _object({
+                    "number": INT, "town": STR, "village": STR, "head_name": STR, "head_id_number_masked": STR,
+                    "size": INT, "lifted_year": STR, "risk_type": STR,
+                    "measures": {"type": "array", "items": _object({
+                        "content": STR, "measure_type": STR, "responsible_unit": STR, "deadline": DAY,
+                        "done": BOOL})},
+                    "deadline": {"type": ["string", "null"], "format": "date",
+                                 "description": "完成时限：各措施时限中最晚的"},
+                    "cadre": STR}),
+                "Coverage": _object({"total": INT, "checked": INT, "not_checked_with_reason": INT,
+                                     "unaccounted": INT}),
                 "ImportJob": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["households", "reconcile"]},
                     "status": {"type": "string", "enum": ["queued", "validating", "storing", "done", "refused",
@@ -478,22 +644,15 @@ def openapi_document() -> dict[str, Any]:
                         "town", "village", "head_name", "household_kind", "lifted_year", "category", "risk_types",
                         "channel", "identified_on", "cadre", "status")},
                     "eliminated": {"type": "boolean"}, "eliminated_on": {"type": ["string", "null"]}}},
-                "Case": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "status": {"type": "string"}, "current_step": {"type": "string"},
-                    "risk_type": {"type": "string"}, "household": _ref("Household"),
-                    "procedure": {"type": "string", "enum": ["county", "national"],
-                                  "description": "county 石泉县办法；national 国家防止返贫动态监测"},
-                    "category": {"type": ["string", "null"], "enum": ["unstable_lifted", "marginal",
-                                                                      "sudden_hardship", None],
-                                 "description": "监测对象类型（国家机制，民主评议时确定）"},
-                    "channel": {"type": ["string", "null"], "description": "风险线索的发现渠道"},
-                    "fast_path": {"type": "boolean", "description": "先帮扶后认定"},
-                    **{k: {"type": ["string", "null"], "format": "date"} for k in (
-                        "discovered_on", "decision_due_on", "identified_on", "eliminated_on")},
+                "Case": _object(_case_base()),
+                "CaseRow": _object({**_case_base(), **_waiting()}),
+                "CaseDetail": _object({
+                    **_case_base(),
+                    "current_tasks": {"type": "array", "items": _object({**TASK_PROPERTIES, "holder": STR})},
+                    "measures": {"type": "array", "items": _measure()},
                     **{k: {"type": "array", "items": obj} for k in (
                         "review_meetings", "elimination_checks", "elimination_reversals")},
-                    "current_tasks": {"type": "array", "items": _ref("Task")},
-                    "history": {"type": "array", "items": obj}}},
+                    "history": {"type": "array", "items": _event()}}),
             },
         },
     }

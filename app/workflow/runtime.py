@@ -145,6 +145,11 @@ def kind_of(subject: Any) -> str:
     return _KIND_OF_MODEL[type(subject)]
 
 
+# The session remembers the instances started in it, so a step can name the tasks it led to in other instances
+# (the assessment meeting opens cases whose certification tasks then wait).
+STARTED_INSTANCES = "rpm_started_instances"
+
+
 def start_instance(kind: str, process_key: str,
                    data: dict[str, Any]) -> tuple[WorkflowInstance, engine.WorkflowSnapshot]:
     version = current_version(process_key)
@@ -155,6 +160,7 @@ def start_instance(kind: str, process_key: str,
     )
     db.session.add(instance)
     db.session.flush()
+    db.session.info.setdefault(STARTED_INSTANCES, []).append(instance.id)
     return instance, snapshot
 
 
@@ -171,14 +177,14 @@ def record_event(subject: Any, kind: str, actor: User | None, *, instance_id: in
                  bpmn_id: str | None = None, task_name: str | None = None, decision: str | None = None,
                  opinion: str | None = None, data: dict[str, Any] | None = None,
                  remote_addr: str | None = None, subject_kind: str | None = None,
-                 on_behalf_of: User | None = None) -> None:
+                 on_behalf_of: User | None = None, task_id: int | None = None) -> None:
     """Append one history row. A table insert, at once: nothing reads it back in the step, and the audit log is
     append-only anyway (the subject and every row it names are already in the database)."""
     row: dict[str, Any] = dict(
         kind=kind, actor_id=actor.id if actor else None, instance_id=instance_id, subject_kind=None, subject_id=None,
         bpmn_id=bpmn_id, task_name=task_name, decision=decision, opinion=opinion, data=data,
         remote_addr=remote_addr or request_address(), at=utcnow(),
-        on_behalf_of_id=on_behalf_of.id if on_behalf_of else None)
+        on_behalf_of_id=on_behalf_of.id if on_behalf_of else None, task_id=task_id)
     if subject is not None:
         row.update(subject_kind=subject_kind or kind_of(subject), subject_id=subject.id)
     table_connection().execute(_INSERT_EVENT, [row])
@@ -302,6 +308,13 @@ class Completion(NamedTuple):
     form: TaskForm
     subject: Any  # the task's subject (a case, a screening, …), as the step left it
     revision: int  # the instance's revision after the step (what the next submit may be checked against)
+    started: tuple[int, ...] = ()  # instances the step started (cases an assessment opened, …)
+
+
+def task_completion(task_row_id: int) -> Event | None:
+    """The history row of the completion of a ready-task id that no longer waits, if it was completed."""
+    return db.session.scalar(select(Event).where(Event.task_id == task_row_id, Event.kind == "task_completed")
+                             .order_by(Event.id).limit(1))
 
 
 def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: User, expected_revision: int | None,
@@ -323,6 +336,7 @@ def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: U
     form = build_form(task, formdata=formdata, subject=subject)
     if not form.validate():
         raise TaskFormInvalid(form)
+    db.session.info[STARTED_INSTANCES] = []
     data = form.task_data()
     kind = instance.kind
     hooks = hooks_for(kind)
@@ -336,7 +350,8 @@ def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: U
     _save(instance, snapshot)  # the step's first write: a stale revision is refused before anything else
     record_event(subject, "task_completed", actor, instance_id=instance.id, bpmn_id=task.bpmn_id,
                  task_name=task.title, decision=data.get("decision"), opinion=_opinion(data), data=data,
-                 remote_addr=remote_addr, subject_kind=kind, on_behalf_of=acting if acting is not actor else None)
+                 remote_addr=remote_addr, subject_kind=kind, on_behalf_of=acting if acting is not actor else None,
+                 task_id=task.id)
     hooks.after_task(subject, task, data, actor)
     # One flush for the domain's own changes (the case, its measures) at the end of the step.
     with db.session.no_autoflush:
@@ -344,7 +359,7 @@ def complete_user_task(task_row_id: int, formdata: MultiDict[str, Any], actor: U
         _sync_ready_tasks(instance, subject, snapshot, hooks)
         hooks.after_step(subject, snapshot, actor)
     db.session.flush()
-    return Completion(form, subject, instance.revision)
+    return Completion(form, subject, instance.revision, tuple(db.session.info.pop(STARTED_INSTANCES, [])))
 
 
 def _opinion(data: dict[str, Any]) -> str | None:

@@ -50,7 +50,7 @@ class Walk:
     def assist(self) -> Walk:
         return (self.do("Task_DraftMeasures", measures=[{"content": "医疗救助"}], cadre_id=7)
                 .do("Task_CountyFiling", decision="file", opinion="备案")
-                .do("Task_CarryOutMeasures", results=[{"measure_id": 1, "result": "已落实"}]))
+                .do("Task_CarryOutMeasures", results=[{"measure_id": 1, "result": "已落实"}], new_measures=[]))
 
     def close(self) -> Walk:
         return (self.do("Task_ApplyClosure", summary="达标")
@@ -120,7 +120,8 @@ def test_county_returns_the_measure_plan_for_revision():
 
 
 @pytest.mark.parametrize("refusal", ["town", "county"])
-def test_closure_refused_then_reapplied(refusal):
+def test_closure_refused_returns_to_assistance_then_reapplied(refusal):
+    """不合格退回 / 未达标，退回继续帮扶: assistance goes on (the cadre's measures), and the village applies again."""
     walk = Walk("household_case").certify().notice().assist()
     walk.do("Task_ApplyClosure", summary="申请")
     if refusal == "town":
@@ -128,8 +129,19 @@ def test_closure_refused_then_reapplied(refusal):
     else:
         walk.do("Task_TownAcceptance", decision="accept", opinion="合格")
         walk.do("Task_CountyRecheck", decision="return", opinion="未达标")
+    assert walk.ready == ["Task_CarryOutMeasures"]
+    walk.do("Task_CarryOutMeasures", results=[], new_measures=[])
     assert walk.ready == ["Task_ApplyClosure"]
     walk.close().ended("End_Closed")
+
+
+def test_measures_added_while_assisting_are_filed_then_carried_out():
+    walk = Walk("household_case").certify().notice().assist()
+    walk.do("Task_ApplyClosure", summary="申请").do("Task_TownAcceptance", decision="return", opinion="收入未达标")
+    walk.do("Task_CarryOutMeasures", results=[], new_measures=[{"content": "公益性岗位"}])
+    walk.do("Task_CountyFiling", decision="file", opinion="备案")
+    walk.do("Task_CarryOutMeasures", results=[{"measure_id": 2, "result": "已上岗"}], new_measures=[])
+    assert walk.ready == ["Task_ApplyClosure"]
 
 
 def test_upheld_objection_to_the_announcement_goes_back_to_town_acceptance():

@@ -24,6 +24,7 @@ READ_ONLY_PAGES = {
     "exchange.roster_workbook", "exchange.changes_workbook",
     "audit.index", "audit.export",
     "api.monitoring_roster", "api.monitoring_eliminations", "api.national_roster", "api.national_changes",
+    "api.annex_rows", "api.annex_workbook",
 }
 
 

@@ -451,6 +451,8 @@ ROUTES: dict[str, Route] = {
     "monitoring.revert": Route(COUNTY_OFFICE, post("/cases/{case}/elimination-reversal", data={"reason": ""}),
                                ok=422),
     "api.monitoring_roster": Route(VILLAGE_WORK, get("/api/v1/monitoring/roster?area={village}")),
+    "api.annex_rows": Route(VILLAGE_WORK, get("/api/v1/reports/roster?area={village}")),
+    "api.annex_workbook": Route(VILLAGE_WORK, get("/api/v1/reports/ledger.xlsx?area={village}")),
     "api.monitoring_eliminations": Route(VILLAGE_WORK, get("/api/v1/monitoring/eliminations?area={village}")),
     "api.revert_case_elimination": Route(COUNTY_OFFICE, post("/api/v1/cases/{case}/elimination-reversal",
                                                              json={"reason": ""}), ok=422),

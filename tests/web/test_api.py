@@ -68,8 +68,12 @@ def test_task_form_is_described_and_completed_over_the_api(app: Flask, api):
                           json={"decision": "return", "opinion": "请补充医疗票据", "revision": detail["revision"]})
     assert done.status_code == 200, done.get_json()
     assert done.get_json()["case"]["current_step"] == "补充核实材料"
+    # Done already: 409, saying by whom and when; an id that never named a task is 404.
     again = certifier.post(f"/api/v1/tasks/{task['id']}/complete", json={"decision": "return", "opinion": "x"})
-    assert again.status_code == 404
+    assert again.status_code == 409
+    assert again.get_json()["completed_by"]["username"] == "chengguan_certifier"
+    assert again.get_json()["completed_at"] and again.get_json()["bpmn_id"] == "Task_TownCertify"
+    assert certifier.post("/api/v1/tasks/999999/complete", json={}).status_code == 404
 
     # The answer names what the step led to: the village team's task, and the revision to submit against.
     [led_to] = done.get_json()["next_tasks"]
