@@ -14,9 +14,8 @@ def test_the_county_approves_seeing_the_towns_opinion_and_the_meeting(app, login
     login_as("chengguan_certifier").complete(
         "Task_TownCertify", {"decision": "certify", "risk_level": "at_risk", "opinion": "患病支出大，收入骤降，属实"},
         case_id)
-    login_as("chengguan_leader").complete(
-        "Task_TownLeadershipReview", {"decision": "pass", "opinion": "会议研究同意", "meeting_date": today().isoformat()},
-        case_id)
+    login_as("chengguan_leader").complete("Task_TownLeadershipReview", {
+        "decision": "pass", "opinion": "会议研究同意", "meeting_date": today().isoformat()}, case_id)
     office = login_as("county_office")
     task = office.task("Task_CountyApprove", case_id)
     page = office.get(f"/tasks/{task['id']}").get_data(as_text=True)
