@@ -306,8 +306,13 @@ def _after_step(case: Case, snapshot: WorkflowSnapshot, actor: User | None) -> N
         changes["current_step"] = "、".join(task_title(t.context_name, t.name) for t in snapshot.ready_tasks)[:255]
     elif snapshot.next_timer_at is not None:
         ends = to_china(snapshot.next_timer_at).strftime("%Y-%m-%d %H:%M")
-        changes["current_step"] = f"公示（公告）期，{ends} 期满"[:255]
+        # The notice waiting is the phase the case is in: a 公示 (publicity, before a decision) or a 公告 (the result).
+        period = "公告期" if case.status in ANNOUNCEMENT_PHASES else "公示期"
+        changes["current_step"] = f"{period}，{ends} 期满"[:255]
     write_columns(case, **changes)
+
+
+ANNOUNCEMENT_PHASES = ("announcement", "result_notice", "elim_notice")
 
 
 def _phase_rank(phase: str) -> int:
