@@ -41,6 +41,24 @@ def add_working_days(start: date, days: int) -> date:
     return day
 
 
+@lru_cache(maxsize=64)
+def _workdays_through(year: int) -> tuple[int, ...]:
+    """For each day of `year` (index 0: 1 January), the working days from 1 January up to and including it."""
+    counts, total, day = [], 0, date(year, 1, 1)
+    while day.year == year:
+        total += is_workday(day)
+        counts.append(total)
+        day += timedelta(days=1)
+    return tuple(counts)
+
+
+def workday_ordinal(day: date) -> int:
+    """Working days from 1 January 2000 up to and including `day`: two ordinals' difference is the working days
+    between two days, in constant time (for the medians over thousands of visited tasks)."""
+    before = sum(_workdays_through(year)[-1] for year in range(2000, day.year))
+    return before + _workdays_through(day.year)[day.timetuple().tm_yday - 1]
+
+
 def working_days_between(start: date, end: date) -> int:
     """Working days after `start` up to and including `end` (negative when `end` is earlier)."""
     if end < start:

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 
 from app.access import about_visible_subject
+from app.clock import to_china
+from app.deadlines.calendar import workday_ordinal
 from app.extensions import db
 from app.models import Case, ElementVisit, ProcessVersion, ReadyTask, RiskLead, User, WorkflowInstance
 
@@ -82,7 +84,7 @@ class HeatCell:
     bpmn_id: str
     name: str
     waiting: int
-    median_hours: float | None
+    median_working_days: float | None  # officials count time in working days (the county's calendar)
     finished: int
 
 
@@ -112,8 +114,8 @@ class HeatFilter:
 def heatmap(user: User, version: ProcessVersion, since: datetime, until: datetime,
             only: HeatFilter | None = None) -> list[HeatCell]:
     """Per user task of the diagram version: subjects waiting there now, and the median time spent there by
-    tasks finished in [since, until) — of the subjects the user may see, whatever their kind (or only those of a
-    category or channel)."""
+    tasks finished in [since, until), in working days — of the subjects the user may see, whatever their kind (or
+    only those of a category or channel)."""
     only = only or HeatFilter()
     waiting_stmt = (select(ReadyTask.bpmn_id, func.min(ReadyTask.name), func.count())
                     .where(ReadyTask.diagram_version_id == version.id, about_visible_subject(user, ReadyTask),
@@ -123,7 +125,7 @@ def heatmap(user: User, version: ProcessVersion, since: datetime, until: datetim
     waiting: dict[str, int] = {}
     for bpmn_id, name, count in db.session.execute(waiting_stmt):
         names[bpmn_id], waiting[bpmn_id] = name or bpmn_id, count
-    durations: dict[str, list[float]] = defaultdict(list)
+    durations: dict[str, list[int]] = defaultdict(list)
     visit_stmt = (select(ElementVisit.bpmn_id, ElementVisit.name, ElementVisit.ready_at, ElementVisit.completed_at)
                   .where(ElementVisit.diagram_version_id == version.id, ElementVisit.ready_at.is_not(None),
                          ElementVisit.completed_at >= since, ElementVisit.completed_at < until,
@@ -131,7 +133,8 @@ def heatmap(user: User, version: ProcessVersion, since: datetime, until: datetim
     for visit_id, visit_name, ready_at, completed_at in db.session.execute(visit_stmt):
         assert ready_at is not None  # filtered in SQL
         names.setdefault(visit_id, visit_name or visit_id)
-        durations[visit_id].append((completed_at - ready_at).total_seconds() / 3600)
+        durations[visit_id].append(workday_ordinal(to_china(completed_at).date())
+                                   - workday_ordinal(to_china(ready_at).date()))
     return [HeatCell(bpmn_id, names[bpmn_id], waiting.get(bpmn_id, 0),
                      round(statistics.median(durations[bpmn_id]), 1) if durations[bpmn_id] else None,
                      len(durations[bpmn_id]))

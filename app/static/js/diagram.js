@@ -33,7 +33,7 @@
     cells.forEach(function (c) {
       if (!registry.get(c.bpmn_id)) return;
       var level = c.waiting === 0 ? 0 : Math.min(4, Math.ceil((c.waiting / max) * 4));
-      var median = c.median_hours === null ? "—" : (c.median_hours >= 48 ? (c.median_hours / 24).toFixed(1) + " 天" : c.median_hours + " 小时");
+      var median = c.median_working_days === null ? "—" : c.median_working_days + " 个工作日";
       var html = '<a class="heat heat-' + level + '" href="' + caseListUrl + "?step=" + encodeURIComponent(c.bpmn_id) +
         '" title="点击查看在此等待的案件"><b>' + c.waiting + "</b> 件等待<br>中位 " + median + "</a>";
       overlays.add(c.bpmn_id, { position: { bottom: 8, left: 4 }, html: html });
