@@ -91,6 +91,11 @@ def eligible_people(task: ReadyTask) -> list[User]:
     return [p for p in people if in_area(p, task.village_code)]
 
 
+def handover_targets(task: ReadyTask, actor: User) -> list[User]:
+    """Whom the task may be handed to: the eligible colleagues, not the one handing it over nor its holder."""
+    return [p for p in eligible_people(task) if p.id not in (actor.id, task.claimed_by_id)]
+
+
 def reassign(task_id: int, actor: User, target_id: int) -> ReadyTask:
     """Hand the task to a colleague of its group (claimed for them); town and county groups, within the area."""
     task = _task(task_id)

@@ -52,7 +52,8 @@ def _task_page(task: ReadyTask, form: object, status: int = 200, draft: object =
     may_reassign = can_reassign(current_user, task)
     return render_template("tasks/task.html", task=task, form=form, subject=subject, hooks=hooks, draft=draft,
                            revision=instance.revision if instance else 0, may_reassign=may_reassign,
-                           people=task_ops.eligible_people(task) if may_reassign else [], **extra), status
+                           people=task_ops.handover_targets(task, current_user) if may_reassign else [],
+                           **extra), status
 
 
 @bp.route("/tasks/<int:task_id>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 from sqlalchemy import select
@@ -128,3 +129,17 @@ def test_releasing_is_refused_to_outsiders_before_anything_else(app, api):
     assert outsider.status_code == 403
     unclaimed = api("chengguan_certifier").post(f"/api/v1/tasks/{task_id}/release")
     assert unclaimed.status_code == 409 and "尚未被认领" in unclaimed.get_json()["error"]
+
+
+def test_the_handover_list_offers_the_colleagues_not_oneself(app, login_as):
+    """转办 lists the group's other people in the area; with nobody else, the page says so instead of a list of one."""
+    case_id = open_case(app)
+    task_id = certify_task(app, case_id)
+    alone = login_as("chengguan_certifier").get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "本组暂无其他在岗人员可转办" in alone and 'name="user_id"' not in alone
+    add_colleague(app, "chengguan_certifier", "chengguan_certifier2")
+    page = login_as("chengguan_certifier").get(f"/tasks/{task_id}").get_data(as_text=True)
+    with app.app_context():
+        me, colleague = user("chengguan_certifier"), user("chengguan_certifier2")
+        options = re.findall(r'<option value="(\d+)">', page.split('name="user_id"', 1)[1].split("</select>")[0])
+    assert options == [str(colleague.id)] and str(me.id) not in options
