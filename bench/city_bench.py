@@ -269,13 +269,19 @@ def run(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915 (one straight 
                     "peak_rss_mb": server.peak_rss_mb, "largest_worker_mb": server.peak_worker_rss_mb}
         results["scales_measured"] = scale_results
         results["dataset"] = {"county": counts, **built}
+        # Written now and again after the import, which takes long: a run stopped during it keeps the rest.
+        finish(results, loads, run_started, args)
         if not args.skip_excel:
             step(f"registry import of {args.import_households:,} households on PostgreSQL beside openpyxl")
             results["excel"] = registry_import(args, folder, url)
+            finish(results, loads, run_started, args)
     finally:
         done.set()
         if args.workdir is None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def finish(results: dict[str, Any], loads: list[float], run_started: float, args: argparse.Namespace) -> None:
     results["load_average"] = {"median": sorted(loads)[len(loads) // 2] if loads else None,
                                "max": max(loads, default=None), "cpus": psutil.cpu_count()}
     results["seconds"] = round(time.perf_counter() - run_started)
