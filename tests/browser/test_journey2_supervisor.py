@@ -38,6 +38,8 @@ def _assert_annex(path: Path, title: str, case: SeededCase, *also: str) -> None:
 def test_supervisor_follows_a_case_and_downloads_the_annexes(journey: Journey, seeded_case: SeededCase) -> None:
     page, main = journey.page, journey.main()
     journey.log_in("supervisor")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("镇村工作评分")  # where a supervisor lands
+    expect(page.get_by_role("navigation").get_by_role("link", name="待办")).to_have_count(0)
 
     # 案件: one town's cases, then the case and where it waits.
     journey.nav("案件")
