@@ -159,3 +159,11 @@ def close_case(case_id: int, cadre: str = "chengguan01_cadre1", team: str = "che
     run_due_timers()
     db.session.commit()
     complete(team, "Task_RecordObjections", {"decision": "no_objection"}, case_id)
+
+
+def without_earlier_steps(page: str) -> str:
+    """A task page without its 此前各环节的意见 panel (what earlier steps recorded): the task's own form and lists."""
+    if '<section class="card earlier" id="earlier">' not in page:
+        return page
+    before, earlier = page.split('<section class="card earlier" id="earlier">', 1)
+    return before + earlier.split("</section>", 1)[1]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.clock import china_today
 from app.extensions import db
 from app.models import Measure
+from tests.helpers import without_earlier_steps
 from tests.national.steps import (
     CADRE,
     COUNTY,
@@ -100,9 +101,7 @@ def test_once_identified_the_plan_adds_to_the_help_given_and_the_cadre_reports_o
     assert [m.first_aid for m in measures] == [True, True, False]
     cadre = login_as(CADRE)
     task = cadre.task("Task_CarryOutMeasures", lead.case_id)
-    page = cadre.get(f"/tasks/{task['id']}").get_data(as_text=True)
-    before, earlier = page.split('<section class="card earlier" id="earlier">')
-    form = before + earlier.split("</section>", 1)[1]  # the first aid stays in the earlier steps' panel only
+    form = without_earlier_steps(cadre.get(f"/tasks/{task['id']}").get_data(as_text=True))  # first aid: there only
     assert "申请住房安全保障资金重建住房" in form and "发放临时救助金" not in form
     assert login_as(COUNTY).get(f"/cases/{lead.case_id}").status_code == 200
 
