@@ -60,6 +60,13 @@ ABOVE_COUNTY = [
 ]
 
 
+def city_url(server_url: str | None) -> str:
+    """The province's database on the server `--postgres-url` names: its own name, so that the county benchmark's
+    PostgreSQL department list (database rpm_bench) never drops it."""
+    base = (server_url or "postgresql+psycopg://postgres@127.0.0.1:5432/rpm_bench").rsplit("/", 1)[0]
+    return f"{base}/rpm_bench_city"
+
+
 def server_settings(url: str) -> dict[str, str]:
     with pg.connect(url) as connection:
         names = ("server_version", "shared_buffers", "work_mem", "effective_cache_size", "max_wal_size",
@@ -128,7 +135,7 @@ def run(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915 (one straight 
         scales.append(int(args.scale))
     if args.quick:
         scales = [1, 3]
-    url = args.postgres_url or "postgresql+psycopg://postgres@127.0.0.1:5432/rpm_bench_city"
+    url = city_url(args.postgres_url)
     if not pg.reachable(url):
         raise SystemExit(f"PostgreSQL does not answer at {url}")
     workers = args.workers if args.workers_given else 2 * (os.cpu_count() or 1)
@@ -321,19 +328,21 @@ def registry_import(args: argparse.Namespace, folder: Path, url: str) -> dict[st
 
 def excel_only(args: argparse.Namespace) -> None:
     """The registry import alone, added to the latest PostgreSQL results (the rest of the run is long)."""
-    url = args.postgres_url or "postgresql+psycopg://postgres@127.0.0.1:5432/rpm_bench_city"
+    url = city_url(args.postgres_url)
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="bench-import-"))
     folder.mkdir(parents=True, exist_ok=True)
-    latest = args.results / ("quick-latest-postgresql.json" if args.quick else "latest-postgresql.json")
-    results = json.loads(latest.read_text(encoding="utf-8"))
     started = time.perf_counter()
     try:
-        results["excel"] = registry_import(args, folder, url)
+        measured = registry_import(args, folder, url)
     finally:
         if args.workdir is None:
             shutil.rmtree(folder, ignore_errors=True)
-    results["excel"]["measured"] = {"date": date.today().isoformat(), "seconds": round(time.perf_counter() - started),
-                                    "load_average_1min_at_end": round(os.getloadavg()[0], 1)}
+    measured["measured"] = {"date": date.today().isoformat(), "seconds": round(time.perf_counter() - started),
+                            "load_average_1min_at_end": round(os.getloadavg()[0], 1)}
+    # Read after the import (which takes long): a run at the scales may have written the file meanwhile.
+    latest = args.results / ("quick-latest-postgresql.json" if args.quick else "latest-postgresql.json")
+    results = json.loads(latest.read_text(encoding="utf-8"))
+    results["excel"] = measured
     write_results(results, args)
 
 
