@@ -339,11 +339,18 @@ def excel_only(args: argparse.Namespace) -> None:
             shutil.rmtree(folder, ignore_errors=True)
     measured["measured"] = {"date": date.today().isoformat(), "seconds": round(time.perf_counter() - started),
                             "load_average_1min_at_end": round(os.getloadavg()[0], 1)}
-    # Read after the import (which takes long): a run at the scales may have written the file meanwhile.
+    # Kept on its own, then added to the latest results if there are any (read after the import, which takes long:
+    # a run at the scales may have written them meanwhile).
+    args.results.mkdir(parents=True, exist_ok=True)
+    prefix = "quick-" if args.quick else f"{date.today().isoformat()}-"
+    (args.results / f"{prefix}postgresql-import.json").write_text(
+        json.dumps(measured, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     latest = args.results / ("quick-latest-postgresql.json" if args.quick else "latest-postgresql.json")
-    results = json.loads(latest.read_text(encoding="utf-8"))
-    results["excel"] = measured
-    write_results(results, args)
+    if latest.exists():
+        results = json.loads(latest.read_text(encoding="utf-8"))
+        results["excel"] = measured
+        write_results(results, args)
+    print(json.dumps(measured, ensure_ascii=False, indent=1))
 
 
 def ratios(results: dict[str, Any]) -> dict[str, Any]:
