@@ -52,6 +52,7 @@ def _workdays_through(year: int) -> tuple[int, ...]:
     return tuple(counts)
 
 
+@lru_cache(maxsize=8192)
 def workday_ordinal(day: date) -> int:
     """Working days from 1 January 2000 up to and including `day`: two ordinals' difference is the working days
     between two days, in constant time (for the medians over thousands of visited tasks)."""
