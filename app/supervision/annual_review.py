@@ -199,7 +199,8 @@ class _Certified:
 def _certified_in_year(scope: SupervisionScope, first: date, last: date) -> _Certified:
     """Both counts in one statement over one set of the year's first approvals (a CTE read twice, so the
     approvals, the expensive part, are worked out once), grouped in the database."""
-    approvals = first_approvals(utc_midnight(first), utc_midnight(last + timedelta(days=1)))
+    approvals = first_approvals(utc_midnight(first), utc_midnight(last + timedelta(days=1)),
+                                scope.where(Case.village_code, Case.town_code))
     unit = Case.village_code if scope.level == "village" else Case.town_code
     certified = (select(approvals.c.case_id, unit.label("unit"), Case.risk_level, Case.household_id,
                         Household.kind)
