@@ -207,19 +207,19 @@ def bench_import(empty_database: Path, registry: Path, repeat: int, workdir: Pat
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{target}"}
     command = [sys.executable, "-m", "flask", "--app", "app", "households", "import", str(registry)]
 
-    def fresh_copy() -> None:
-        shutil.copyfile(empty_database, target)
-
-    if postgres_url:
+    template = postgres_url + "_template" if postgres_url else None
+    if postgres_url and template:
         from bench import postgres
 
-        template = postgres_url + "_template"
         postgres.fresh_database(template)
         postgres.copy_from_sqlite(empty_database, template)
         env["DATABASE_URL"] = postgres_url
 
-        def fresh_copy() -> None:  # noqa: F811 (the PostgreSQL copy)
+    def fresh_copy() -> None:
+        if postgres_url and template:
             postgres.copy_database(template, postgres_url)
+        else:
+            shutil.copyfile(empty_database, target)
 
     def run_import() -> None:
         result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)

@@ -166,6 +166,22 @@ def reset_sequences(connection: psycopg.Connection[Any]) -> None:
             sql.Literal(sequence), sql.Identifier(column), sql.Identifier(table)))
 
 
+def _copy_table(source: sqlite3.Connection, target: psycopg.Connection[Any], schema: str, table: str) -> int:
+    """The SQLite table's rows into `schema`.`table` with COPY, the columns both have; the number of rows."""
+    have = {row[1] for row in source.execute(f"PRAGMA table_info({table})")}
+    columns = [c for c in _columns(target, table) if c in have]
+    if not columns:
+        return 0
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    rows = 0
+    with target.cursor().copy(sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
+            sql.Identifier(schema), sql.Identifier(table), names)) as copy:
+        for row in source.execute(f"SELECT {', '.join(columns)} FROM {table}"):  # noqa: S608 (schema names)
+            copy.write_row(row)
+            rows += 1
+    return rows
+
+
 def copy_from_sqlite(database: Path, url: str) -> dict[str, int]:
     """Every row of the SQLite `database` into the migrated PostgreSQL `url` (whose own rows, if the migrations
     wrote any, give way), with COPY, in foreign-key order; then the id sequences and the planner's statistics."""
@@ -176,18 +192,7 @@ def copy_from_sqlite(database: Path, url: str) -> dict[str, int]:
         tables = _tables_in_order(target)
         target.execute(sql.SQL("TRUNCATE {} CASCADE").format(sql.SQL(", ").join(map(sql.Identifier, tables))))
         for table in tables:
-            columns = _columns(target, table)
-            have = {row[1] for row in source.execute(f"PRAGMA table_info({table})")}
-            columns = [c for c in columns if c in have]
-            if not columns:
-                continue
-            names = sql.SQL(", ").join(map(sql.Identifier, columns))
-            rows = 0
-            with target.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), names)) as copy:
-                for row in source.execute(f"SELECT {', '.join(columns)} FROM {table}"):  # noqa: S608 (schema names)
-                    copy.write_row(row)
-                    rows += 1
-            counts[table] = rows
+            counts[table] = _copy_table(source, target, "public", table)
         reset_sequences(target)
         target.commit()
     source.close()
@@ -206,12 +211,7 @@ def stage_template(database: Path, url: str) -> None:
         for table in ("area", *CLONED):
             target.execute(sql.SQL("CREATE TABLE bench_template.{t} (LIKE public.{t})").format(
                 t=sql.Identifier(table)))
-            columns = _columns(target, table)
-            names = sql.SQL(", ").join(map(sql.Identifier, columns))
-            with target.cursor().copy(sql.SQL("COPY bench_template.{} ({}) FROM STDIN").format(
-                    sql.Identifier(table), names)) as copy:
-                for row in source.execute(f"SELECT {', '.join(columns)} FROM {table}"):  # noqa: S608
-                    copy.write_row(row)
+            _copy_table(source, target, "bench_template", table)
         target.commit()
     source.close()
 
