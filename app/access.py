@@ -306,6 +306,12 @@ def can_act_on(user: User, task: ReadyTask) -> bool:
     return acting_for(user, task) is not None
 
 
+def can_record_measures(user: User, task: ReadyTask) -> bool:
+    """Recording a measure of the plan as done, one at a time: whoever may act on the case's 落实帮扶措施 (its cadre,
+    or their stand-in during an absence)."""
+    return task.form_key == "measures_execution" and task.subject_kind == "case" and can_act_on(user, task)
+
+
 def can_claim(user: User, task: ReadyTask) -> bool:
     return any(_eligible(person, task) for person in _self_then_absent_colleagues(user))
 

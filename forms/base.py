@@ -86,6 +86,33 @@ class FilledEntries:
             raise StopValidation(self.message)
 
 
+class AtMostEntries:
+    """A list of at most `maximum` filled rows, refused with a message beyond it. (WTForms' own max_entries would
+    drop the rows past it without a word.)"""
+
+    def __init__(self, maximum: int, message: str) -> None:
+        self.maximum, self.message = maximum, message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if sum(1 for entry in field if not entry.form.is_blank()) > self.maximum:
+            raise StopValidation(self.message)
+
+
+def add_blank_row(field: Any) -> None:
+    """A list drawn as rows ends with one blank row, for a page used without script to add one more each time."""
+    if not field.entries or not field.entries[-1].form.is_blank():
+        field.append_entry()
+
+
+def mark_entry_errors(field: Any, marks: list[tuple[Any, str]]) -> None:
+    """Put each message on the entry field it is about (entry field, message) and make the list invalid: every
+    message shows beside its own input, none in one line under the list."""
+    for sub, message in marks:
+        sub.errors.append(message)
+    if marks or any(entry.errors for entry in field.entries):
+        field.errors = [entry.errors for entry in field.entries]
+
+
 def not_after_today(form: TaskForm, field: Any) -> None:
     if field.data and field.data > form.context.today:
         raise ValidationError("日期不能晚于今天")
@@ -122,6 +149,12 @@ class TaskForm(Form):
     context_needs: ClassVar[frozenset[str]] = frozenset()
     # The fields every entry of a list must fill (checked by the form's own list validator), for its description.
     required_entry_fields: ClassVar[dict[str, frozenset[str]]] = {}
+    # Lists drawn as compact rows (a table), with 添加一项 and 删除 where script runs (static/js/rows.js).
+    row_lists: ClassVar[frozenset[str]] = frozenset()
+    # Fields the generic loop of the task page leaves out because page_template shows them its own way.
+    shown_elsewhere: ClassVar[frozenset[str]] = frozenset()
+    # A part of the task page drawn above the form (templates/tasks/…), or None.
+    page_template: ClassVar[str | None] = None
 
     class Meta:
         locales = ["zh"]
@@ -212,6 +245,8 @@ def _describe_field(f: Any, form: Any = None) -> dict[str, Any]:
     for v in f.validators:
         if isinstance(v, FilledEntries):
             info["min_filled"] = v.minimum
+        if isinstance(v, AtMostEntries):
+            info["max_entries"] = v.maximum
     if kind in ("choice", "multi_choice"):
         info["choices"] = [{"value": c.value, "label": str(c.label)} for c in f.choices or []]
     if kind == "list":

@@ -47,6 +47,7 @@ KIND_LABELS: dict[str, str] = {
     "monitoring_roster_exported": "导出监测对象名单", "elimination_list_exported": "导出风险消除名单",
     "department_list_uploaded": "上传部门名单", "department_mapping_saved": "保存名单列对应",
     "warning_rule_changed": "修改预警规则", "measure_progress": "部门登记措施进展",
+    "measure_recorded": "登记措施落实",
 }
 
 def kind_label(kind: str) -> str:

@@ -20,6 +20,7 @@ def register_web(app: Flask) -> None:
         api_departments,  # noqa: F401 (its routes join the api blueprint)
         api_exchange,  # noqa: F401 (its routes join the api blueprint)
         api_leads,  # noqa: F401 (its routes join the api blueprint)
+        api_measures,  # noqa: F401 (its routes join the api blueprint)
         api_national,  # noqa: F401 (its routes join the api blueprint)
         api_reports,  # noqa: F401 (its routes join the api blueprint)
         audit,

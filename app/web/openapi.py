@@ -244,6 +244,13 @@ def openapi_document() -> dict[str, Any]:
                 "200": _ok(_ref("TaskWithForm")), "404": {"$ref": "#/components/responses/NotFound"},
                 "409": {"$ref": "#/components/responses/Conflict"}},
                 params=[_path("task_id")], tag="tasks")},
+            "/tasks/{task_id}/measures/{measure_id}": {"post": _op(
+                "落实帮扶措施：登记本户一项措施已落实（落实日期、落实情况），立即保存，任务仍待办；"
+                "全部措施登记后提交任务。仅该户的包抓干部（或其代办人）可登记", {
+                    "201": _ok(_measure(), "已登记"), "409": {"$ref": "#/components/responses/Conflict"}},
+                body=_object({"completed_on": {"type": "string", "format": "date"},
+                              "result": {"type": "string", "minLength": 2, "maxLength": 2000}}),
+                params=[_path("task_id"), _path("measure_id")], tag="tasks")},
             "/tasks/{task_id}/complete": {"post": _op("提交任务表单，流程流转到下一环节", {
                 "200": _ok({"type": "object", "required": ["completed", "subject_kind", "subject_id", "next_tasks",
                                                            "revision"], "properties": {
@@ -590,7 +597,9 @@ def openapi_document() -> dict[str, Any]:
                                 "description": "与本任务有关的现有记录（排查任务：已登记的风险户和覆盖情况）",
                                 "properties": {
                                     "registrations": {"type": "array", "items": _ref("Registration")},
-                                    "coverage": _ref("Coverage")}}}),
+                                    "coverage": _ref("Coverage"),
+                                    "measures": {"type": "array", "items": _measure(),
+                                                 "description": "落实帮扶措施：本户的全部措施及其落实情况"}}}}),
                 "HouseholdCheck": _object({
                     "household_id": INT, "outcome": {"type": "string", "enum": ["checked", "not_checked"]},
                     "visited_on": OPT_DAY, "visitors": OPT_STR, "risks": {"type": "array", "items": STR},

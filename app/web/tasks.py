@@ -9,9 +9,10 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from app.access import can_act_on, can_claim, can_reassign
+from app.cases.measures import record_measure_result
 from app.clock import china_today
 from app.deadlines.calendar import uncovered_years
-from app.errors import Conflict
+from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Area, ReadyTask, WorkflowInstance
 from app.tasks import operations as task_ops
@@ -44,7 +45,8 @@ def inbox() -> str:
                            uncovered=uncovered_years(*(t.due_on for t in tasks if t.due_on)))
 
 
-def _task_page(task: ReadyTask, form: object, status: int = 200, draft: object = None) -> tuple[str, int]:
+def _task_page(task: ReadyTask, form: object, status: int = 200, draft: object = None,
+               **more: object) -> tuple[str, int]:
     subject = runtime.subject_of(task)
     instance = db.session.get(WorkflowInstance, task.instance_id)
     hooks = runtime.hooks_for(task.subject_kind)
@@ -53,7 +55,7 @@ def _task_page(task: ReadyTask, form: object, status: int = 200, draft: object =
     return render_template("tasks/task.html", task=task, form=form, subject=subject, hooks=hooks, draft=draft,
                            revision=instance.revision if instance else 0, may_reassign=may_reassign,
                            people=task_ops.handover_targets(task, current_user) if may_reassign else [],
-                           **extra), status
+                           **extra, **more), status
 
 
 @bp.route("/tasks/<int:task_id>")
@@ -137,3 +139,25 @@ def complete(task_id: int) -> Response | tuple[str, int]:
     db.session.commit()
     flash("已提交，流程已流转到下一环节", "success")
     return redirect(url_for("tasks.inbox"))
+
+
+@bp.route("/tasks/<int:task_id>/measures/<int:measure_id>", methods=["POST"])
+@login_required
+def record_measure(task_id: int, measure_id: int) -> Response | tuple[str, int]:
+    """One measure of the plan recorded as done (落实日期, 落实情况), saved at once; the task stays open."""
+    try:
+        measure = record_measure_result(task_id, measure_id, current_user, request.form.get("completed_on", ""),
+                                        request.form.get("result", ""))
+    except InvalidInput as exc:
+        db.session.rollback()
+        task = runtime.get_ready_task(task_id)
+        typed = {"completed_on": request.form.get("completed_on", ""), "result": request.form.get("result", "")}
+        return _task_page(task, runtime.build_form(task), 422, measure_errors={measure_id: exc.errors},
+                          measure_values={measure_id: typed})
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return _back(task_id)
+    db.session.commit()
+    flash(f"已登记“{measure.content[:40]}”的落实情况", "success")
+    return redirect(url_for("tasks.show", task_id=task_id, _anchor="measure-records"), code=303)

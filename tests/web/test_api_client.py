@@ -130,7 +130,9 @@ def test_a_client_walks_a_household_from_screening_to_closure(app: Flask, api: A
 
     plan = only_task(team, "Task_DraftMeasures")
     measures = fields_of(plan)["measures"]
-    assert measures["required"] and measures["min_filled"] == 1 and len(measures["entries"]) == 3
+    # One blank row to start with, as many as the household needs (up to a page's worth).
+    assert measures["required"] and measures["min_filled"] == 1 and len(measures["entries"]) == 1
+    assert measures["max_entries"] == 30
     assert all(item["required"] for item in measures["item_fields"])
     deadline = (today() + timedelta(days=90)).isoformat()
     submit(team, plan, {"cadre_id": fields_of(plan)["cadre_id"]["choices"][1]["value"], "measures": [
@@ -144,8 +146,21 @@ def test_a_client_walks_a_household_from_screening_to_closure(app: Flask, api: A
     [entry] = results["entries"]
     assert entry["label"] == "申请临时救助" and entry["values"]["measure_id"]
     assert {f["name"] for f in results["item_fields"] if f["required"]} == {"measure_id", "completed_on", "result"}
-    submit(cadre, carry_out, {"results": [{"measure_id": entry["values"]["measure_id"],
-                                           "completed_on": today().isoformat(), "result": "已发放临时救助金"}]})
+    [listed] = carry_out["records"]["measures"]
+    assert (listed["id"], listed["status"], listed["responsible_unit"], listed["deadline"]) == (
+        int(entry["values"]["measure_id"]), "planned", "县民政局", deadline)
+    # Each measure is recorded on its own when it is done, at once; the task stays open until it is submitted.
+    record = operation(carry_out, "record_measure")["href"].replace("{measure_id}", str(listed["id"]))
+    early = cadre.post(record, json={"completed_on": (today() + timedelta(days=1)).isoformat(), "result": "x"})
+    assert early.status_code == 422 and set(early.get_json()["errors"]) == {"completed_on", "result"}
+    recorded = cadre.post(record, json={"completed_on": today().isoformat(), "result": "已发放临时救助金"})
+    assert recorded.status_code == 201, recorded.get_json()
+    assert (recorded.get_json()["status"], recorded.get_json()["result"]) == ("done", "已发放临时救助金")
+    assert cadre.post(record, json={"completed_on": today().isoformat(), "result": "再次"}).status_code == 409
+    still = only_task(cadre, "Task_CarryOutMeasures")
+    assert still["id"] == carry_out["id"] and fields_of(still)["results"]["entries"] == []
+    assert still["records"]["measures"][0]["completed_on"] == today().isoformat()
+    submit(cadre, still, {})
 
     # The town finds the household not yet up to the standard: assistance goes on, with new measures possible.
     submit(team, only_task(team, "Task_ApplyClosure"),
