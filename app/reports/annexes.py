@@ -43,9 +43,12 @@ class LedgerMeasure:
     responsible_unit: str
     deadline: date
     done: bool
+    completed_on: date | None = None  # the day the measure was recorded done (by the cadre or the department)
 
     def line(self, number: int) -> str:
-        state = "，已完成" if self.done else ""
+        state = ""
+        if self.done:
+            state = f"，已于 {self.completed_on.isoformat()} 完成" if self.completed_on else "，已完成"
         return (f"{number}. {self.content}（{self.measure_type}；责任单位：{self.responsible_unit}；"
                 f"时限：{self.deadline.isoformat()}{state}）")
 
@@ -135,13 +138,13 @@ def ledger_rows(month: ReportMonth, scope: ReportScope) -> Iterator[LedgerRow]:
     case_ids = _ledger_cases(month, scope).subquery()
     measures: dict[int, list[LedgerMeasure]] = {}
     measure_stmt = (select(Measure.case_id, Measure.content, Measure.measure_type, Measure.responsible_unit,
-                           Measure.deadline, Measure.status)
+                           Measure.deadline, Measure.status, Measure.completed_on)
                     .where(Measure.case_id.in_(select(case_ids.c.id)))
                     .order_by(Measure.case_id, Measure.position, Measure.id))
     for m in db.session.execute(measure_stmt).yield_per(BATCH):
         measures.setdefault(m[0], []).append(LedgerMeasure(
             content=m[1], measure_type=MEASURE_TYPES.get(m[2], m[2]), responsible_unit=m[3], deadline=m[4],
-            done=m[5] == "done"))
+            done=m[5] == "done", completed_on=m[6]))
     village, town, cadre = aliased(Area), aliased(Area), aliased(User)
     stmt = (
         select(Case.id, town.name, village.name, Household.head_name, Household.head_id_number, Household.size,

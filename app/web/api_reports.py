@@ -45,7 +45,8 @@ def _ledger_row(number: int, r: LedgerRow) -> dict[str, Any]:
             "risk_type": r.risk_type,
             "measures": [{"content": m.content, "measure_type": m.measure_type,
                           "responsible_unit": m.responsible_unit, "deadline": m.deadline.isoformat(),
-                          "done": m.done} for m in r.measures],
+                          "done": m.done, "completed_on": m.completed_on.isoformat() if m.completed_on else None}
+                         for m in r.measures],
             "deadline": r.deadline.isoformat() if r.deadline else None, "cadre": r.cadre}
 
 

@@ -616,7 +616,7 @@ def openapi_document() -> dict[str, Any]:
                     "size": INT, "lifted_year": STR, "risk_type": STR,
                     "measures": {"type": "array", "items": _object({
                         "content": STR, "measure_type": STR, "responsible_unit": STR, "deadline": DAY,
-                        "done": BOOL})},
+                        "done": BOOL, "completed_on": OPT_DAY})},
                     "deadline": {"type": ["string", "null"], "format": "date",
                                  "description": "完成时限：各措施时限中最晚的"},
                     "cadre": STR}),

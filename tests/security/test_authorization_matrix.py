@@ -75,6 +75,8 @@ TOWN_WORK = {"cg": COUNTY | CG_TOWN, "rf": COUNTY | RF_TOWN}
 SCREENING = {"cg": COUNTY | CG_TOWN | {"chengguan01_team"}, "rf": COUNTY | RF_TOWN | {"raofeng01_team"}}
 SCREENING_TEAM = {"cg": frozenset({"chengguan02_team"}), "rf": frozenset()}  # raofeng02_team is no persona
 TASK_DOER = {"cg": frozenset({"chengguan01_cadre1"}), "rf": frozenset({"raofeng_certifier"})}
+# Recording a measure done: the cadre of case cg, on its 落实帮扶措施 (task cg); task rf is no such task.
+MEASURE_RECORDER = frozenset({"chengguan01_cadre1"})
 TASK_CLAIMER = {"rf": frozenset({"raofeng_certifier"})}  # release needs a claimed task: task rf is claimed
 TASK_REASSIGNER = {"cg": frozenset(), "rf": frozenset({"raofeng_certifier"})}  # cadre tasks are not handed over
 CADRE_CHANGER = {"cg": frozenset({"county_office"}) | CG_TOWN, "rf": frozenset({"county_office"}) | RF_TOWN}
@@ -409,6 +411,10 @@ ROUTES: dict[str, Route] = {
     "tasks.claim": Route(TASK_DOER, post("/tasks/{task}/claim", data={}), probe=False),
     "tasks.release": Route(TASK_CLAIMER, post("/tasks/{task}/release", data={}), probe=False),
     "tasks.reassign": Route(TASK_REASSIGNER, post("/tasks/{task}/reassign", data={"user_id": "0"}), ok=422),
+    # 落实帮扶措施 one measure at a time: the case's cadre, on their task (an empty record is refused after the check)
+    "tasks.record_measure": Route(MEASURE_RECORDER, post("/tasks/{task}/measures/{measure}", data={}), ok=422),
+    "api.record_task_measure": Route(MEASURE_RECORDER, post("/api/v1/tasks/{task}/measures/{measure}", json={}),
+                                     ok=422),
     "api.show_task": Route(TASK_DOER, get("/api/v1/tasks/{task}")),
     "api.complete_task": Route(TASK_DOER, post("/api/v1/tasks/{task}/complete", json={}), ok=422),
     "api.claim_task": Route(TASK_DOER, post("/api/v1/tasks/{task}/claim", json={}), probe=False),
