@@ -173,15 +173,31 @@ def test_a_household_goes_from_screening_to_closure(journey: Journey) -> None:
     _post_notice(journey, "村内公示", target)
     _period_passes(journey, "村内公示", target)
 
-    # 一户一套精准措施, 一户一人精准包抓.
+    # 一户一套精准措施, 一户一人精准包抓: as many measures as the household needs, a row each, added with 添加一项
+    # (a fourth one, due next year, among them); a fifth row added by mistake is removed again.
     journey.open_task("制定帮扶措施并确定包抓干部", target)
     deadline = (today + timedelta(days=60)).isoformat()
-    for index, (content, kind, unit) in enumerate([("落实医疗救助，协助办理慢病卡", "健康帮扶（医疗保障）", "县医保局"),
-                                                   ("安排公益岗位一个", "公益岗位", "城关镇人民政府")]):
-        page.get_by_label("措施内容").nth(index).fill(content)
+    next_year = (today + timedelta(days=400)).isoformat()
+    plan = [("落实医疗救助，协助办理慢病卡", "健康帮扶（医疗保障）", "县医保局", deadline),
+            ("安排公益岗位一个", "公益岗位", "城关镇人民政府", deadline),
+            ("申请临时救助", "临时救助", "县民政局", deadline),
+            ("危房改造，建新房", "住房安全保障", "县住建局", next_year)]
+    contents = page.get_by_label("措施内容")
+    expect(contents).to_have_count(1)  # one blank row to start with
+    add = page.get_by_role("button", name="添加一项")
+    for index, (content, kind, unit, due) in enumerate(plan):
+        if index:
+            add.click()
+            expect(contents).to_have_count(index + 1)
+        contents.nth(index).fill(content)
         page.get_by_label("措施类型").nth(index).select_option(label=kind)
         page.get_by_label("责任单位").nth(index).fill(unit)
-        page.get_by_label("完成时限").nth(index).fill(deadline)
+        page.get_by_label("完成时限").nth(index).fill(due)
+    add.click()
+    expect(contents).to_have_count(5)
+    expect(contents.nth(4)).to_have_value("")  # a new row is blank
+    page.get_by_role("button", name="删除").nth(4).click()
+    expect(contents).to_have_count(4)
     cadre = page.get_by_label("包抓干部")
     cadre.select_option(index=1)  # the village's cadres by user name: chengguan01_cadre1 first
     cadre_name = cadre.locator("option:checked").inner_text().split("（")[0]
@@ -197,9 +213,34 @@ def test_a_household_goes_from_screening_to_closure(journey: Journey) -> None:
     journey.log_in(CADRE)
     expect(page.get_by_role("banner")).to_contain_text(cadre_name)
     journey.open_task("落实帮扶措施", target)
-    for index, result in enumerate(["已办理慢病卡，报销比例提高", "配偶已上岗护林员"]):
-        page.get_by_label("落实日期").nth(index).fill(today.isoformat())
-        page.get_by_label("落实情况").nth(index).fill(result)
+    # Each measure with its type, 责任单位 and 完成时限; the one done today is recorded today, on its own.
+    records = journey.main().locator("#measure-records")
+    expect(records.get_by_role("row")).to_have_count(1 + len(plan))
+    for content, kind, unit, due in plan:
+        row = records.get_by_role("row").filter(has_text=content)
+        for text in (kind, unit, due):
+            expect(row).to_contain_text(text)
+    results = {"落实医疗救助": "已办理慢病卡，报销比例提高", "安排公益岗位": "配偶已上岗护林员",
+               "申请临时救助": "已发放临时救助金", "危房改造": "新房已建成入住"}
+    first = records.get_by_role("row").filter(has_text="落实医疗救助")
+    first.get_by_label("落实日期").fill(today.isoformat())
+    first.get_by_label("落实情况（成效）").fill(results["落实医疗救助"])
+    first.get_by_role("button", name="登记落实").click()
+    expect(journey.status(re.compile("已登记.*落实医疗救助"))).to_be_visible()
+    expect(first).to_contain_text("已落实")
+    expect(first).to_contain_text(results["落实医疗救助"])
+    expect(records.get_by_role("button", name="登记落实")).to_have_count(len(plan) - 1)
+    journey.shoot("cadre-records-one-measure")
+    journey.nav("待办")
+    expect(journey.inbox_row("落实帮扶措施", target)).to_have_count(1)  # the task waits for the others
+    # The others, each when it is done; then assistance is over.
+    journey.open_task("落实帮扶措施", target)
+    for start, result in list(results.items())[1:]:
+        row = records.get_by_role("row").filter(has_text=start)
+        row.get_by_label("落实日期").fill(today.isoformat())
+        row.get_by_label("落实情况（成效）").fill(result)
+        row.get_by_role("button", name="登记落实").click()
+        expect(row).to_contain_text("已落实")
     journey.shoot("cadre-carries-out")
     journey.submit()
 
@@ -242,5 +283,5 @@ def test_a_household_goes_from_screening_to_closure(journey: Journey) -> None:
     expect(page.get_by_role("heading", level=1)).to_contain_text(target)
     cases = journey.main().get_by_role("row").filter(has_text="已销号")
     expect(cases).to_have_count(1)
-    expect(journey.main().get_by_role("row").filter(has_text="已落实")).to_have_count(2)
+    expect(journey.main().get_by_role("row").filter(has_text="已落实")).to_have_count(len(plan))
     journey.shoot("household-file")
