@@ -123,9 +123,11 @@ class MeasuresExecutionForm(TaskForm):
     """The cadre carries out the plan's measures and records each one when it is done, on its own (a measure due
     next year does not hold up the one done today: app/cases/measures.py, POST …/measures/<id>). Assistance ends
     (the task is submitted) once every measure of the plan is recorded — before, or in this submit, as the API's
-    `results` may do. Where the diagram routes added measures (the county procedure: a case the town or county
-    sent back from closure returns here, and assistance goes on with new measures, filed with the county office
-    before they are carried out), new measures may be added instead, and the measures not yet done stay open."""
+    `results` may do: the rulebook has the measures 全部落地见效 (五(二)) and the household applies for 销号 once
+    assistance has brought it up to the standard (四(三)), so no measure of the filed plan is left unaccounted.
+    Where the diagram routes added measures (the county procedure: a case the town or county sent back from
+    closure returns here, and assistance goes on with new measures, filed with the county office before they are
+    carried out), new measures may be added instead, and the measures not yet done stay open."""
 
     title = "落实帮扶措施"
     context_needs = frozenset({"measures"})
