@@ -125,7 +125,7 @@ def _record(browser: Any, task_id: int, measure_id: int, completed_on: str, resu
                         page=f"/tasks/{task_id}")
 
 
-def test_recording_one_measure_keeps_it_and_leaves_the_task_open(app, login_as):
+def test_recording_one_measure_keeps_it_and_leaves_the_task_open(app, login_as, api):
     case_id = _to_the_plan(app)
     first, later = _plan(app, login_as, case_id)
     cadre = login_as(CADRE)
@@ -156,6 +156,12 @@ def test_recording_one_measure_keeps_it_and_leaves_the_task_open(app, login_as):
         event = db.session.scalar(select(Event).where(Event.about("case", case_id), Event.kind == "measure_recorded"))
         assert event is not None and event.actor_id == user(CADRE).id and event.opinion == "已办理慢病卡，报销比例提高"
         assert event.data == {"measure_id": first.id, "completed_on": today().isoformat()}
+    # The ledger (附件2) says which measure was done, and when.
+    [ledger] = api("county_office").get("/api/v1/reports/ledger?area=610922100001").get_json()["rows"]
+    assert [(m["done"], m["completed_on"]) for m in ledger["measures"]] == [(True, today().isoformat()),
+                                                                             (False, None)]
+    assert f"已于 {today().isoformat()} 完成" in login_as("county_office").get(
+        "/reports/ledger?area=610922100001").get_data(as_text=True)
     again = _record(cadre, task["id"], first.id, today().isoformat(), "再登记一次")
     assert again.status_code == 303 and _stored(app, case_id)[0].result == "已办理慢病卡，报销比例提高"
     page = without_earlier_steps(cadre.get(f"/tasks/{task['id']}").get_data(as_text=True))
