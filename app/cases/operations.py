@@ -183,6 +183,8 @@ def _record_approval(case: Case, task: ReadyTask, data: dict[str, Any], actor: U
     national columns); approved again after an objection, the later day."""
     if data.get("decision") == "approve":
         write_columns(case, identified_on=china_today())
+        if case.approved_at is None:
+            write_columns(case, approved_at=utcnow())
 
 
 def _record_plan(case: Case, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:
