@@ -9,7 +9,7 @@ from typing import Any
 from flask import g, has_app_context
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from app.areas import COUNTY_LENGTH, contains, in_towns_below
+from app.areas import CODE_LENGTHS, COUNTY_LENGTH, contains, in_towns_below
 from app.clock import china_today
 from app.extensions import db, table_of
 from app.models import Area, Case, DepartmentUpload, ReadyTask, Screening, User
@@ -338,3 +338,20 @@ def can_change_cadre(user: User, case: Case) -> bool:
 def can_start_screening(user: User) -> bool:
     """一月一精准排查 starts for every village at once, from the county office."""
     return user.role == "county_office"
+
+
+def can_approve_in_batch(user: User) -> bool:
+    """批量审批: the county's decision steps (county scope, a role that holds tasks: the county office) may approve
+    several cases of one town at once; each case is still its own step."""
+    return scope_of(user) == "county" and user.role not in READ_ONLY_ROLES and user.active
+
+
+def can_approve_town_in_batch(user: User, town_code: str) -> bool:
+    """The town lies in the user's own county (or city): another county's towns are not theirs to decide on."""
+    return can_approve_in_batch(user) and len(town_code) == CODE_LENGTHS["town"] and in_area(user, town_code)
+
+
+def can_decide_in_batch(user: User, task: ReadyTask) -> bool:
+    """The task's role and area are the user's (or an absent colleague's they stand in for), whoever has claimed
+    it: a claim by a colleague is reported per case when the batch reaches it, not refused up front."""
+    return can_approve_in_batch(user) and task.assignee_id is None and can_claim(user, task)

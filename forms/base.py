@@ -122,6 +122,9 @@ class TaskForm(Form):
     context_needs: ClassVar[frozenset[str]] = frozenset()
     # The fields every entry of a list must fill (checked by the form's own list validator), for its description.
     required_entry_fields: ClassVar[dict[str, frozenset[str]]] = {}
+    # The favourable decision (a value of `decision`) that may be given to several cases at once with one opinion
+    # (批量审批); None: one case at a time. A refusal or a return needs its own reason per case, so never those.
+    batch_decision: ClassVar[str | None] = None
 
     class Meta:
         locales = ["zh"]
