@@ -3,6 +3,7 @@ its diagram, looks at the heatmap and the scoreboard, and downloads 附件1 and 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -84,6 +85,21 @@ def _the_path_is_readable_zoomable_and_starts_at_the_current_step(journey: Journ
     assert before and after and after["x"] - before["x"] > 60, (before, after)
 
 
+def _a_month_is_chosen_from_the_picker(journey: Journey) -> None:
+    """督查考核's 月份 is 年 and 月 lists (no browser month picker needed); the page asks for month=YYYY-MM."""
+    page, main = journey.page, journey.main()
+    expect(main.locator('input[type="month"]')).to_have_count(0)
+    year = main.get_by_role("combobox", name="月份（年）")
+    month = main.get_by_role("combobox", name="月份（月）")
+    year.select_option(value="2025")
+    month.select_option(label="3 月")
+    main.get_by_role("button", name="查看").click()
+    expect(page).to_have_url(re.compile(r"[?&]month=2025-03\b"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("2025")
+    expect(main.get_by_role("combobox", name="月份（年）")).to_have_value("2025")
+    expect(main.get_by_role("combobox", name="月份（月）")).to_have_value("03")
+
+
 def test_supervisor_follows_a_case_and_downloads_the_annexes(journey: Journey, seeded_case: SeededCase) -> None:
     page, main = journey.page, journey.main()
     journey.log_in("supervisor")
@@ -131,6 +147,7 @@ def test_supervisor_follows_a_case_and_downloads_the_annexes(journey: Journey, s
     expect(town_row).to_contain_text(TOWN_NAME)
     assert int(town_row.locator(".open-cases").inner_text()) >= 1
     journey.shoot("scoreboard")
+    _a_month_is_chosen_from_the_picker(journey)
 
     # 花名册台账: 附件1 and 附件2 of the town, on screen and as Excel.
     journey.nav("花名册台账")

@@ -26,6 +26,54 @@ document.addEventListener("click", function (event) {
     else work();
   }
 
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function option(select, value, text, selected) {
+    var o = document.createElement("option");
+    o.value = value;
+    o.text = text;
+    if (selected) o.selected = true;
+    select.appendChild(o);
+  }
+
+  function monthPicker(input) {
+    var match = /^(\d{4})-(\d{2})$/.exec(input.value);
+    var now = new Date();
+    var year = match ? +match[1] : now.getFullYear();
+    var month = match ? +match[2] : now.getMonth() + 1;
+    var picker = document.createElement("span");
+    picker.className = "month-picker";
+    var years = document.createElement("select");
+    var monthsOf = document.createElement("select");
+    // Each list is named by the field's label: "月份（年）", "月份（月）"; a label[for] now points at the 年 list.
+    var label = input.id ? document.querySelector('label[for="' + input.id + '"]') : null;
+    for (var up = input.parentNode; !label && up && up.tagName; up = up.parentNode) {
+      if (up.tagName === "LABEL") label = up;
+    }
+    var name = label ? (label.textContent || "").replace(/\s+/g, " ").trim() : "月份";
+    if (input.id) { years.id = input.id; input.removeAttribute("id"); }
+    years.setAttribute("aria-label", name + "（年）");
+    monthsOf.setAttribute("aria-label", name + "（月）");
+    years.setAttribute("title", "年");
+    monthsOf.setAttribute("title", "月");
+    if (!input.required && !match) option(years, "", "—", true);
+    var last = Math.max(now.getFullYear() + 1, year);
+    for (var y = last; y >= Math.min(2016, year); y--) option(years, String(y), y + " 年", y === year && (match || input.required));
+    for (var i = 1; i <= 12; i++) option(monthsOf, pad(i), i + " 月", i === month);
+    function sync() {
+      input.value = years.value ? years.value + "-" + monthsOf.value : "";
+      monthsOf.disabled = !years.value;
+    }
+    years.addEventListener("change", sync);
+    monthsOf.addEventListener("change", sync);
+    picker.appendChild(years);
+    picker.appendChild(document.createTextNode(" "));
+    picker.appendChild(monthsOf);
+    input.parentNode.insertBefore(picker, input);
+    input.type = "hidden";
+    sync();
+  }
+
   ready(function () {
     // 菜单: the phone's header is one bar; the button opens the navigation below it.
     var toggle = document.querySelector("[data-menu-toggle]");
@@ -43,6 +91,11 @@ document.addEventListener("click", function (event) {
       var folds = document.querySelectorAll("details[data-fold-on-phone]");
       for (var i = 0; i < folds.length; i++) folds[i].removeAttribute("open");
     }
+
+    // Month fields (templates/_month.html): 年 and 月 lists in place of the text box, which keeps YYYY-MM for the
+    // form. Browsers without these scripts keep the text box, which takes YYYY-MM as typed.
+    var months = document.querySelectorAll("input[data-month-picker]");
+    for (var m = 0; m < months.length; m++) monthPicker(months[m]);
 
     // A list table stacked on a phone shows each cell's column label: cells without their own data-label
     // take their column's heading.
