@@ -224,9 +224,9 @@ def heatmap_by_town(user: User, version: ProcessVersion, since: datetime, until:
                          ElementVisit.completed_at >= since, ElementVisit.completed_at < until,
                          ElementVisit.town_code.is_not(None), about_visible_subject(user, ElementVisit),
                          only.clause(ElementVisit)))
-    for visit_town, bpmn_id, name, ready_at, completed_at in db.session.execute(visit_stmt):
+    for visit_town, bpmn_id, visit_name, ready_at, completed_at in db.session.execute(visit_stmt):
         assert visit_town is not None and ready_at is not None  # filtered in SQL
-        names.setdefault(bpmn_id, name or bpmn_id)
+        names.setdefault(bpmn_id, visit_name or bpmn_id)
         durations[(visit_town[:length], bpmn_id)].append(workday_ordinal(to_china(completed_at).date())
                                                         - workday_ordinal(to_china(ready_at).date()))
     units = heatmap_units(user)
