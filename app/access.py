@@ -9,7 +9,7 @@ from typing import Any
 from flask import g, has_app_context
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from app.areas import COUNTY_LENGTH, below, contains
+from app.areas import CODE_LENGTHS, COUNTY_LENGTH, contains, in_towns_below
 from app.clock import china_today
 from app.extensions import db, table_of
 from app.models import Area, Case, DepartmentUpload, ReadyTask, Screening, User
@@ -154,7 +154,7 @@ def _roots() -> list[str]:
 def _area_clause(user: User, village_col: Any, town_col: Any) -> ColumnElement[bool]:
     scope = scope_of(user)
     if scope == "county":
-        return true() if covers_every_county(user) else below(town_col, user.area_code)
+        return true() if covers_every_county(user) else in_towns_below(town_col, user.area_code)
     if scope == "town":
         return town_col == user.area_code
     if scope == "village":
@@ -217,6 +217,9 @@ def about_visible_subject(user: User, row: Any) -> ColumnElement[bool]:
 
     if scope_of(user) == "county" and covers_every_county(user):
         return true()
+    if works_an_area(user) and hasattr(row, "town_code") and all(h.visible_by_area for h in HOOKS.values()):
+        # The row's own area is its subject's: one county's rows off the row's area index, no subject read.
+        return area_of(user, row)
     return or_(false(), *(and_(row.subject_kind == kind,
                                row.subject_id.in_(select(hooks.model.id).where(hooks.visible_to(user))))
                           for kind, hooks in HOOKS.items() if hooks.visible_to is not None))
@@ -226,6 +229,15 @@ def case_clause(user: User) -> ColumnElement[bool]:
     if scope_of(user) == "assigned":
         return Case.cadre_id == user.id
     return _area_clause(user, Case.village_code, Case.town_code)
+
+
+def rows_in_area(user: User, row: Any) -> ColumnElement[bool]:
+    """Rows about a subject (ready tasks, visited elements) by the area columns they carry, for an area's user: the
+    condition a page starts from so that it reads one county's rows, not every county's (who may see a subject is
+    still about_visible_subject's to say)."""
+    if scope_of(user) in (None, "assigned"):
+        return true()
+    return _area_clause(user, row.village_code, row.town_code)
 
 
 def screening_clause(user: User) -> ColumnElement[bool]:
@@ -332,3 +344,20 @@ def can_change_cadre(user: User, case: Case) -> bool:
 def can_start_screening(user: User) -> bool:
     """一月一精准排查 starts for every village at once, from the county office."""
     return user.role == "county_office"
+
+
+def can_approve_in_batch(user: User) -> bool:
+    """批量审批: the county's decision steps (county scope, a role that holds tasks: the county office) may approve
+    several cases of one town at once; each case is still its own step."""
+    return scope_of(user) == "county" and user.role not in READ_ONLY_ROLES and user.active
+
+
+def can_approve_town_in_batch(user: User, town_code: str) -> bool:
+    """The town lies in the user's own county (or city): another county's towns are not theirs to decide on."""
+    return can_approve_in_batch(user) and len(town_code) == CODE_LENGTHS["town"] and in_area(user, town_code)
+
+
+def can_decide_in_batch(user: User, task: ReadyTask) -> bool:
+    """The task's role and area are the user's (or an absent colleague's they stand in for), whoever has claimed
+    it: a claim by a colleague is reported per case when the batch reaches it, not refused up front."""
+    return can_approve_in_batch(user) and task.assignee_id is None and can_claim(user, task)

@@ -95,6 +95,15 @@ def add_history(database: Path, total: int, min_days: float, max_days: float, se
             f"INSERT INTO measure (case_id, {measure_cols}) "
             f"SELECT s.case_id, {', '.join('m.' + c.strip() for c in measure_cols.split(','))} "
             "FROM shift s, measure m WHERE m.case_id = ? ORDER BY s.case_id, m.id", (template_id,))
+        # Each copy's visits carry its area, and its first county approval is kept on the case, as the app does.
+        connection.execute(
+            "UPDATE element_visit SET village_code = (SELECT c.village_code FROM household_case c WHERE c.id = "
+            "element_visit.subject_id), town_code = (SELECT c.town_code FROM household_case c WHERE c.id = "
+            "element_visit.subject_id) WHERE subject_kind = 'case' AND subject_id >= ?", (first_case,))
+        connection.execute(
+            "UPDATE household_case SET approved_at = (SELECT min(e.at) FROM event e WHERE e.subject_kind = 'case' "
+            "AND e.subject_id = household_case.id AND e.bpmn_id = 'Task_CountyApprove' "
+            "AND e.kind = 'task_completed' AND e.decision = 'approve') WHERE id >= ?", (first_case,))
         connection.commit()
     counts = {name: int(connection.execute(sql).fetchone()[0]) for name, sql in (
         ("closed_cases", "SELECT count(*) FROM household_case WHERE status = 'closed'"),

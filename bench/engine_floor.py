@@ -200,7 +200,7 @@ class SchemaStep:
             self.event(now, "task_completed", instance_id, case_id, bpmn_id, data)
             self.after_task(case_id, instance_id, form_key, data, now)
         visits = [dict(instance_id=instance_id, subject_kind="case", subject_id=case_id,
-                       diagram_version_id=self.version_id,
+                       village_code=village_code, town_code=town_code, diagram_version_id=self.version_id,
                        process_key=step.process_key, bpmn_id=step.bpmn_id, element_type=step.element_type,
                        from_bpmn_id=step.from_bpmn_id, name=step.name, completed_at=now,
                        ready_at=now if completed and step.bpmn_id == completed[0] else None,
@@ -244,11 +244,14 @@ class SchemaStep:
         self.connection.execute(self.insert_event, [row.get(name) for name in self.event_columns])
 
     def after_task(self, case_id: int, instance_id: int, form_key: str, data: dict[str, Any], now: str) -> None:
-        """The domain's own writes (app/cases/operations.py: _after_task): the risk level, the measures and the
-        cadre, the measures' results."""
+        """The domain's own writes (app/cases/operations.py: _after_task): the risk level, the day approved, the
+        measures and the cadre, the measures' results."""
         c = self.connection
         if form_key == "town_certification" and data.get("decision") == "certify":
             c.execute("UPDATE household_case SET risk_level = ? WHERE id = ?", (data.get("risk_level"), case_id))
+        elif form_key == "county_approval" and data.get("decision") == "approve":
+            c.execute("UPDATE household_case SET identified_on = ?, approved_at = coalesce(approved_at, ?) "
+                      "WHERE id = ?", (now[:10], now, case_id))
         elif form_key == "measures_plan":
             c.execute("DELETE FROM measure WHERE case_id = ?", (case_id,))
             c.executemany(self.insert_measure, [

@@ -56,6 +56,7 @@ CLONED: dict[str, dict[str, tuple[str, str | None]]] = {
                    "assignee_id": ("fk", "user_account"), "claimed_by_id": ("fk", "user_account"),
                    "subject_id": ("subject", None)},
     "element_visit": {"id": ("id", None), "instance_id": ("fk", "workflow_instance"),
+                      "village_code": ("code", None), "town_code": ("code", None),
                       "actor_id": ("fk", "user_account"), "subject_id": ("subject", None)},
     "event": {"id": ("id", None), "instance_id": ("fk", "workflow_instance"), "actor_id": ("fk", "user_account"),
               "on_behalf_of_id": ("fk", "user_account"), "subject_id": ("subject", None)},

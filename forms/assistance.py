@@ -100,6 +100,7 @@ def filled_entries(data: list[dict[str, Any]], field: Any) -> list[dict[str, Any
 
 class CountyFilingForm(TaskForm):
     title = "县办备案"
+    batch_decision = "file"
 
     decision = decision_field([("file", "予以备案"), ("return", "退回修改措施")], "备案意见")
     opinion = opinion_field("备案意见说明")

@@ -155,6 +155,9 @@ class TaskForm(Form):
     shown_elsewhere: ClassVar[frozenset[str]] = frozenset()
     # A part of the task page drawn above the form (templates/tasks/…), or None.
     page_template: ClassVar[str | None] = None
+    # The favourable decision (a value of `decision`) that may be given to several cases at once with one opinion
+    # (批量审批); None: one case at a time. A refusal or a return needs its own reason per case, so never those.
+    batch_decision: ClassVar[str | None] = None
 
     class Meta:
         locales = ["zh"]

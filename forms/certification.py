@@ -53,6 +53,7 @@ class TownLeadershipReviewForm(TaskForm):
 
 class CountyApprovalForm(TaskForm):
     title = "县办审批"
+    batch_decision = "approve"
 
     decision = decision_field(
         [("approve", "批准，组织村内公示"), ("return", "退回镇重新认定"), ("reject", "不予批准")], "审批意见"

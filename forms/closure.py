@@ -29,6 +29,7 @@ class TownAcceptanceForm(TaskForm):
 
 class CountyRecheckForm(TaskForm):
     title = "县办复核确认"
+    batch_decision = "confirm"
 
     decision = decision_field([("confirm", "复核达标，组织公告销号"), ("return", "未达标，退回继续帮扶")], "复核意见")
     opinion = opinion_field("复核意见说明")

@@ -113,6 +113,7 @@ class TownEliminationReviewForm(TownReviewForm):
 
 class CountyEliminationForm(TaskForm):
     title = "县级审定（风险消除）"
+    batch_decision = "approve"
 
     decision = decision_field([("approve", "审定风险消除，在村内公告"), ("return", "退回，继续帮扶")], "审定意见")
     document_no = StringField("审定文号", validators=[Optional(), Length(max=64, message="不超过 64 字")])

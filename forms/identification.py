@@ -80,6 +80,7 @@ class TownIdentificationReviewForm(TownReviewForm):
 
 class CountyIdentificationForm(TaskForm):
     title = "县级审定"
+    batch_decision = "approve"
 
     decision = decision_field([("approve", "审定纳入监测，在村内公告结果"), ("return", "退回乡镇重新审核"),
                                ("reject", "不予纳入监测")], "审定意见")

@@ -86,6 +86,49 @@ def open_case(app: Flask, village: str = "610922100001", household_index: int = 
         return case_id
 
 
+def open_cases(app: Flask, village: str, count: int) -> list[int]:
+    """Screen `village` this month and report its first `count` households for key assistance at one meeting;
+    returns the case ids in the households' order."""
+    with app.app_context():
+        start_monthly_screening(today().strftime("%Y-%m"), user("county_office"))
+        db.session.commit()
+        team = f"{_slug(village)}_team"
+        households = db.session.scalars(select(Household).where(Household.village_code == village)
+                                        .order_by(Household.id)).all()[:count]
+        task = db.session.scalar(select(ReadyTask).where(ReadyTask.village_code == village,
+                                                         ReadyTask.bpmn_id == "Task_ScreenHouseholds"))
+        assert task is not None, f"{village} has no screening waiting"
+        from app.models import Screening
+
+        screening = db.session.get(Screening, task.subject_id)
+        registrations = [register_household(screening, h.id, "major_illness", "住院自付费用高", user(team))
+                         for h in households]
+        db.session.commit()
+        check_households(screening.id, team)
+        complete(team, "Task_ScreenHouseholds", {}, screening_id=screening.id)
+        actor = user(team)
+        meeting = db.session.scalar(select(ReadyTask).where(ReadyTask.bpmn_id == "Task_AssessmentMeeting",
+                                                            ReadyTask.about("screening", screening.id)))
+        assert meeting is not None
+        complete_user_task(meeting.id, MultiDict([("meeting_date", today().isoformat()), ("attendees", "全体"),
+                                                  ("minutes", "研判"),
+                                                  *(("key_assistance", str(r.id)) for r in registrations)]),
+                           actor, None)
+        db.session.commit()
+        ids = [db.session.scalar(select(Case.id).where(Case.household_id == h.id)) for h in households]
+        assert all(ids)
+        return [int(i) for i in ids if i]
+
+
+def to_county_approval(case_id: int, risk_level: str = "at_risk") -> None:
+    """Town certifies and its leadership passes: the case waits for the county office's 县办审批."""
+    town = TOWN_SLUGS[db.session.get(Case, case_id).town_code]
+    complete(f"{town}_certifier", "Task_TownCertify", {"decision": "certify", "risk_level": risk_level,
+                                                       "opinion": "符合"}, case_id)
+    complete(f"{town}_leader", "Task_TownLeadershipReview", {"decision": "pass", "opinion": "镇会议通过",
+                                                               "meeting_date": today().isoformat()}, case_id)
+
+
 TOWN_SLUGS = {"610922100": "chengguan", "610922101": "raofeng"}
 
 

@@ -108,3 +108,37 @@ def test_0022_gives_each_warning_rule_and_column_mapping_the_county_of_whoever_r
         assert db.session.scalar(text("SELECT county_code FROM warning_rule")) == "610922"
         assert db.session.scalar(text("SELECT county_code FROM department_mapping")) == "610922"
         db.engine.dispose()
+
+
+def test_0024_keeps_the_first_county_approval_on_the_case_and_the_area_on_each_visit(tmp_path):
+    """Cases approved before migration 0024 get the time of their first county approval (the scoreboard's and the
+    annual review's approvals of a period are read off it), and every visited element its subject's village and
+    town (the heatmap reads one county's visits by them)."""
+    from sqlalchemy import func, select, text
+
+    from app.models import Case, ElementVisit, Event
+    from tests.helpers import approve_case, open_case
+
+    app, runner = _demo_database(tmp_path)
+    case_id = open_case(app)
+    with app.app_context():
+        approve_case(case_id)
+        approved_at = db.session.scalar(select(func.min(Event.at)).where(
+            Event.about("case", case_id), Event.bpmn_id == "Task_CountyApprove", Event.decision == "approve"))
+        case = db.session.get(Case, case_id)
+        assert case.approved_at is not None and approved_at is not None
+        village, town = case.village_code, case.town_code
+        db.session.execute(text("UPDATE household_case SET approved_at = NULL"))
+        db.session.execute(text("UPDATE element_visit SET village_code = NULL, town_code = NULL"))
+        db.session.commit()
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "downgrade", "0023"]).exit_code == 0
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context():
+        assert db.session.get(Case, case_id).approved_at == approved_at
+        areas = set(db.session.execute(select(ElementVisit.village_code, ElementVisit.town_code)
+                                       .where(ElementVisit.about("case", case_id))))
+        assert areas == {(village, town)}
+        assert db.session.scalar(select(func.count()).select_from(ElementVisit)
+                                 .where(ElementVisit.town_code.is_(None))) == 0
+        db.engine.dispose()

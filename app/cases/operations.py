@@ -92,17 +92,26 @@ DECISION_DETAILS: dict[str, tuple[str, Callable[[Any], str]]] = {
 
 def earlier_decisions(case: Case) -> list[EarlierDecision]:
     """The case's completed steps in order, with their decisions, opinions and what their forms recorded."""
-    events = db.session.scalars(select(Event).where(Event.about("case", case.id), Event.kind == "task_completed")
+    return earlier_decisions_of([case.id]).get(case.id, [])
+
+
+def earlier_decisions_of(case_ids: list[int]) -> dict[int, list[EarlierDecision]]:
+    """earlier_decisions() of several cases in one query (the batch approval page shows each case's)."""
+    if not case_ids:
+        return {}
+    events = db.session.scalars(select(Event).where(Event.about_any("case", case_ids),
+                                                    Event.kind == "task_completed")
                                 .order_by(Event.at, Event.id)).all()
-    found = []
+    found: dict[int, list[EarlierDecision]] = {}
     for event in events:
         data = event.data if isinstance(event.data, dict) else {}
         details = [(label, show(data[key])) for key, (label, show) in DECISION_DETAILS.items()
                    if data.get(key) not in (None, "", [])]
         who = f"{event.actor.full_name}（{role_label(event.actor.role)}）" if event.actor else "系统"
-        found.append(EarlierDecision(event.at, event.task_name or "", who,
-                                     DECISION_LABELS.get(event.decision or "", event.decision or ""),
-                                     event.opinion or "", details))
+        found.setdefault(event.subject_id or 0, []).append(
+            EarlierDecision(event.at, event.task_name or "", who,
+                            DECISION_LABELS.get(event.decision or "", event.decision or ""),
+                            event.opinion or "", details))
     return found
 
 
@@ -183,6 +192,8 @@ def _record_approval(case: Case, task: ReadyTask, data: dict[str, Any], actor: U
     national columns); approved again after an objection, the later day."""
     if data.get("decision") == "approve":
         write_columns(case, identified_on=china_today())
+        if case.approved_at is None:
+            write_columns(case, approved_at=utcnow())
 
 
 def _record_plan(case: Case, task: ReadyTask, data: dict[str, Any], actor: User | None) -> None:

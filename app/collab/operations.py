@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.access import can_see_case, can_write_on_case
 from app.clock import utcnow
@@ -133,6 +133,10 @@ def add_comment(case: Case, text: str, actor: User, task_id: int | str | None = 
     _record(case, "comment_added", actor, now, "办理备注" + _task_label(task), comment.bpmn_id, text, remote_addr,
             {"comment_id": comment.id, "task_uuid": comment.task_uuid})
     return comment
+
+
+def count_comments(case: Case) -> int:
+    return db.session.scalar(select(func.count()).select_from(Comment).where(Comment.case_id == case.id)) or 0
 
 
 def comments_for(case: Case) -> list[Comment]:

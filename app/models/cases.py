@@ -16,15 +16,20 @@ class Case(Model):
     __tablename__ = "household_case"
     # The case lists of a town or a village read their open cases without walking their closed history.
     # The supervisors' trend counts a month's closures (销号, not rejections) off one index, nothing else read.
+    # A county's pages read its towns' rows one town at a time (app.areas.in_towns_below): the indexes that lead
+    # with the town's code keep the rest of the condition (status, a day) inside the index.
     __table_args__ = (Index("ix_household_case_town_status", "town_code", "status"),
                       Index("ix_household_case_village_status", "village_code", "status"),
-                      Index("ix_household_case_status_closed_at", "status", "closed_at"))
+                      Index("ix_household_case_status_closed_at", "status", "closed_at"),
+                      Index("ix_household_case_town_opened", "town_code", "opened_at"),
+                      Index("ix_household_case_town_status_closed", "town_code", "status", "closed_at"),
+                      Index("ix_household_case_town_approved", "town_code", "approved_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
     screening_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id"), index=True)
     village_code: Mapped[str] = mapped_column(ForeignKey("area.code"), index=True)
-    town_code: Mapped[str] = mapped_column(String(9), index=True)
+    town_code: Mapped[str] = mapped_column(String(9))  # led by ix_household_case_town_status and the others
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id"), unique=True)
     risk_type: Mapped[str] = mapped_column(String(24), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -46,6 +51,9 @@ class Case(Model):
     discovered_on: Mapped[date | None]  # the day the risk was found (the national 15 days run from it)
     decision_due_on: Mapped[date | None]  # by when the county decides: discovery + 15 days
     identified_on: Mapped[date | None] = mapped_column(index=True)  # 县级审定: 风险识别时间
+    # The county office's first approval (县办审批) of a county-procedure case: the supervisors' approvals of a
+    # period and their time from the case's opening (ix_household_case_town_approved).
+    approved_at: Mapped[datetime | None] = mapped_column(index=True)
     eliminated_on: Mapped[date | None] = mapped_column(index=True)  # 风险消除时间 (kept when reverted: see below)
 
     household: Mapped[Household] = relationship(lazy="joined")

@@ -89,6 +89,8 @@ class ReadyTask(AboutSubject, Model):
         Index("ix_ready_task_inbox_county", "role", "assignee_id", "due_on", "ready_since"),
         Index("ix_ready_task_inbox_assignee", "assignee_id", "due_on", "ready_since"),
         Index("ix_ready_task_subject", "subject_kind", "subject_id"),
+        # A county's case lists start from its towns' tasks (the step and overdue filters, the steps waited at).
+        Index("ix_ready_task_town_code", "town_code"),
         # Task ids are in links and forms: SQLite must never hand a finished task's id to a new task.
         {"sqlite_autoincrement": True},
     )
@@ -166,7 +168,10 @@ class ElementVisit(AboutSubject, Model):
     and for user tasks how long they waited (the heatmap's times)."""
 
     __tablename__ = "element_visit"
+    # The heatmap of one county reads its towns' visits of the period (app.supervision.paths.heatmap).
     __table_args__ = (Index("ix_element_visit_diagram_completed", "diagram_version_id", "completed_at"),
+                      Index("ix_element_visit_diagram_town_completed", "diagram_version_id", "town_code",
+                            "completed_at"),
                       Index("ix_element_visit_subject", "subject_kind", "subject_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -182,6 +187,9 @@ class ElementVisit(AboutSubject, Model):
     ready_at: Mapped[datetime | None]  # user tasks: when the task reached an inbox
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The subject's area, as on its ready tasks (None only for a subject kind without one).
+    village_code: Mapped[str | None] = mapped_column(String(12))
+    town_code: Mapped[str | None] = mapped_column(String(9))
 
 
 class ProcessDraft(Model):

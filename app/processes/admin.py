@@ -17,7 +17,15 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import ProcessDraft, ProcessVersion, User, WorkflowInstance
 from app.processes.operations import _sha256, add_version, current_version
-from app.processes.validation import BPMN_NS, BpmnRefused, Problem, Validation, read_bpmn, validate_bpmn
+from app.processes.validation import (
+    BPMN_NS,
+    BpmnRefused,
+    Problem,
+    Validation,
+    read_bpmn,
+    time_limit_problems,
+    validate_bpmn,
+)
 
 
 class DeployRefused(InvalidInput):
@@ -25,6 +33,15 @@ class DeployRefused(InvalidInput):
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("流程图校验未通过，不能部署")
+        self.problems = problems
+
+
+class DraftRefused(InvalidInput):
+    """The draft carries a value the modeler's panel marks as wrong (a time limit outside 1–365): it is not
+    stored, so nothing typed is silently dropped or kept as something else."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("草稿未保存：" + "；".join(p.message for p in problems))
         self.problems = problems
 
 
@@ -98,6 +115,8 @@ def _key_of(xml: str, wanted: str | None) -> str:
         root = read_bpmn(xml)
     except BpmnRefused as exc:
         raise InvalidInput(exc.message) from exc
+    if problems := time_limit_problems(root):
+        raise DraftRefused(problems)
     ids = [p.get("id", "") for p in root.findall(f"{{{BPMN_NS}}}process")]
     if not ids:
         raise InvalidInput("文件中没有流程（bpmn:process）")

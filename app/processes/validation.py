@@ -77,6 +77,22 @@ def read_bpmn(xml: str | bytes) -> etree._Element:
     return root
 
 
+def time_limit_problems(root: etree._Element) -> list[Problem]:
+    """Every user task whose 办理时限 (spiffworkflow property `time_limit_days`) is not a whole number of 1–365
+    working days, named by the task. Read from the XML alone, so a draft is refused before it is stored."""
+    problems = []
+    for task in root.iter(f"{{{BPMN_NS}}}userTask"):
+        for prop in task.iter():
+            if (isinstance(prop.tag, str) and etree.QName(prop).localname == "property"
+                    and prop.get("name") == TIME_LIMIT_PROPERTY):
+                value = prop.get("value") or ""
+                if value.strip() and (problem := time_limit_problem(value)):
+                    element_id = task.get("id") or ""
+                    name = " ".join((task.get("name") or "").split()) or element_id
+                    problems.append(Problem(element_id, f"任务“{name}”（{element_id}）：{problem}"))
+    return problems
+
+
 def validate_bpmn(xml: str, available: Mapping[str, str] | None = None) -> Validation:
     """Check every executable process of `xml`. `available` maps other deployed process keys to their XML, so
     call activities to them resolve. Raises BpmnRefused when the file cannot be read as BPMN at all."""

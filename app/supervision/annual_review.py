@@ -14,6 +14,7 @@ from typing import IO
 from sqlalchemy import and_, case, func, literal, null, select, union_all
 from sqlalchemy.orm import aliased
 
+from app.areas import below
 from app.deadlines.policy import month_end
 from app.errors import InvalidInput
 from app.excel.tables import DATE, TEXT, ListWorkbook, TableColumn
@@ -151,7 +152,7 @@ class AnnualReview:
 def build_annual_review(scope: SupervisionScope, year: int, today: date, county_office_name: str) -> AnnualReview:
     first, last = date(year, 1, 1), date(year, 12, 31)
     names = {code: name for code, name in db.session.execute(
-        select(Area.code, Area.name).where(Area.code.startswith(scope.code[:9])))}
+        select(Area.code, Area.name).where(below(Area.code, scope.code[:9])))}
     late_screenings, judged = _late_screenings(scope, year, today, names)
     certified = _certified_in_year(scope, first, last)
     return AnnualReview(
@@ -331,7 +332,8 @@ def _late_screenings(scope: SupervisionScope, year: int, today: date,
     months = [f"{year:04d}-{m:02d}" for m in range(1, 13) if month_end(f"{year:04d}-{m:02d}") < today]
     if not months:
         return [], []
-    started = set(db.session.scalars(select(Screening.month).where(Screening.month.in_(months)).distinct()))
+    started = set(db.session.scalars(select(Screening.month).where(
+        Screening.month.in_(months), scope.where(Screening.village_code, Screening.town_code)).distinct()))
     judged = [m for m in months if m in started]
     if not judged:
         return [], []
@@ -340,7 +342,7 @@ def _late_screenings(scope: SupervisionScope, year: int, today: date,
                                          Screening.completed_at)
                                   .where(Screening.month.in_(judged),
                                          scope.where(Screening.village_code, Screening.town_code)))}
-    in_scope = Area.code == scope.code if scope.level == "village" else Area.code.startswith(scope.code)
+    in_scope = Area.code == scope.code if scope.level == "village" else below(Area.code, scope.code)
     villages = db.session.scalars(select(Area.code).where(Area.level == "village", in_scope)
                                   .order_by(Area.code)).all()
     teams: dict[str, list[str]] = {}

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import aliased
 
-from app.access import case_clause
+from app.access import about_visible_subject, case_clause, rows_in_area
 from app.clock import china_today
 from app.errors import InvalidInput
 from app.extensions import db
@@ -145,13 +145,11 @@ def holder_text(role: str, assignee: str | None, village: str, town: str) -> str
     return role_label(role)
 
 
-def _task_aggregate(case_ids: list[int] | None = None) -> Any:
-    """Each case's earliest waiting task and due date: for every case with open work, or for `case_ids`."""
-    stmt = select(ReadyTask.subject_id.label("case_id"), func.min(ReadyTask.ready_since).label("waiting_since"),
-                  func.min(ReadyTask.due_on).label("due_on"))
-    stmt = stmt.where(ReadyTask.about_any("case", case_ids) if case_ids is not None
-                      else ReadyTask.subject_kind == "case")
-    return stmt.group_by(ReadyTask.subject_id).subquery()
+def _task_aggregate(case_ids: list[int]) -> Any:
+    """Each of these cases' earliest waiting task and due date."""
+    return (select(ReadyTask.subject_id.label("case_id"), func.min(ReadyTask.ready_since).label("waiting_since"),
+                   func.min(ReadyTask.due_on).label("due_on"))
+            .where(ReadyTask.about_any("case", case_ids)).group_by(ReadyTask.subject_id).subquery())
 
 
 @dataclass(frozen=True)
@@ -160,6 +158,8 @@ class _Matching:
 
     where: list[Any]
     needs_household: bool
+    tasks_here: Any  # the area's tasks (a condition on ready_task), for joins from the cases to their tasks
+    without_work: bool = False  # the status chosen holds no task (closed, rejected): nothing to join to tasks
 
     def select(self, *columns: Any) -> Select[Any]:
         stmt = select(*columns).select_from(Case)
@@ -174,9 +174,10 @@ def _matching(user: User, filters: CaseFilters, today: date) -> _Matching:
         where.append(Case.town_code == filters.town)
     if filters.village:
         where.append(Case.village_code == filters.village)
+    tasks_here = rows_in_area(user, ReadyTask)
     if filters.step:
         where.append(Case.id.in_(select(ReadyTask.subject_id).where(ReadyTask.subject_kind == "case",
-                                                                    ReadyTask.bpmn_id == filters.step)))
+                                                                    ReadyTask.bpmn_id == filters.step, tasks_here)))
     if filters.risk_type:
         where.append(Case.risk_type == filters.risk_type)
     if filters.procedure:
@@ -192,11 +193,12 @@ def _matching(user: User, filters: CaseFilters, today: date) -> _Matching:
     if filters.overdue:
         # From the (few) overdue tasks to their cases, on the due-date index.
         where.append(Case.id.in_(select(ReadyTask.subject_id).where(ReadyTask.due_on < today,
-                                                                    ReadyTask.subject_kind == "case")))
+                                                                    ReadyTask.subject_kind == "case", tasks_here)))
     if filters.q:
         q = filters.q.upper()
         where.append(Household.head_name.contains(q) | Household.head_id_number.contains(q))
-    return _Matching(where, bool(filters.q))
+    without_work = filters.status not in ("open", "all", *OPEN_CASE_STATUSES)
+    return _Matching(where, bool(filters.q), tasks_here, without_work)
 
 
 def _page_ids(matching: _Matching, sort: str, offset: int, limit: int) -> list[int]:
@@ -205,18 +207,21 @@ def _page_ids(matching: _Matching, sort: str, offset: int, limit: int) -> list[i
     By due date or waiting time, cases holding a dated (or any) task come first in that order; they are open
     work, so there are few of them. All the others follow by id, which the case indexes (status, town, village,
     cadre: all of them end with the id) yield in order, so a page of history costs the page, not the history."""
-    if sort in ("due", "waiting"):
-        tasks = _task_aggregate()
-        key = tasks.c.due_on if sort == "due" else tasks.c.waiting_since
+    if sort in ("due", "waiting") and not matching.without_work:
+        # The matching cases' tasks, grouped: from the (area's) cases to their tasks, never every task there is.
         task_key = ReadyTask.due_on if sort == "due" else ReadyTask.ready_since
-        first = list(db.session.scalars(matching.select(Case.id).join(tasks, tasks.c.case_id == Case.id)
-                                        .where(key.is_not(None)).order_by(key, Case.id).limit(offset + limit)))
+        key = func.min(task_key)
+        first = list(db.session.scalars(matching.select(Case.id).join(ReadyTask, ReadyTask.about("case", Case.id))
+                                        .where(task_key.is_not(None), matching.tasks_here).group_by(Case.id)
+                                        .order_by(key, Case.id).limit(offset + limit)))
         ids = first[offset:]
         if len(ids) < limit:
             keyed = exists().where(ReadyTask.about("case", Case.id), task_key.is_not(None))
             ids += db.session.scalars(matching.select(Case.id).where(~keyed).order_by(Case.id)
                                       .offset(max(offset - len(first), 0)).limit(limit - len(ids)))
         return ids
+    if sort in ("due", "waiting"):  # cases that hold no task (closed, rejected): in the order of their ids
+        return list(db.session.scalars(matching.select(Case.id).order_by(Case.id).offset(offset).limit(limit)))
     if sort == "household":
         stmt = matching.select(Case.id)
         if not matching.needs_household:
@@ -319,6 +324,7 @@ def all_case_rows(user: User, filters: CaseFilters, batch: int = 500) -> Iterato
 
 def waiting_steps(user: User) -> list[tuple[str, str]]:
     """The steps cases of the user's area wait at now, for the step filter."""
-    stmt = (select(ReadyTask.bpmn_id, func.min(ReadyTask.name)).join(Case, ReadyTask.about("case", Case.id))
-            .where(case_clause(user)).group_by(ReadyTask.bpmn_id).order_by(ReadyTask.bpmn_id))
+    stmt = (select(ReadyTask.bpmn_id, func.min(ReadyTask.name))
+            .where(ReadyTask.subject_kind == "case", about_visible_subject(user, ReadyTask))
+            .group_by(ReadyTask.bpmn_id).order_by(ReadyTask.bpmn_id))
     return [(bpmn_id, name) for bpmn_id, name in db.session.execute(stmt)]

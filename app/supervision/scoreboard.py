@@ -11,16 +11,14 @@ from datetime import UTC, date, datetime, time
 from statistics import median
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, and_, case, func, select, true
 
 from app.access import in_area, scope_of, works_an_area
-from app.areas import CODE_LENGTHS, LEVEL_NAMES, below, child_level, county_code_of, level_of
+from app.areas import CODE_LENGTHS, LEVEL_NAMES, below, child_level, county_code_of, in_towns_below, level_of
 from app.clock import CHINA_TZ, to_china
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
-from app.models import Area, Case, Event, Household, Measure, ReadyTask, RiskLead, Screening, User
-from app.processes.ties import COUNTY_APPROVAL
+from app.models import Area, Case, Household, Measure, ReadyTask, RiskLead, Screening, User
 from app.reports.scope import ReportMonth
 from app.vocab import OPEN_CASE_STATUSES
 
@@ -81,11 +79,13 @@ class SupervisionScope:
         return "" if self.code == self.home_code else self.code
 
     def where(self, village_col: Any, town_col: Any) -> ColumnElement[bool]:
+        if self.area.parent_code is None:  # the whole deployment: no condition, so each figure uses its own index
+            return true()
         if self.level == "village":
             return village_col == self.code  # type: ignore[no-any-return]
         if self.level == "town":
             return town_col == self.code  # type: ignore[no-any-return]
-        return below(town_col, self.code)
+        return in_towns_below(town_col, self.code)
 
     def unit_of(self, village_col: Any, town_col: Any) -> Any:
         """The column (or the leading part of one) that names a row's unit."""
@@ -144,23 +144,12 @@ def months_back(month: ReportMonth, count: int) -> list[ReportMonth]:
 # ---- approvals: discovery to county approval ---------------------------------------------------------------
 
 def first_approvals(start: datetime, end: datetime, area: ColumnElement[bool] | None = None) -> Any:
-    """(case id, approved at) of cases whose first county approval falls in [start, end): the approvals of the
-    period, read off the step-and-time index without touching the event rows, less the cases approved before
-    the period too. Only a case opened before the period can have been (a case is approved after it opens), so
-    only those are probed, one probe each on the case-and-step index. The cost follows the period, not the
-    length of history. `area` (a condition on the case) keeps it to one area's cases inside the subquery, so that
-    a county's page does not work out every county's approvals first."""
-    earlier = aliased(Event)
-    approved_before = exists().where(earlier.subject_kind == "case", earlier.subject_id == Event.subject_id,
-                                     earlier.bpmn_id == COUNTY_APPROVAL.bpmn_id,
-                                     earlier.at < start, earlier.kind == "task_completed",
-                                     earlier.decision == "approve")
-    return (select(Event.subject_id.label("case_id"), func.min(Event.at).label("approved_at"))
-            .join(Case, Event.about("case", Case.id))
-            .where(Event.bpmn_id == COUNTY_APPROVAL.bpmn_id, Event.at >= start, Event.at < end,
-                   Event.kind == "task_completed", Event.decision == "approve",
-                   or_(Case.opened_at >= start, ~approved_before), true() if area is None else area)
-            .group_by(Event.subject_id)
+    """(case id, approved at) of cases whose first county approval (县办审批) falls in [start, end), in `area` (a
+    condition on the case). The day is kept on the case when the county approves (app.cases.operations), so a
+    county's period is read off its towns' entries of the town-and-approval index: the cost follows the county's
+    approvals of the period, not the history nor the other counties'."""
+    return (select(Case.id.label("case_id"), Case.approved_at.label("approved_at"))
+            .where(Case.approved_at >= start, Case.approved_at < end, true() if area is None else area)
             .subquery())
 
 

@@ -125,7 +125,7 @@ def _register_template_helpers(app: Flask) -> None:
                       access.can_import_households, access.can_act_on, access.can_change_settings,
                       access.can_revert_elimination, access.can_read_warning_rules,
                       access.can_read_warning_statistics, access.can_exchange_with_national_system,
-                      access.can_write_on_case, access.only_supervises):
+                      access.can_write_on_case, access.only_supervises, access.can_approve_in_batch):
         app.jinja_env.globals[predicate.__name__] = predicate
     app.template_filter("risk_label")(lambda key: RISK_TYPES.get(key, key))
     app.template_filter("guarantee_label")(lambda key: GUARANTEE_ITEMS.get(key, key))

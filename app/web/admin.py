@@ -200,12 +200,15 @@ def upload() -> Response:
 # ---- the modeler's JSON endpoints (CSRF token in the X-CSRFToken header) --------------------------------
 
 @bp.route("/drafts", methods=["POST"])
-def save_draft() -> Response:
+def save_draft() -> Response | tuple[Response, int]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("xml"), str):
         raise InvalidInput("请求体应为 JSON：{\"process_key\", \"xml\", \"draft_id\"}")
-    draft = admin.save_draft(body["xml"], current_user, process_key=body.get("process_key") or None,
-                             draft_id=body.get("draft_id") or None)
+    try:
+        draft = admin.save_draft(body["xml"], current_user, process_key=body.get("process_key") or None,
+                                 draft_id=body.get("draft_id") or None)
+    except admin.DraftRefused as exc:
+        return jsonify({"error": exc.message, "problems": [p.as_json() for p in exc.problems]}), 422
     db.session.commit()
     return jsonify({"draft_id": draft.id, "process_key": draft.process_key, "saved_at": draft.updated_at.isoformat()})
 

@@ -59,6 +59,12 @@ def case_attachments(case: Case) -> list[Attachment]:
 
 
 @bp.app_template_global()
+def case_comment_count(case: Case) -> int:
+    """How many comments the case has, for the folded panel's summary."""
+    return operations.count_comments(case)
+
+
+@bp.app_template_global()
 def attachment_limit() -> str:
     return operations.max_label()
 

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.access import can_read_warning_statistics, works_an_area
+from app.access import can_read_warning_statistics, in_area, works_an_area
+from app.areas import CODE_LENGTHS
 from app.clock import china_moment, china_today
 from app.errors import InvalidInput, NotFound, PermissionDenied
 from app.extensions import db
@@ -15,7 +16,7 @@ from app.leads.income import MONITORING_CATEGORIES
 from app.leads.vocab import LEAD_CHANNELS
 from app.models import ProcessVersion
 from app.replica import reads_from_replica
-from app.supervision.paths import HeatFilter, heatmap, heatmap_versions
+from app.supervision.paths import HeatFilter, heatmap, heatmap_by_town, heatmap_units, heatmap_versions
 from app.supervision.warnings import OUTCOMES, warnings_overview
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
@@ -70,14 +71,22 @@ def heatmap_page() -> str:
     end = _day("to", today.isoformat()).date()
     if end < start:
         raise InvalidInput("结束日期不能早于开始日期")
-    only = HeatFilter(category=request.args.get("category") or "", channel=request.args.get("channel") or "")
+    only = HeatFilter(category=request.args.get("category") or "", channel=request.args.get("channel") or "",
+                      town=request.args.get("town") or "")
+    if only.town and not (len(only.town) == CODE_LENGTHS["town"] and only.town.isdigit()):
+        raise InvalidInput(f"镇的代码应为 9 位数字：{only.town}")
+    if only.town and not in_area(current_user, only.town):
+        raise PermissionDenied("只能查看本辖区内的镇")
     if only.category and only.category not in MONITORING_CATEGORIES:
         raise InvalidInput(f"未知的监测对象类型：{only.category}")
     if only.channel and only.channel not in LEAD_CHANNELS:
         raise InvalidInput(f"未知的发现渠道：{only.channel}")
-    cells = heatmap(current_user, version, china_moment(start, 0), china_moment(end + timedelta(days=1), 0),
-                    only) if version else []
+    since, until = china_moment(start, 0), china_moment(end + timedelta(days=1), 0)
+    cells = heatmap(current_user, version, since, until, only) if version else []
+    # Which town is slow at which step: the same figures per town (per county for a city's or province's user).
+    by_town = heatmap_by_town(current_user, version, since, until, only) if version else None
+    towns = heatmap_units(current_user) if by_town and by_town.unit == "镇" else []
     data = {"kind": "heat", "cells": [c.__dict__ for c in cells], "case_list_url": url_for("cases.index"),
             "xml_url": url_for("supervision.diagram_xml", version_id=version.id) if version else ""}
     return render_template("supervision/heatmap.html", versions=versions, version=version, cells=cells,
-                           start=start, end=end, data=data, only=only)
+                           start=start, end=end, data=data, only=only, by_town=by_town, towns=towns)

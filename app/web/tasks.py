@@ -15,6 +15,7 @@ from app.deadlines.calendar import uncovered_years
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Area, ReadyTask, WorkflowInstance
+from app.tasks import batch as batch_ops
 from app.tasks import operations as task_ops
 from app.tasks.inbox import inbox_page, inbox_steps
 from app.workflow import runtime
@@ -161,3 +162,40 @@ def record_measure(task_id: int, measure_id: int) -> Response | tuple[str, int]:
     db.session.commit()
     flash(f"已登记“{measure.content[:40]}”的落实情况", "success")
     return redirect(url_for("tasks.show", task_id=task_id, _anchor="measure-records"), code=303)
+
+
+# ---- 批量审批: several cases of one town at once, each its own step (app/tasks/batch.py) ---------------------
+
+def _batch_page(step: str, town: str, status: int = 200, **extra: object) -> tuple[str, int]:
+    overview = batch_ops.batch_overview(current_user, step, town)
+    return render_template("tasks/batch.html", overview=overview, limit=batch_ops.BATCH_LIMIT, **extra), status
+
+
+@bp.route("/tasks/batch")
+@login_required
+def batch() -> tuple[str, int]:
+    return _batch_page(request.args.get("step", ""), request.args.get("town", ""))
+
+
+def _chosen(values: list[str]) -> list[tuple[int, int | None]]:
+    """The ticked tasks, each "task id:revision seen"."""
+    chosen = []
+    for value in values:
+        task_id, _, revision = value.partition(":")
+        if task_id.isdigit():
+            chosen.append((int(task_id), int(revision) if revision.isdigit() else None))
+    return chosen
+
+
+@bp.route("/tasks/batch", methods=["POST"])
+@login_required
+def approve_batch() -> tuple[str, int]:
+    step, town = request.form.get("step", ""), request.form.get("town", "")
+    opinion = request.form.get("opinion", "")
+    try:
+        result = batch_ops.approve_in_batch(current_user, step, town, _chosen(request.form.getlist("task")),
+                                            opinion, request.remote_addr)
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _batch_page(step, town, 422, error=exc, opinion=opinion)
+    return _batch_page(step, town, result=result)

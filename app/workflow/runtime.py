@@ -90,6 +90,9 @@ class SubjectHooks:
     deadline_cap: Callable[[Any, engine.ReadyTaskInfo], date | None] = lambda subject, info: None
     # Which subjects a user may see, as SQL over the model (default: the user's area; none for the cadre).
     visible_to: Callable[[User], ColumnElement[bool]] | None = None
+    # Whether an area's user (village, town, county) sees exactly the subjects of their area, as visible_to says:
+    # then rows that carry their subject's area (ready tasks, visited elements) answer by their own columns.
+    visible_by_area: bool = True
     # The task page: what is shown above the form and below it, and what those templates need beyond the
     # subject and the task, given the page's query arguments.
     summary_template: str = "tasks/_subject_summary.html"
@@ -202,7 +205,8 @@ def _record_trail(instance: WorkflowInstance, subject: Any, snapshot: engine.Wor
                   actor: User | None, completed_task: ReadyTask | None = None) -> None:
     """One row per element the engine finished in this step, so the diagram view and the heatmap are SQL."""
     now = utcnow()
-    subject_ref = {"subject_kind": instance.kind, "subject_id": subject.id}
+    subject_ref = {"subject_kind": instance.kind, "subject_id": subject.id,
+                   "village_code": subject.village_code, "town_code": subject.town_code}
     rows = []
     for step in snapshot.trail:
         is_completed_task = completed_task is not None and step.bpmn_id == completed_task.bpmn_id

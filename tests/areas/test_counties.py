@@ -273,3 +273,39 @@ def test_the_screening_overview_of_a_city_is_each_countys_totals_then_one_county
     assert county.count('<tr class="group">') == 2 and "汉滨区" not in county
     assert login(city, "hanbin_county_office").get(f"/screenings/?month={month}&area={SHIQUAN}").status_code == 403
 
+
+
+def _heat_row(page: str, step_name: str) -> tuple[str, str]:
+    """(waiting now, finished in the period) of one task's row of the heatmap's table."""
+    row = page.split(f">{step_name}</a>")[1].split("</tr>")[0]
+    waiting = row.split('data-label="等待">')[1].split("<")[0]
+    finished = row.split('data-label="办结">')[1].split("<")[0]
+    return waiting, finished
+
+
+def test_a_countys_heatmap_and_approvals_are_its_own_cases_steps(city):
+    """The heatmap and the scoreboard read a county's rows by the area each row carries (a visited element its
+    case's town, a case the time of its first county approval): another county's supervisor sees none of them,
+    the city's sees them under 石泉县."""
+    from tests.helpers import approve_case
+
+    case_id = open_case(city)
+    with city.app_context():
+        approve_case(case_id)
+        db.session.commit()
+    own = login(city, "supervisor").get("/supervision/heatmap").get_data(as_text=True)
+    assert _heat_row(own, "镇认定工作组认定") == ("0", "1")
+    other = login(city, "hanbin_supervisor").get("/supervision/heatmap").get_data(as_text=True)
+    assert "镇认定工作组认定" not in other or _heat_row(other, "镇认定工作组认定") == ("0", "0")
+    above = login(city, "city_supervisor").get("/supervision/heatmap").get_data(as_text=True)
+    assert _heat_row(above, "镇认定工作组认定") == ("0", "1")
+
+    def approvals(username: str, area: str, unit: str) -> str:
+        page = login(city, username).get(f"/supervision/scoreboard?area={area}").get_data(as_text=True)
+        row = page.split(f'data-unit="{unit}"')[1].split("</tr>")[0]
+        return row.split('class="approvals">')[1].split("<")[0]
+
+    assert approvals("supervisor", SHIQUAN, f"{SHIQUAN}100") == "1"
+    assert approvals("hanbin_supervisor", HANBIN, f"{HANBIN}100") == "0"
+    assert approvals("city_supervisor", CITY, SHIQUAN) == "1"
+    assert approvals("city_supervisor", CITY, HANBIN) == "0"

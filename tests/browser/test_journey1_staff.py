@@ -149,24 +149,41 @@ def test_a_household_goes_from_screening_to_closure(journey: Journey) -> None:
     journey.submit()
 
     journey.log_in(CERTIFIER)
-    journey.open_task("镇认定工作组认定", target)
-    journey.choose("认定为监测对象，报镇领导小组审议")
-    journey.choose("返贫（致贫）风险户")
-    page.get_by_label("认定意见说明").fill("经入户核实，符合认定条件")
-    journey.submit()
+    for name in (target, other):
+        journey.open_task("镇认定工作组认定", name)
+        journey.choose("认定为监测对象，报镇领导小组审议")
+        journey.choose("返贫（致贫）风险户")
+        page.get_by_label("认定意见说明").fill("经入户核实，符合认定条件")
+        journey.submit()
 
     journey.log_in(LEADER)
-    journey.open_task("镇领导小组会议审议", target)
-    journey.choose("会议通过，报县审批")
-    page.get_by_label("会议日期").fill(today.isoformat())
-    page.get_by_label("会议意见").fill("会议研究通过")
-    journey.submit()
+    for name in (target, other):
+        journey.open_task("镇领导小组会议审议", name)
+        journey.choose("会议通过，报县审批")
+        page.get_by_label("会议日期").fill(today.isoformat())
+        page.get_by_label("会议意见").fill(f"会议研究通过{name}户")
+        journey.submit()
 
+    # 县办 approves both households of 城关镇 at once (批量审批), each still its own step with its own record.
     journey.log_in(COUNTY)
-    journey.open_task("县办审批", target)
-    journey.choose("批准，组织村内公示")
-    page.get_by_label("审批意见说明").fill("同意")
-    journey.submit()
+    for name in (target, other):
+        expect(journey.inbox_row("县办审批", name)).to_have_count(1)
+    journey.main().get_by_role("link", name="按镇批量审批").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("批量审批")
+    page.get_by_label("环节", exact=True).select_option(label="县办审批")
+    page.get_by_label("镇", exact=True).select_option(value="610922100")
+    page.get_by_role("button", name="查看").click()
+    batch = journey.main().locator("form.batch")
+    for name in (target, other):  # each with the town's opinion the county decides on
+        expect(batch.get_by_role("row").filter(has_text=name)).to_contain_text(f"会议研究通过{name}户")
+        batch.get_by_role("checkbox", name=f"选择{name}户").check()
+    page.get_by_label("审批意见说明").fill("同意，组织村内公示")
+    journey.shoot("county-batch-approval")
+    batch.get_by_role("button", name=re.compile("批量办理所选案件")).click()
+    expect(journey.status("已办理 2 户")).to_be_visible()
+    journey.nav("待办")
+    for name in (target, other):
+        expect(journey.inbox_row("县办审批", name)).to_have_count(0)
 
     # 村内公示, its period, no objection.
     journey.log_in(TEAM)

@@ -88,6 +88,7 @@ LEAD_RECORDERS = frozenset({"county_office", "chengguan_certifier", "chengguan_l
 LEAD_RECORDER = {"cg": frozenset({"county_office", "chengguan01_team"}) | CG_TOWN,
                  "rf": frozenset({"county_office", "raofeng01_team"}) | RF_TOWN}
 COUNTY_OFFICE = frozenset({"county_office"})
+BATCH_APPROVER = {"cg": COUNTY_OFFICE, "rf": COUNTY_OFFICE}  # a town's cases at the county's decision steps
 DEPARTMENT = frozenset({"department_yibao"})  # the medical-insurance bureau: its own lists and measures
 NOT_CADRES = USERS - {"chengguan01_cadre1", "chengguan01_cadre2"}
 STAND_IN_OWNER = frozenset({"chengguan01_cadre1"})
@@ -415,6 +416,10 @@ ROUTES: dict[str, Route] = {
     "tasks.record_measure": Route(MEASURE_RECORDER, post("/tasks/{task}/measures/{measure}", data={}), ok=422),
     "api.record_task_measure": Route(MEASURE_RECORDER, post("/api/v1/tasks/{task}/measures/{measure}", json={}),
                                      ok=422),
+    # 批量审批: the county office, on a town of its own county (the opinion left blank is refused after the check)
+    "tasks.batch": Route(BATCH_APPROVER, get("/tasks/batch?step=Task_CountyApprove&town={town}")),
+    "tasks.approve_batch": Route(BATCH_APPROVER, post("/tasks/batch", data=lambda w, s: {
+        "step": "Task_CountyApprove", "town": w.id("town", s), "opinion": ""}), ok=422),
     "api.show_task": Route(TASK_DOER, get("/api/v1/tasks/{task}")),
     "api.complete_task": Route(TASK_DOER, post("/api/v1/tasks/{task}/complete", json={}), ok=422),
     "api.claim_task": Route(TASK_DOER, post("/api/v1/tasks/{task}/claim", json={}), probe=False),

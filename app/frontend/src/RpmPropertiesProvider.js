@@ -39,8 +39,9 @@ function FormEntry({ element, id, forms }) {
   });
 }
 
-/** The time limit in working days: a whole number 1–365, or empty for no limit. Invalid input is shown
- *  with its error and not written. */
+/** The time limit in working days: a whole number 1–365 (as time_limit_problem in app/deadlines/policy.py), or empty
+ *  for no limit. Invalid input is shown with its error and still written to the diagram as typed, so the server
+ *  refuses it on 保存草稿 and 校验 naming the task, rather than the old value staying behind unseen. */
 export function timeLimitError(value) {
   const text = value === undefined || value === null ? "" : String(value).trim();
   if (text === "") return null;
@@ -59,10 +60,7 @@ function TimeLimitEntry({ element, id }) {
     description: "1–365 个工作日；留空表示不限时",
     placeholder: "不限时",
     getValue: () => getSpiffProperty(element, "time_limit_days") || "",
-    setValue: (value, error) => {
-      if (error) return;
-      setSpiffProperty(injector, element, "time_limit_days", String(value ?? "").trim());
-    },
+    setValue: (value) => setSpiffProperty(injector, element, "time_limit_days", String(value ?? "").trim()),
     validate: timeLimitError,
     debounce,
   });

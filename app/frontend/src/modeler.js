@@ -5,7 +5,8 @@ import Modeler from "bpmn-js/lib/Modeler";
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from "bpmn-js-properties-panel";
 
 import spiffworkflowDescriptor from "./spiffworkflow.json";
-import translateModule from "./translate.js";
+import translateModule, { translate } from "./translate.js";
+import { localize } from "./localize.js";
 import RpmPropertiesProvider from "./RpmPropertiesProvider.js";
 import { ModelerPage } from "./page.js";
 import "./modeler.css";
@@ -42,6 +43,7 @@ function start() {
     forms: config.forms,
     roles: config.roles,
   });
+  localize(root, translate);
   const page = new ModelerPage(root, modeler, config);
   window.rpmModeler = { modeler, page };
   page.load();
