@@ -47,7 +47,10 @@ KIND_LABELS: dict[str, str] = {
     "monitoring_roster_exported": "导出监测对象名单", "elimination_list_exported": "导出风险消除名单",
     "department_list_uploaded": "上传部门名单", "department_mapping_saved": "保存名单列对应",
     "warning_rule_changed": "修改预警规则", "measure_progress": "部门登记措施进展",
-    "measure_recorded": "登记措施落实",
+    "measure_recorded": "登记措施落实", "measures_added": "补充帮扶措施", "household_checked": "逐户排查记录",
+    "process_offered": "提供新版流程图", "national_roster_exported": "导出国家系统格式名单",
+    "national_changes_exported": "导出国家系统变更数据", "national_reconciliation_started": "开始与国家系统比对",
+    "national_reconciliation_exported": "导出比对报告", "national_reconciliation_applied": "按比对结果导入",
 }
 
 def kind_label(kind: str) -> str:
