@@ -138,11 +138,7 @@ def _slug(village: str) -> str:
 
 def approve_case(case_id: int, risk_level: str = "at_risk") -> None:
     """Town certifies, town leadership passes, county approves: the case waits for its 公示."""
-    town = TOWN_SLUGS[db.session.get(Case, case_id).town_code]
-    complete(f"{town}_certifier", "Task_TownCertify", {"decision": "certify", "risk_level": risk_level,
-                                                       "opinion": "符合"}, case_id)
-    complete(f"{town}_leader", "Task_TownLeadershipReview", {"decision": "pass", "opinion": "通过",
-                                                               "meeting_date": today().isoformat()}, case_id)
+    to_county_approval(case_id, risk_level)
     complete("county_office", "Task_CountyApprove", {"decision": "approve", "opinion": "同意"}, case_id)
 
 
