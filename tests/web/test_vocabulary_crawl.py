@@ -1,5 +1,6 @@
 """Every page a user of each role reaches by following links speaks Chinese: no English word and no stored code
-(a step's id, a status, a decision) in what the page shows. A crawl from each role's landing page, following the
+(a step's id, a status, a decision) in what the page shows, and no full ID number (shown only when asked for, and
+logged). A crawl from each role's landing page, following the
 links of the pages it reaches (GET only, within the app), with cases at every kind of step to show."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tests.helpers import approve_case, open_case
 ALLOWED = {"PDF", "Excel", "ID", "API", "BPMN", "bpmn", "XLSX", "xlsx", "CSV", "QR", "JPEG", "PNG", "WebP", "HEIC",
            "JavaScript", "Camunda", "Modeler"}
 WORD = re.compile(r"[A-Za-z][A-Za-z_]{2,}")
+ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dX](?!\d)")  # a full 18-character ID number: lists show it masked
 SKIPPED_PATHS = ("/logout", "/static/", "/api/", "/declare")  # not a page (or the public form, tested on its own)
 # Links that download a file or change something on GET are not followed.
 FILE_SUFFIXES = (".xlsx", ".pdf", ".bpmn", ".csv", ".zip", ".png", ".svg", ".json")
@@ -61,7 +63,8 @@ class _Text(HTMLParser):
 
 
 def _english(text: str, usernames: set[str]) -> set[str]:
-    return {w for w in WORD.findall(text) if w not in ALLOWED and w not in usernames}
+    words = {w for w in WORD.findall(text) if w not in ALLOWED and w not in usernames}
+    return words | {f"完整证件号码 {n[:6]}…" for n in ID_NUMBER.findall(text)}
 
 
 def crawl(app: Flask, username: str) -> tuple[int, dict[str, set[str]]]:
