@@ -3,8 +3,8 @@
 A code's length says its level (2, 4, 6, 9 and 12 digits: the leading part of the 12-digit division code), and
 an area's code is the leading part of every code below it, so "everything in an area" is a range of codes, which
 both databases read off an ordinary index; a county's rows are read as its towns' (in_towns_below), so that the
-indexes leading with the town keep the rest of a page's condition inside them. One deployment serves one county, a city or a province; each county
-keeps its own settings, county office, departments and users."""
+indexes leading with the town keep the rest of a page's condition inside them. One deployment serves one county, a
+city or a province; each county keeps its own settings, county office, departments and users."""
 
 from __future__ import annotations
 
