@@ -154,10 +154,7 @@ def _waiting(user: User, step: BatchStep) -> Any:
 def batch_towns(user: User, step: BatchStep) -> list[BatchTown]:
     """The towns of the user's area with tasks of the step waiting for them, and how many."""
     counts = dict(db.session.execute(
-        select(ReadyTask.town_code, func.count())
-        .where(inbox_clause(user), ReadyTask.bpmn_id == step.bpmn_id, ReadyTask.form_key == step.form_key,
-               ReadyTask.subject_kind == "case")
-        .group_by(ReadyTask.town_code)).all())
+        _waiting(user, step).with_only_columns(ReadyTask.town_code, func.count()).group_by(ReadyTask.town_code)).all())
     if not counts:
         return []
     names = dict(db.session.execute(select(Area.code, Area.name).where(Area.code.in_(counts))).all())

@@ -30,7 +30,7 @@ from app.deadlines.policy import days_overdue
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, TaskAlreadyDone
 from app.extensions import csrf, db, table_of
 from app.households.idnumber import masked_id
-from app.models import Case, Event, Household, ReadyTask, Screening, User, WorkflowInstance
+from app.models import Case, Event, Household, Measure, ReadyTask, Screening, User, WorkflowInstance
 from app.models.workflow import task_title
 from app.roles import role_label
 from app.screenings import operations as screening_ops
@@ -120,6 +120,14 @@ def _day(value: date | None) -> str | None:
 CASE_RECORDS: dict[str, Callable[[Case], list[dict[str, Any]]]] = {}
 
 
+def measure_json(m: Measure) -> dict[str, Any]:
+    """One measure of a case's plan, as the case and the cadre's task carry it."""
+    return {"id": m.id, "content": m.content, "measure_type": m.measure_type,
+            "responsible_unit": m.responsible_unit, "deadline": m.deadline.isoformat(), "status": m.status,
+            "completed_on": m.completed_on.isoformat() if m.completed_on else None, "result": m.result,
+            "first_aid": m.first_aid}
+
+
 def case_json(case: Case, detail: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": case.id, "status": case.status, "current_step": case.current_step, "risk_type": case.risk_type,
@@ -134,11 +142,7 @@ def case_json(case: Case, detail: bool = False) -> dict[str, Any]:
     if detail:
         tasks = case_ops.case_ready_tasks(case)
         body["current_tasks"] = [dict(task_json(t), holder=case_ops.holder_label(t, case)) for t in tasks]
-        body["measures"] = [{"id": m.id, "content": m.content, "measure_type": m.measure_type,
-                             "responsible_unit": m.responsible_unit, "deadline": m.deadline.isoformat(),
-                             "status": m.status, "completed_on": m.completed_on.isoformat()
-                             if m.completed_on else None, "result": m.result, "first_aid": m.first_aid}
-                            for m in case.measures]
+        body["measures"] = [measure_json(m) for m in case.measures]
         for name, records in CASE_RECORDS.items():
             body[name] = records(case)
         body["history"] = [event_json(e) for e in case_ops.case_history(case)]

@@ -10,15 +10,8 @@ from flask import Response, g, jsonify
 from app.cases.measures import record_measure_result
 from app.cases.operations import get_case
 from app.extensions import db
-from app.models import Measure, ReadyTask
-from app.web.api import TASK_LINKS, TASK_RECORDS, _json_body, _link, bp, token_required
-
-
-def measure_json(m: Measure) -> dict[str, Any]:
-    return {"id": m.id, "content": m.content, "measure_type": m.measure_type,
-            "responsible_unit": m.responsible_unit, "deadline": m.deadline.isoformat(), "status": m.status,
-            "completed_on": m.completed_on.isoformat() if m.completed_on else None, "result": m.result,
-            "first_aid": m.first_aid}
+from app.models import ReadyTask
+from app.web.api import TASK_LINKS, TASK_RECORDS, _json_body, _link, bp, measure_json, token_required
 
 
 def _text(body: dict[str, Any], name: str) -> str:
