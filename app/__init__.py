@@ -51,12 +51,14 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, commands: bool =
     from app import models  # noqa: F401  (register the tables)
     from app.audit.log import guard_append_only
     from app.cases.operations import CASE_SUBJECT
+    from app.households.registered import keep_registered_counts
     from app.leads.workflow import LEAD_SUBJECT
     from app.screenings.operations import SCREENING_SUBJECT
     from app.web import register_web
     from app.workflow.runtime import register_subject
 
     guard_append_only()
+    keep_registered_counts()
     # What workflow instances may be about: each kind's domain package gives the runtime its hooks.
     for subject in (CASE_SUBJECT, SCREENING_SUBJECT, LEAD_SUBJECT):
         register_subject(subject)

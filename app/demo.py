@@ -6,6 +6,7 @@ from sqlalchemy import func, insert, select
 
 from app.accounts.operations import hash_password
 from app.extensions import db
+from app.households.registered import refresh_registered_households
 from app.models import Area, Household, Member, User
 
 
@@ -44,6 +45,7 @@ def load_demo(password: str, *, towns: int | None = None, villages_per_town: int
                 "relation": m.relation} for h in county.households for m in h.members]
     if members:
         db.session.execute(insert(Member), members)
+    refresh_registered_households()
     # Every demo account has the same password, so one hash serves them all.
     password_hash = hash_password(password)
     db.session.execute(insert(User), [

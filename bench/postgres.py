@@ -300,8 +300,9 @@ def clone_counties(url: str, counties: int, log: Any = print) -> dict[str, Any]:
                 "INSERT INTO area (code, name, level, parent_code) SELECT k.code, k.name, 'county', k.parent "
                 "FROM clone_county k")
             connection.execute(
-                "INSERT INTO area (code, name, level, parent_code) SELECT k.code || substr(a.code, 7), a.name, "
-                "a.level, k.code || substr(a.parent_code, 7) FROM clone_county k, bench_template.area a "
+                "INSERT INTO area (code, name, level, parent_code, registered_households) "
+                "SELECT k.code || substr(a.code, 7), a.name, a.level, k.code || substr(a.parent_code, 7), "
+                "a.registered_households FROM clone_county k, bench_template.area a "
                 "WHERE a.level IN ('town', 'village') ORDER BY k.k, a.level = 'village', a.code")
             params = {**offsets, **bases, "check": ID_CHECK, "template": TEMPLATE_COUNTY + "%"}
             for table, rules in CLONED.items():

@@ -142,3 +142,23 @@ def test_0024_keeps_the_first_county_approval_on_the_case_and_the_area_on_each_v
         assert db.session.scalar(select(func.count()).select_from(ElementVisit)
                                  .where(ElementVisit.town_code.is_(None))) == 0
         db.engine.dispose()
+
+
+def test_0025_counts_each_villages_registered_households(tmp_path):
+    """A database migrated to 0025 has each village's registered households counted on its area row (the city's and
+    the province's overviews add these up)."""
+    from sqlalchemy import func, select, text
+
+    from app.models import Area, Household
+
+    app, runner = _demo_database(tmp_path)
+    assert runner.invoke(args=["db", "downgrade", "0024"]).exit_code == 0
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context():
+        counted = dict(db.session.execute(select(Household.village_code, func.count())
+                                          .group_by(Household.village_code)).all())
+        kept = dict(db.session.execute(select(Area.code, Area.registered_households)
+                                       .where(Area.level == "village")).all())
+        assert counted and kept == {code: counted.get(code, 0) for code in kept}
+        assert db.session.scalar(text("SELECT sum(registered_households) FROM area WHERE level <> 'village'")) == 0
+        db.engine.dispose()

@@ -33,6 +33,7 @@ from app.excel.reading import (
 from app.excel.typed import normalize_header, parse_date
 from app.extensions import db, table_of
 from app.households.idnumber import id_number_problem, normalize_id_number
+from app.households.registered import refresh_registered_households
 from app.models import Area, Household, Member
 
 HEADER_SEARCH_ROWS = 10
@@ -796,8 +797,11 @@ def store(result: Validation) -> Counts:
     updates = [d for d in valid if d.action == "update"]
     session = db.session
     kept_numbers: dict[str, str] = {}  # ID number → 人编号 held, for a file without that column
+    villages_written = {d.village_code for d in valid}
     if updates:
         update_ids = [d.existing_id for d in updates]
+        for chunk in _chunks(update_ids):  # a household moved to another village leaves one fewer behind
+            villages_written.update(session.scalars(select(Household.village_code).where(Household.id.in_(chunk))))
         if not result.has_person_numbers:
             for chunk in _chunks(update_ids):
                 kept_numbers.update((id_number, person_no) for id_number, person_no in session.execute(
@@ -825,6 +829,7 @@ def store(result: Validation) -> Counts:
                for d in (*updates, *creates) for m in sorted(d.members, key=_head_first))
     for batch in _batches(members, 10000):
         session.execute(insert(table_of(Member)), batch)
+    refresh_registered_households(villages_written)
     session.flush()
     return counts(result)
 

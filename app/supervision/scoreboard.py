@@ -18,7 +18,7 @@ from app.areas import CODE_LENGTHS, LEVEL_NAMES, below, child_level, county_code
 from app.clock import CHINA_TZ, to_china
 from app.errors import InvalidInput, PermissionDenied
 from app.extensions import db
-from app.models import Area, Case, Household, Measure, ReadyTask, RiskLead, Screening, User
+from app.models import Area, Case, Measure, ReadyTask, RiskLead, Screening, User
 from app.reports.scope import ReportMonth
 from app.vocab import OPEN_CASE_STATUSES
 
@@ -278,13 +278,14 @@ def build_scoreboard(scope: SupervisionScope, month: ReportMonth, today: date,
     village_unit = (Area.code if scope.row_level == "village" else Area.parent_code if scope.row_level == "town"
                     else func.substr(Area.code, 1, CODE_LENGTHS[scope.row_level]))
     village_area = (Area.code == scope.code) if scope.level == "village" else below(Area.code, scope.code)
-    add("villages_total", select(village_unit, func.count()).where(Area.level == "village", village_area)
-        .group_by(village_unit))
-
-    unit = scope.unit_of(Household.village_code, Household.town_code)
-    add("households_registered", select(unit, func.count()).where(scope.where(Household.village_code,
-                                                                              Household.town_code))
-        .group_by(unit))
+    # The villages' own counts of registered households (app.households.registered), not a count of households:
+    # a province's overview would read every household of the deployment.
+    for code, villages, households in db.session.execute(
+            select(village_unit, func.count(), func.sum(Area.registered_households))
+            .where(Area.level == "village", village_area).group_by(village_unit)):
+        if code in rows:
+            rows[code].villages_total += int(villages)
+            rows[code].households_registered += int(households or 0)
 
     unit = scope.unit_of(Screening.village_code, Screening.town_code)
     screening_stmt = (

@@ -6,6 +6,7 @@ and drill down to a town, a village and a case; exports and the annual review ar
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -309,3 +310,55 @@ def test_a_countys_heatmap_and_approvals_are_its_own_cases_steps(city):
     assert approvals("hanbin_supervisor", HANBIN, f"{HANBIN}100") == "0"
     assert approvals("city_supervisor", CITY, SHIQUAN) == "1"
     assert approvals("city_supervisor", CITY, HANBIN) == "0"
+
+
+def _registered(page: str, unit: str) -> int:
+    """排查户数 of a scoreboard row: "checked/registered（…）"."""
+    row = page.split(f'data-unit="{unit}"')[1].split("</tr>")[0]
+    cell = re.search(r'class="households">\s*(\d+)/(\d+)', row)
+    assert cell, row
+    return int(cell.group(2))
+
+
+def test_the_overviews_count_each_countys_registered_households_as_the_registry_changes(city, tmp_path):
+    """The city's and the province's overviews add up each village's count of registered households (kept by the
+    registry's writers) instead of counting millions of household rows: an import adding households and moving one
+    to another town, and a household added through the ORM, are counted at once, at every level."""
+    from app.households.idnumber import check_character
+    from tests.excel.conftest import import_households, workbook_bytes
+
+    supervisor = login(city, "city_supervisor")
+    page = supervisor.get("/supervision/scoreboard").get_data(as_text=True)
+    assert [_registered(page, c) for c in (SHIQUAN, HANBIN, HANYIN)] == [16, 16, 16]
+    with city.app_context():
+        moved = db.session.scalars(select(Household).where(Household.village_code == f"{HANBIN}100001")
+                                   .order_by(Household.id)).first()
+        moved_rows = [[f"{HANBIN}101001", moved.household_no, m.name, m.id_number, m.relation, "2016"]
+                      for m in moved.members]
+    new_rows = []
+    for index in range(2):
+        first17 = f"{HANBIN}19800101{index:02d}1"
+        new_rows.append([f"{HANBIN}100002", "", f"新户{index}", first17 + check_character(first17), "户主",
+                         "非贫困户"])
+    header = ["村代码", "户编号", "姓名", "证件号码", "与户主关系", "脱贫年度"]
+    content = workbook_bytes([header, *moved_rows, *new_rows], text_columns=(1, 2, 4))
+    done = import_households(login(city, "hanbin_county_office"), content, "汉滨区农户.xlsx")
+    assert "新增 2 户，更新 1 户" in done.get_data(as_text=True)
+
+    page = supervisor.get("/supervision/scoreboard").get_data(as_text=True)
+    assert [_registered(page, c) for c in (SHIQUAN, HANBIN, HANYIN)] == [16, 18, 16]
+    county = supervisor.get(f"/supervision/scoreboard?area={HANBIN}").get_data(as_text=True)
+    assert (_registered(county, f"{HANBIN}100"), _registered(county, f"{HANBIN}101")) == (9, 9)  # 8 − 1 + 2, 8 + 1
+    town = supervisor.get(f"/supervision/scoreboard?area={HANBIN}100").get_data(as_text=True)
+    assert (_registered(town, f"{HANBIN}100001"), _registered(town, f"{HANBIN}100002")) == (3, 6)
+
+    with city.app_context():
+        first17 = f"{HANYIN}19750505001"
+        db.session.add(Household(household_no=f"{HANYIN}1000019999", village_code=f"{HANYIN}100001",
+                                 town_code=f"{HANYIN}100", head_name="补录户", head_id_number=first17
+                                 + check_character(first17), size=1, kind="non_poor"))
+        db.session.commit()
+    province = login(city, "province_supervisor").get(f"/supervision/scoreboard?area={CITY}").get_data(as_text=True)
+    assert [_registered(province, c) for c in (SHIQUAN, HANBIN, HANYIN)] == [16, 18, 17]
+    assert _registered(login(city, "province_supervisor").get("/supervision/scoreboard").get_data(as_text=True),
+                       CITY) == 51
