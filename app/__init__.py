@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
+# Settings the environment may set as well as instance/config.py: the limits of an uploaded workbook
+# (app/excel/reading.py Limits, app/excel/bounded.py Budget) and of a registry file.
+UPLOAD_LIMITS = ("EXCEL_MAX_ROWS", "EXCEL_MAX_COLUMNS", "EXCEL_MAX_UNCOMPRESSED", "EXCEL_MAX_RATIO",
+                 "EXCEL_MAX_SHARED_STRINGS_BYTES", "EXCEL_MAX_SHARED_STRINGS", "EXCEL_MAX_SHEET_BYTES",
+                 "EXCEL_MAX_PART_BYTES", "EXCEL_READ_MEMORY_BYTES", "EXCEL_READ_SECONDS", "HOUSEHOLD_IMPORT_MAX_BYTES")
 
 
 def create_app(test_config: Mapping[str, Any] | None = None, *, commands: bool = True) -> Flask:
@@ -33,6 +38,12 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, commands: bool =
         if os.environ.get(name):
             key = "SQLALCHEMY_DATABASE_URI" if name == "DATABASE_URL" else name
             app.config[key] = os.environ[name]
+    # The upload limits, for a county whose registry is larger than the defaults allow (README, Production).
+    for name in UPLOAD_LIMITS:
+        if os.environ.get(name):
+            if not os.environ[name].isdigit():
+                raise RuntimeError(f"{name} must be a whole number, not {os.environ[name]!r}")
+            app.config[name] = int(os.environ[name])
     if os.environ.get("SESSION_COOKIE_SECURE"):
         app.config["SESSION_COOKIE_SECURE"] = os.environ["SESSION_COOKIE_SECURE"].lower() in ("1", "true", "yes")
     if test_config:

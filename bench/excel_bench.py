@@ -199,12 +199,14 @@ def bench_export(database: Path, repeat: int) -> tuple[Timing, Timing, int]:
 
 
 def bench_import(empty_database: Path, registry: Path, repeat: int, workdir: Path,
-                 postgres_url: str | None = None) -> tuple[Timing, Timing, Timing]:
+                 postgres_url: str | None = None,
+                 limits: dict[str, int] | None = None) -> tuple[Timing, Timing, Timing]:
     """The registry imported into the county without households by the CLI, beside openpyxl's read of the file.
     With `postgres_url` (a benchmark database's URL), into PostgreSQL: the county is copied there once and each run
-    imports into a fresh copy of it (CREATE DATABASE … TEMPLATE)."""
+    imports into a fresh copy of it (CREATE DATABASE … TEMPLATE). `limits`: upload limits raised in the CLI's
+    environment, as a county with a registry larger than the defaults allow sets them (README, Production)."""
     target = workdir / "import.sqlite3"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{target}"}
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{target}", **{k: str(v) for k, v in (limits or {}).items()}}
     command = [sys.executable, "-m", "flask", "--app", "app", "households", "import", str(registry)]
 
     template = postgres_url + "_template" if postgres_url else None

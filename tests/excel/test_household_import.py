@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -315,3 +316,39 @@ def test_the_village_group_is_imported_when_the_file_has_it_and_kept_when_it_has
     kept = runner.invoke(args=["households", "import", str(without)])
     assert kept.exit_code == 0 and "unchanged 1" in kept.output, kept.output
     assert group() == "3组"
+
+
+def test_a_county_raises_the_upload_limits_through_the_environment(tmp_path, monkeypatch):
+    """A county whose registry is larger than the default limits allow sets them in the environment (or in
+    instance/config.py): the same file refused under the limit is imported once it is raised; a limit that is not
+    a whole number stops the app at start-up, naming it."""
+    from app import create_app
+    from tests.conftest import DEMO_PASSWORD
+
+    def runner_with(rows_limit: str | None) -> tuple[object, object]:
+        if rows_limit is None:
+            monkeypatch.delenv("EXCEL_MAX_ROWS", raising=False)
+        else:
+            monkeypatch.setenv("EXCEL_MAX_ROWS", rows_limit)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "county.sqlite3"),
+                          "SECRET_KEY": "x", "TESTING": True, "DEMO_PASSWORD": DEMO_PASSWORD,
+                          "IMPORTS_FOLDER": str(tmp_path / "imports")})
+        return app, app.test_cli_runner()
+
+    app, runner = runner_with(None)
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    assert runner.invoke(args=["load-demo", "--empty"]).exit_code == 0
+    app, runner = runner_with("5")  # the file has 11 rows
+    before = household_counts(app)
+    refused = runner.invoke(args=["households", "import", str(NATIONAL)])
+    assert refused.exit_code != 0 and "表格行数超过上限（5 行）" in refused.output
+    assert household_counts(app) == before
+    app, runner = runner_with("20")
+    accepted = runner.invoke(args=["households", "import", str(NATIONAL)])
+    assert accepted.exit_code == 0 and "created 4" in accepted.output, accepted.output
+    assert household_counts(app) == (before[0] + 4, before[1] + 10)
+    with app.app_context():
+        db.engine.dispose()
+    monkeypatch.setenv("EXCEL_MAX_ROWS", "3e5")
+    with pytest.raises(RuntimeError, match="EXCEL_MAX_ROWS must be a whole number"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
