@@ -37,6 +37,12 @@ def _next_id(connection: sqlite3.Connection, table: str) -> int:
 SHIFTED = "CASE WHEN {c} IS NULL THEN NULL ELSE strftime('%Y-%m-%d %H:%M:%f', {c}, s.shift || ' seconds') || '000' END"
 
 
+def _keep_household_kind(connection: sqlite3.Connection, first_case: int) -> None:
+    """The household's kind on each case inserted from `first_case` on, as the app keeps it when opening a case."""
+    connection.execute("UPDATE household_case SET household_kind = (SELECT h.kind FROM household h "
+                       "WHERE h.id = household_case.household_id) WHERE id >= ?", (first_case,))
+
+
 def add_history(database: Path, total: int, min_days: float, max_days: float, seed: int = 7) -> dict[str, int]:
     """`total` closed cases with full history (instance with its state, element visits, events, measures),
     copies of the first closed case shifted to open between `min_days` and `max_days` days ago."""
@@ -104,6 +110,7 @@ def add_history(database: Path, total: int, min_days: float, max_days: float, se
             "UPDATE household_case SET approved_at = (SELECT min(e.at) FROM event e WHERE e.subject_kind = 'case' "
             "AND e.subject_id = household_case.id AND e.bpmn_id = 'Task_CountyApprove' "
             "AND e.kind = 'task_completed' AND e.decision = 'approve') WHERE id >= ?", (first_case,))
+        _keep_household_kind(connection, first_case)
         connection.commit()
     counts = {name: int(connection.execute(sql).fetchone()[0]) for name, sql in (
         ("closed_cases", "SELECT count(*) FROM household_case WHERE status = 'closed'"),
@@ -247,6 +254,7 @@ def add_open_tasks(database: Path, target: int, seed: int = 7) -> int:
             "INSERT INTO ready_task (instance_id, task_uuid, bpmn_id, name, context_name, form_key, role, "
             "village_code, town_code, assignee_id, subject_kind, subject_id, subject, ready_since, "
             "diagram_version_id, due_on, from_bpmn_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", tasks)
+        _keep_household_kind(connection, first_case)
         connection.commit()
         remaining -= count
     total = int(connection.execute("SELECT count(*) FROM ready_task").fetchone()[0])

@@ -162,3 +162,23 @@ def test_0025_counts_each_villages_registered_households(tmp_path):
         assert counted and kept == {code: counted.get(code, 0) for code in kept}
         assert db.session.scalar(text("SELECT sum(registered_households) FROM area WHERE level <> 'village'")) == 0
         db.engine.dispose()
+
+
+def test_0026_keeps_the_households_kind_on_each_case(tmp_path):
+    """Cases opened before migration 0026 get their household's kind (the annual review's 返贫 or 新致贫)."""
+    from sqlalchemy import select, text
+
+    from app.models import Case, Household
+    from tests.helpers import open_case
+
+    app, runner = _demo_database(tmp_path)
+    case_id = open_case(app)
+    assert runner.invoke(args=["db", "downgrade", "0025"]).exit_code == 0
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context():
+        kinds = db.session.execute(select(Case.household_kind, Household.kind)
+                                   .join(Household, Household.id == Case.household_id)
+                                   .where(Case.id == case_id)).one()
+        assert kinds[0] == kinds[1] and kinds[0] in ("lifted", "non_poor")
+        assert db.session.scalar(text("SELECT count(*) FROM household_case WHERE household_kind = ''")) == 0
+        db.engine.dispose()

@@ -32,7 +32,7 @@ def open_case(registration: RiskRegistration, actor: User | None) -> Case:
     instance, snapshot = runtime.start_instance("case", "household_case", {
         "household_id": household.id, "risk_type": registration.risk_type,
     })
-    case = Case(household_id=household.id, screening_id=registration.screening_id,
+    case = Case(household_id=household.id, household_kind=household.kind, screening_id=registration.screening_id,
                 village_code=household.village_code, town_code=household.town_code, instance_id=instance.id,
                 risk_type=registration.risk_type, reason=registration.reason)
     db.session.add(case)

@@ -37,8 +37,8 @@ def open_national_case(lead: RiskLead, actor: User | None) -> Case:
         "household_id": household.id, "lead_id": lead.id, "fast_path": fast_path, "resume_monitoring": False,
     })
     primary = lead.risk_types[0] if lead.risk_types else "other"
-    case = Case(procedure="national", household_id=household.id, village_code=household.village_code,
-                town_code=household.town_code, instance_id=instance.id,
+    case = Case(procedure="national", household_id=household.id, household_kind=household.kind,
+                village_code=household.village_code, town_code=household.town_code, instance_id=instance.id,
                 risk_type=NATIONAL_TO_COUNTY_RISK.get(primary, "other"), reason=lead.description,
                 channel=lead.channel, fast_path=fast_path, discovered_on=lead.discovered_on,
                 decision_due_on=decision_due(lead))

@@ -27,6 +27,9 @@ class Case(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    # The household's kind (lifted | non_poor) when the case was opened: whether its certification as returned is
+    # 返贫 or 新致贫 (the annual review), kept here so a year's certifications are read without their households.
+    household_kind: Mapped[str] = mapped_column(String(10), server_default="")
     screening_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id"), index=True)
     village_code: Mapped[str] = mapped_column(ForeignKey("area.code"), index=True)
     town_code: Mapped[str] = mapped_column(String(9))  # led by ix_household_case_town_status and the others

@@ -21,7 +21,7 @@ from app.excel.tables import DATE, TEXT, ListWorkbook, TableColumn
 from app.extensions import db
 from app.models import Area, Case, Household, Measure, MeasureProgress, ReadyTask, Screening, User
 from app.roles import role_label
-from app.supervision.scoreboard import SupervisionScope, china_date, first_approvals, utc_midnight
+from app.supervision.scoreboard import SupervisionScope, approved_between, china_date, utc_midnight
 from app.vocab import OPEN_CASE_STATUSES, SCREENING_STATUSES
 
 TOWN_ROLES = ("town_certifier", "town_leadership")
@@ -200,14 +200,12 @@ class _Certified:
 def _certified_in_year(scope: SupervisionScope, first: date, last: date) -> _Certified:
     """Both counts in one statement over one set of the year's first approvals (a CTE read twice, so the
     approvals, the expensive part, are worked out once), grouped in the database."""
-    approvals = first_approvals(utc_midnight(first), utc_midnight(last + timedelta(days=1)),
-                                scope.where(Case.village_code, Case.town_code))
     unit = Case.village_code if scope.level == "village" else Case.town_code
-    certified = (select(approvals.c.case_id, unit.label("unit"), Case.risk_level, Case.household_id,
-                        Household.kind)
-                 .join(Case, Case.id == approvals.c.case_id)
-                 .join(Household, Household.id == Case.household_id)
-                 .where(Case.status != "rejected", scope.where(Case.village_code, Case.town_code))
+    # The cases' own rows only, off the town-and-approval index: the household's kind is kept on the case.
+    certified = (select(Case.id.label("case_id"), unit.label("unit"), Case.risk_level, Case.household_id,
+                        Case.household_kind.label("kind"))
+                 .where(approved_between(utc_midnight(first), utc_midnight(last + timedelta(days=1))),
+                        Case.status != "rejected", scope.where(Case.village_code, Case.town_code))
                  .cte("certified"))
     c = certified.c
     towns = (select(literal("town"), c.unit, c.risk_level, c.kind, func.count(c.household_id.distinct()))

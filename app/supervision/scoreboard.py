@@ -149,8 +149,13 @@ def first_approvals(start: datetime, end: datetime, area: ColumnElement[bool] | 
     county's period is read off its towns' entries of the town-and-approval index: the cost follows the county's
     approvals of the period, not the history nor the other counties'."""
     return (select(Case.id.label("case_id"), Case.approved_at.label("approved_at"))
-            .where(Case.approved_at >= start, Case.approved_at < end, true() if area is None else area)
+            .where(approved_between(start, end), true() if area is None else area)
             .subquery())
+
+
+def approved_between(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """The case's first county approval falls in [start, end)."""
+    return and_(Case.approved_at >= start, Case.approved_at < end)
 
 
 # ---- the scoreboard ----------------------------------------------------------------------------------------

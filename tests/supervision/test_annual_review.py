@@ -89,6 +89,21 @@ def test_exactly_the_towns_with_returned_households_may_not_be_rated_excellent(a
     assert town_row(earlier, CHENGGUAN)[1:4] == ["0", "0", "0"]
 
 
+def test_returned_or_new_poverty_is_the_households_kind_when_its_case_opened(app, login_as):
+    """A lifted household certified as returned is 返贫, a non-poor one 新致贫, by its kind when the case was opened
+    (kept on the case): a registry import that later changes the household's kind does not move it."""
+    cases = certify_two_towns(app)
+    with app.app_context():
+        household = db.session.get(Case, cases[CHENGGUAN]).household
+        kind_at_opening = household.kind
+        household.kind, household.lifted_year = (("non_poor", None) if kind_at_opening == "lifted"
+                                                 else ("lifted", 2019))
+        db.session.commit()
+    with travel_to(china_moment(date(2026, 3, 3))):
+        chengguan = town_row(review(login_as("supervisor")), CHENGGUAN)
+    assert chengguan[1:3] == (["1", "0"] if kind_at_opening == "lifted" else ["0", "1"])
+
+
 def test_a_returned_household_certified_but_not_yet_approved_by_the_county_does_not_count(app, login_as):
     with travel_to(china_moment(MARCH)):
         case_id = open_case(app)
