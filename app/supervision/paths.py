@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
@@ -128,36 +128,6 @@ def _in_town(row: Any, town: str) -> ColumnElement[bool]:
                           for kind, hooks in HOOKS.items()))
 
 
-def heatmap(user: User, version: ProcessVersion, since: datetime, until: datetime,
-            only: HeatFilter | None = None) -> list[HeatCell]:
-    """Per user task of the diagram version: subjects waiting there now, and the median time spent there by
-    tasks finished in [since, until), in working days — of the subjects the user may see, whatever their kind (or
-    only those of a category or channel)."""
-    only = only or HeatFilter()
-    waiting_stmt = (select(ReadyTask.bpmn_id, func.min(ReadyTask.name), func.count())
-                    .where(ReadyTask.diagram_version_id == version.id, about_visible_subject(user, ReadyTask),
-                           only.clause(ReadyTask))
-                    .group_by(ReadyTask.bpmn_id))
-    names: dict[str, str] = {}
-    waiting: dict[str, int] = {}
-    for bpmn_id, name, count in db.session.execute(waiting_stmt):
-        names[bpmn_id], waiting[bpmn_id] = name or bpmn_id, count
-    durations: dict[str, list[int]] = defaultdict(list)
-    visit_stmt = (select(ElementVisit.bpmn_id, ElementVisit.name, ElementVisit.ready_at, ElementVisit.completed_at)
-                  .where(ElementVisit.diagram_version_id == version.id, ElementVisit.ready_at.is_not(None),
-                         ElementVisit.completed_at >= since, ElementVisit.completed_at < until,
-                         about_visible_subject(user, ElementVisit), only.clause(ElementVisit)))
-    for visit_id, visit_name, ready_at, completed_at in db.session.execute(visit_stmt):
-        assert ready_at is not None  # filtered in SQL
-        names.setdefault(visit_id, visit_name or visit_id)
-        durations[visit_id].append(workday_ordinal(to_china(completed_at).date())
-                                   - workday_ordinal(to_china(ready_at).date()))
-    return [HeatCell(bpmn_id, names[bpmn_id], waiting.get(bpmn_id, 0),
-                     round(statistics.median(durations[bpmn_id]), 1) if durations[bpmn_id] else None,
-                     len(durations[bpmn_id]))
-            for bpmn_id in sorted(names)]
-
-
 def heatmap_versions() -> list[ProcessVersion]:
     """Every deployed version, newest first per process (a handful of rows; never a scan of the history)."""
     return list(db.session.scalars(select(ProcessVersion)
@@ -250,3 +220,85 @@ def heatmap_by_town(user: User, version: ProcessVersion, since: datetime, until:
         if len(medians) > 1 and len({m for m, _ in medians}) > 1:
             slowest[bpmn_id] = max(medians, key=lambda pair: (pair[0] or 0.0))[1]
     return TownHeat("县" if above else "镇", steps, rows, slowest)
+@dataclass(frozen=True)
+class Heatmap:
+    """The diagram's steps for the user's whole area, and the same split by town (by county above the county)."""
+
+    cells: list[HeatCell]
+    by_town: TownHeat
+
+
+def heatmap(user: User, version: ProcessVersion, since: datetime, until: datetime,
+            only: HeatFilter | None = None) -> Heatmap:
+    """Per user task of the diagram version: subjects waiting there now, and the median time spent there by tasks
+    finished in [since, until), in working days — of the subjects the user may see, whatever their kind (or only
+    those of a category or channel); for the whole area and per town of it (per county for a city's or a
+    province's user). One read of the ready tasks and one of the period's visits serve both: each row carries its
+    subject's town."""
+    from app.areas import CODE_LENGTHS, is_above_county
+
+    only = only or HeatFilter()
+    above = is_above_county(user.area_code)
+    length = CODE_LENGTHS["county" if above else "town"]
+    names: dict[str, str] = {}
+    waiting: dict[tuple[str, str], int] = defaultdict(int)
+    waiting_stmt = (select(ReadyTask.town_code, ReadyTask.bpmn_id, func.min(ReadyTask.name), func.count())
+                    .where(ReadyTask.diagram_version_id == version.id, about_visible_subject(user, ReadyTask),
+                           only.clause(ReadyTask))
+                    .group_by(ReadyTask.town_code, ReadyTask.bpmn_id))
+    for town_code, bpmn_id, name, count in db.session.execute(waiting_stmt):
+        names.setdefault(bpmn_id, name or bpmn_id)
+        waiting[((town_code or "")[:length], bpmn_id)] += count
+    durations: dict[tuple[str, str], list[int]] = defaultdict(list)
+    ordinals: dict[date, int] = {}  # a period has a few hundred days and maybe a million visits
+
+    def ordinal(moment: datetime) -> int:
+        day = to_china(moment).date()
+        found = ordinals.get(day)
+        if found is None:
+            found = ordinals[day] = workday_ordinal(day)
+        return found
+
+    visit_stmt = (select(ElementVisit.town_code, ElementVisit.bpmn_id, ElementVisit.name, ElementVisit.ready_at,
+                         ElementVisit.completed_at)
+                  .where(ElementVisit.diagram_version_id == version.id, ElementVisit.ready_at.is_not(None),
+                         ElementVisit.completed_at >= since, ElementVisit.completed_at < until,
+                         about_visible_subject(user, ElementVisit), only.clause(ElementVisit)))
+    for visit_town, bpmn_id, visit_name, ready_at, completed_at in db.session.execute(visit_stmt):
+        assert ready_at is not None and completed_at is not None  # filtered in SQL
+        names.setdefault(bpmn_id, visit_name or bpmn_id)
+        durations[((visit_town or "")[:length], bpmn_id)].append(ordinal(completed_at) - ordinal(ready_at))
+
+    steps = sorted(names.items())
+    every: dict[str, list[int]] = defaultdict(list)
+    for (_unit, bpmn_id), times in durations.items():
+        every[bpmn_id].extend(times)
+    waiting_everywhere: dict[str, int] = defaultdict(int)
+    for (_unit, bpmn_id), count in waiting.items():
+        waiting_everywhere[bpmn_id] += count
+    cells = [_cell(bpmn_id, name, waiting_everywhere.get(bpmn_id, 0), every.get(bpmn_id, []))
+             for bpmn_id, name in steps]
+
+    units = heatmap_units(user)
+    if only.town:
+        units = [(code, name) for code, name in units if code == only.town[:length]]
+    rows = []
+    for code, unit_name in units:
+        row_cells = {}
+        for bpmn_id, step_name in steps:
+            times = durations.get((code, bpmn_id), [])
+            count = waiting.get((code, bpmn_id), 0)
+            if times or count:
+                row_cells[bpmn_id] = _cell(bpmn_id, step_name, count, times)
+        rows.append(TownHeatRow(code, unit_name, row_cells))
+    slowest = {}
+    for bpmn_id, _ in steps:
+        medians = [(row.cells[bpmn_id].median_working_days, row.code) for row in rows
+                   if bpmn_id in row.cells and row.cells[bpmn_id].median_working_days is not None]
+        if len(medians) > 1 and len({m for m, _ in medians}) > 1:
+            slowest[bpmn_id] = max(medians, key=lambda pair: (pair[0] or 0.0))[1]
+    return Heatmap(cells, TownHeat("县" if above else "镇", steps, rows, slowest))
+
+
+def _cell(bpmn_id: str, name: str, waiting: int, times: list[int]) -> HeatCell:
+    return HeatCell(bpmn_id, name, waiting, round(statistics.median(times), 1) if times else None, len(times))
