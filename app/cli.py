@@ -113,6 +113,7 @@ def timers() -> None:
 @click.option("--interval", default=30, show_default=True, help="seconds between polls")
 @click.option("--now", "now_text", default=None, help="pretend it is this time (ISO 8601; for drills and tests)")
 def timers_run(once: bool, interval: int, now_text: str | None) -> None:
+    from app.supervision.snapshots import refresh_overviews
     from app.workflow.runtime import process_due_timers
 
     now = _parse_now(now_text)
@@ -120,6 +121,10 @@ def timers_run(once: bool, interval: int, now_text: str | None) -> None:
         moved = process_due_timers(now)
         if moved or once:
             click.echo(f"fired timers of {moved} instance(s)")
+        # The city's and the province's overviews, when due (and one worker of several takes it on).
+        refreshed = refresh_overviews(now)
+        if refreshed or once:
+            click.echo(f"refreshed {refreshed} overview snapshot(s)")
         if once:
             return
         time.sleep(interval)

@@ -44,6 +44,9 @@ DEFAULT_NOTICE_DAYS = 5
 # National rule: from discovering a risk to county approval within 15 days (calendar days).
 CERTIFICATION_DAYS = 15
 CASES_PER_PAGE = 50
+# The city's and the province's scoreboard and heatmap are computed by the timer workers this often
+# (app/supervision/snapshots.py); a county's pages and anything below are always live.
+OVERVIEW_REFRESH_MINUTES = 10
 # The public self-declaration page: where residents' phones reach it (printed in the village QR code; None: the
 # address the QR sheet was requested at), and how often one client address may declare and look up per hour.
 PUBLIC_BASE_URL: str | None = None

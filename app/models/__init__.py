@@ -18,6 +18,7 @@ from app.models.monitoring import EliminationCheck, EliminationReversal, ReviewM
 from app.models.screenings import RiskRegistration, Screening, ScreeningCheck
 from app.models.security import LoginAttempt
 from app.models.settings import CountySetting, MonitoringLine
+from app.models.snapshots import OverviewSnapshot
 from app.models.workflow import (
     ElementVisit,
     Event,
@@ -53,6 +54,7 @@ __all__ = [
     "MeasureProgress",
     "Member",
     "MonitoringLine",
+    "OverviewSnapshot",
     "ProcessDraft",
     "ProcessVersion",
     "PublicSubmission",

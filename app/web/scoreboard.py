@@ -25,6 +25,7 @@ from app.supervision.annual_review import (
     write_annual_review,
 )
 from app.supervision.scoreboard import SupervisionScope, build_scoreboard, resolve_supervision_scope
+from app.supervision.snapshots import snapshot_scoreboard
 
 bp = Blueprint("scoreboard", __name__, url_prefix="/supervision")
 
@@ -51,9 +52,11 @@ def scoreboard() -> str:
     month_text = (request.args.get("month") or "").strip()
     today = china_today()
     month = ReportMonth.parse(month_text) if month_text else ReportMonth.of(today)
-    board = build_scoreboard(scope, month, today, int(current_app.config.get("CERTIFICATION_DAYS", 15)))
+    kept = snapshot_scoreboard(scope, month, today)
+    board, snapshot = kept if kept else (
+        build_scoreboard(scope, month, today, int(current_app.config.get("CERTIFICATION_DAYS", 15))), None)
     return render_template("supervision/scoreboard.html", board=board, scope=scope, month=month,
-                           unit_label=_unit_label(scope), chart_data=board.chart_data())
+                           unit_label=_unit_label(scope), chart_data=board.chart_data(), snapshot=snapshot)
 
 
 def _review(scope: SupervisionScope) -> AnnualReview:

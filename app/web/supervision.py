@@ -17,6 +17,7 @@ from app.leads.vocab import LEAD_CHANNELS
 from app.models import ProcessVersion
 from app.replica import reads_from_replica
 from app.supervision.paths import HeatFilter, heatmap, heatmap_units, heatmap_versions
+from app.supervision.snapshots import snapshot_heatmap
 from app.supervision.warnings import OUTCOMES, warnings_overview
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
@@ -83,10 +84,12 @@ def heatmap_page() -> str:
         raise InvalidInput(f"未知的发现渠道：{only.channel}")
     since, until = china_moment(start, 0), china_moment(end + timedelta(days=1), 0)
     # Which town is slow at which step: the same figures per town (per county for a city's or province's user).
-    heat = heatmap(current_user, version, since, until, only) if version else None
+    kept = snapshot_heatmap(current_user, version, start, end, only, today) if version else None
+    heat, snapshot = kept if kept else (heatmap(current_user, version, since, until, only) if version else None, None)
     cells, by_town = (heat.cells, heat.by_town) if heat else ([], None)
     towns = heatmap_units(current_user) if by_town and by_town.unit == "镇" else []
     data = {"kind": "heat", "cells": [c.__dict__ for c in cells], "case_list_url": url_for("cases.index"),
             "xml_url": url_for("supervision.diagram_xml", version_id=version.id) if version else ""}
     return render_template("supervision/heatmap.html", versions=versions, version=version, cells=cells,
-                           start=start, end=end, data=data, only=only, by_town=by_town, towns=towns)
+                           start=start, end=end, data=data, only=only, by_town=by_town, towns=towns,
+                           snapshot=snapshot)

@@ -362,3 +362,53 @@ def test_the_overviews_count_each_countys_registered_households_as_the_registry_
     assert [_registered(province, c) for c in (SHIQUAN, HANBIN, HANYIN)] == [16, 18, 17]
     assert _registered(login(city, "province_supervisor").get("/supervision/scoreboard").get_data(as_text=True),
                        CITY) == 51
+
+
+def _open_cases(page: str, unit: str) -> str:
+    return page.split(f'data-unit="{unit}"')[1].split("</tr>")[0].split('class="open-cases">')[1].split("<")[0]
+
+
+def test_the_city_and_province_overviews_are_snapshots_the_timer_workers_refresh(city):
+    """Above the county the scoreboard of the month and the heatmap of the last 90 days are what the timer workers
+    last computed (saying when); a county's pages, another month, another period or a filter are live; a snapshot
+    is refreshed once the interval has passed, by one worker, and one not refreshed for two intervals is not used."""
+    from datetime import timedelta
+
+    from app.clock import travel_to, utcnow
+
+    runner = city.test_cli_runner()
+    start = utcnow().replace(microsecond=0)
+    with travel_to(start):
+        first = runner.invoke(args=["timers", "run", "--once"])
+        assert re.search(r"refreshed [1-9]\d* overview snapshot", first.output), first.output
+        assert "refreshed 0 overview snapshot" in runner.invoke(args=["timers", "run", "--once"]).output
+    with travel_to(start + timedelta(minutes=1)):
+        case_id = open_case(city)
+        supervisor = login(city, "city_supervisor")
+        overview = supervisor.get("/supervision/scoreboard").get_data(as_text=True)
+        assert "统计于" in overview and "每 10 分钟更新" in overview
+        assert _open_cases(overview, SHIQUAN) == "0"  # as computed before the case was opened
+        county = supervisor.get(f"/supervision/scoreboard?area={SHIQUAN}").get_data(as_text=True)
+        assert "统计于" not in county and _open_cases(county, f"{SHIQUAN}100") == "1"  # a county's page is live
+        last_month = (start - timedelta(days=35)).strftime("%Y-%m")
+        assert "统计于" not in supervisor.get(f"/supervision/scoreboard?month={last_month}").get_data(as_text=True)
+        heat = supervisor.get("/supervision/heatmap").get_data(as_text=True)
+        assert "统计于" in heat and "镇认定工作组认定</a>" not in heat
+        filtered = supervisor.get("/supervision/heatmap?category=unstable_income").get_data(as_text=True)
+        assert "统计于" not in filtered
+    with travel_to(start + timedelta(minutes=11)):
+        again = runner.invoke(args=["timers", "run", "--once"])
+        assert re.search(r"refreshed [1-9]\d* overview snapshot", again.output), again.output
+        overview = supervisor.get("/supervision/scoreboard").get_data(as_text=True)
+        assert "统计于" in overview and _open_cases(overview, SHIQUAN) == "1"
+        assert _heat_row(supervisor.get("/supervision/heatmap").get_data(as_text=True), "镇认定工作组认定")[0] == "1"
+        province = login(city, "province_supervisor").get("/supervision/scoreboard").get_data(as_text=True)
+        assert "统计于" in province and _open_cases(province, CITY) == "1"
+    with travel_to(start + timedelta(minutes=40)), city.app_context():
+        from tests.helpers import approve_case
+
+        approve_case(case_id)
+        db.session.commit()
+    with travel_to(start + timedelta(minutes=40)):  # no refresh for two intervals: computed live
+        heat = supervisor.get("/supervision/heatmap").get_data(as_text=True)
+        assert "统计于" not in heat and _heat_row(heat, "镇认定工作组认定") == ("0", "1")
