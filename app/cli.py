@@ -22,6 +22,7 @@ def register_cli(app: Flask, migrations: Path) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(load_demo_command)
     app.cli.add_command(timers)
+    app.cli.add_command(overviews)
     app.cli.add_command(processes)
     app.cli.add_command(screenings)
     app.cli.add_command(households_cli)
@@ -128,6 +129,21 @@ def timers_run(once: bool, interval: int, now_text: str | None) -> None:
         if once:
             return
         time.sleep(interval)
+
+
+@click.group(cls=AppGroup)
+def overviews() -> None:
+    """The city's and the province's overviews (snapshots the timer workers refresh)."""
+
+
+@overviews.command("refresh")
+def overviews_refresh() -> None:
+    """Compute them now (after a deployment or a large import), whatever the time of the last refresh."""
+    from app.supervision.snapshots import refresh_overviews
+
+    started = time.perf_counter()
+    written = refresh_overviews(force=True)
+    click.echo(f"refreshed {written} overview snapshot(s) in {time.perf_counter() - started:.1f} s")
 
 
 @click.group(cls=AppGroup)

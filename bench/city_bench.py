@@ -221,6 +221,8 @@ def run(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915 (one straight 
         sixteen_ids = idle[args.submit_cases + 4 * args.throughput_cases:
                            args.submit_cases + 20 * args.throughput_cases]
         scale_results: dict[str, Any] = {}
+        step("the city's and the province's overviews computed (flask overviews refresh)")
+        refreshed = refresh_overviews(url)
         with Server(url, workers=workers, timers=2, log_dir=folder) as server:
             step(f"server up: {' '.join(server.command()[:5])} and 2 timer workers")
             pages = measure_pages(server.port, WORK_IN_HAND + ABOVE_COUNTY, args.repeat, people["village_user"])
@@ -233,7 +235,7 @@ def run(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915 (one straight 
             step("monthly screening start, one county")
             starts = [screening_start(server.port, people, ["610922"], f"2090-{m:02d}", 1) for m in (1, 2, 3)]
             scale_results["1"] = {
-                "pages": {label: ms(t) for label, t in pages.items()},
+                "pages": {label: ms(t) for label, t in pages.items()}, "overview_refresh": refreshed,
                 "screening_start": {"counties": 1, "villages": starts[0]["villages"],
                                     "per_county": ms(Timing("start", [s["per_county"]["p50_ms"] / 1000
                                                                       for s in starts]))},
@@ -265,6 +267,8 @@ def run(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915 (one straight 
             built[f"counts_at_{scale}"] = pg.table_counts(url)
             step(f"dataset at {scale}: {json.dumps(built[f'counts_at_{scale}'], ensure_ascii=False)}")
             people = prepare(url, args)
+            step(f"the city's and the province's overviews computed at {scale} counties")
+            refreshed_at_scale = refresh_overviews(url)
             with Server(url, workers=workers, timers=2, log_dir=folder) as server:
                 pages = measure_pages(server.port, WORK_IN_HAND + ABOVE_COUNTY, args.repeat, people["village_user"])
                 step(f"monthly screening start, all {scale} counties")
@@ -273,6 +277,7 @@ def run(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915 (one straight 
                                             workers)
                 scale_results[str(scale)] = {
                     "pages": {label: ms(t) for label, t in pages.items()}, "screening_start": start_all,
+                    "overview_refresh": refreshed_at_scale,
                     "peak_rss_mb": server.peak_rss_mb, "largest_worker_mb": server.peak_worker_rss_mb}
         results["scales_measured"] = scale_results
         results["dataset"] = {"county": counts, **built}
@@ -286,6 +291,64 @@ def run(args: argparse.Namespace) -> None:  # noqa: C901, PLR0915 (one straight 
         done.set()
         if args.workdir is None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def refresh_overviews(url: str) -> dict[str, Any]:
+    """`flask overviews refresh` on the database, as an operator runs it after a deployment (the timer workers then
+    refresh every OVERVIEW_REFRESH_MINUTES): the city's and the province's scoreboard and heatmap, computed."""
+    import re
+    import subprocess
+    import sys
+
+    from bench.county_bench import ROOT
+
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "overviews", "refresh"], cwd=ROOT,
+                            env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True)
+    found = re.search(r"refreshed (\d+) overview snapshot\(s\) in ([\d.]+) s", result.stdout)
+    if result.returncode != 0 or not found:
+        raise SystemExit(f"overviews refresh failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    return {"snapshots": int(found.group(1)), "seconds": float(found.group(2))}
+
+
+def pages_only(args: argparse.Namespace) -> None:
+    """The pages measured again on the province database a full run left (rpm_bench_city, at whatever scale it was
+    cloned to), after a change to them: written beside the run's results as <date>-postgresql-pages.json."""
+    url = city_url(args.postgres_url)
+    with pg.connect(url) as connection:
+        counties = int(connection.execute("SELECT count(*) FROM area WHERE level = 'county'").fetchone()[0])
+    workers = args.workers if args.workers_given else 2 * (os.cpu_count() or 1)
+    folder = args.workdir or Path(tempfile.mkdtemp(prefix="bench-pages-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        from flask_migrate import upgrade
+
+        from bench.county_bench import ROOT, make_app
+
+        app = make_app(url)
+        with app.app_context():
+            upgrade(directory=str(ROOT / "migrations"))
+        migrated = round(time.perf_counter() - started, 1)
+        args.idle_case_ids = []
+        people = prepare(url, args)
+        refreshed = refresh_overviews(url)
+        loads = [os.getloadavg()[0]]
+        with Server(url, workers=workers, timers=2, log_dir=folder) as server:
+            pages = measure_pages(server.port, WORK_IN_HAND + ABOVE_COUNTY, args.repeat, people["village_user"])
+            loads.append(os.getloadavg()[0])
+            memory = {"peak_rss_mb": server.peak_rss_mb, "largest_worker_mb": server.peak_worker_rss_mb}
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    measured = {"date": date.today().isoformat(), "database": "postgresql", "counties": counties,
+                "machine": machine(), "server": f"gunicorn -w {workers} (sync) and 2 timer workers",
+                "migrated_seconds": migrated, "overview_refresh": refreshed, **memory,
+                "load_average_1min": loads, "pages": {label: ms(t) for label, t in pages.items()},
+                "seconds": round(time.perf_counter() - started)}
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / f"{date.today().isoformat()}-postgresql-pages-{counties}.json").write_text(
+        json.dumps(measured, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(measured, ensure_ascii=False, indent=1))
 
 
 def finish(results: dict[str, Any], loads: list[float], run_started: float, args: argparse.Namespace) -> None:
@@ -436,6 +499,10 @@ def markdown(results: dict[str, Any]) -> str:
                         if "seconds" in s else "") + " | |")
         lines.append(f"| server memory at {scale} | all processes {scales[scale]['peak_rss_mb']} MB, largest worker "
                      f"{scales[scale]['largest_worker_mb']} MB | |")
+        if "overview_refresh" in scales[scale]:
+            r = scales[scale]["overview_refresh"]
+            lines.append(f"| overviews above the county computed at {scale} (timer workers, every 10 min) | "
+                         f"{r['snapshots']} snapshots in {r['seconds']} s | |")
     if "excel" in results:
         e = results["excel"]
         lines += ["", "## The registry import on PostgreSQL", "",

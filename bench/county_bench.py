@@ -296,6 +296,8 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
                         help="per worker; above 1 gunicorn runs gthread workers (slower on SQLite: see README)")
     parser.add_argument("--server", choices=("gunicorn", "gunicorn-gthread"), default="gunicorn",
                         help="gunicorn-gthread: gthread workers (keep-alive connections), --threads per worker")
+    parser.add_argument("--pages-only", action="store_true",
+                        help="postgresql: measure the pages again on the province database a full run left")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the databases here")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -308,13 +310,13 @@ def main() -> None:  # noqa: C901 (one straight run, step by step)
         args.department_rows = 3_000
     args.workers_given = args.workers is not None
     if args.db == "postgresql":  # --scale counts counties; each is the county of 60,000 households
-        from bench.city_bench import excel_only, run
+        from bench.city_bench import excel_only, pages_only, run
 
         if not args.quick:
             args.idle_per_village, args.throughput_cases = max(args.idle_per_village, 3), 20
         else:
             args.throughput_cases, args.import_households = 2, 3_000
-        excel_only(args) if args.excel_only else run(args)
+        excel_only(args) if args.excel_only else pages_only(args) if args.pages_only else run(args)
         return
     args.workers = args.workers or 2
     args.households = int(args.households * args.scale)

@@ -126,7 +126,10 @@ def refresh_overviews(now: datetime | None = None, *, force: bool = False) -> in
     """Compute every overview above the county, if the last refresh is older than OVERVIEW_REFRESH_MINUTES and no
     other timer worker took it on meanwhile (or `force`). Commits; returns how many snapshots were written."""
     now = now or utcnow()
-    if not force and not _claim(now):
+    if force:
+        db.session.merge(OverviewSnapshot(key=CLAIM_KEY, computed_at=now, payload={}))
+        db.session.commit()
+    elif not _claim(now):
         return 0
     areas = list(db.session.scalars(select(Area).where(Area.level.in_(("province", "city"))).order_by(Area.code)))
     if not areas:

@@ -412,3 +412,9 @@ def test_the_city_and_province_overviews_are_snapshots_the_timer_workers_refresh
     with travel_to(start + timedelta(minutes=40)):  # no refresh for two intervals: computed live
         heat = supervisor.get("/supervision/heatmap").get_data(as_text=True)
         assert "统计于" not in heat and _heat_row(heat, "镇认定工作组认定") == ("0", "1")
+        # An operator refreshes them at once (after a deployment or an import); the timer workers then wait.
+        forced = runner.invoke(args=["overviews", "refresh"])
+        assert re.search(r"refreshed [1-9]\d* overview snapshot\(s\) in [\d.]+ s", forced.output), forced.output
+        assert "refreshed 0 overview snapshot" in runner.invoke(args=["timers", "run", "--once"]).output
+        heat = supervisor.get("/supervision/heatmap").get_data(as_text=True)
+        assert "统计于" in heat and _heat_row(heat, "镇认定工作组认定") == ("0", "1")
