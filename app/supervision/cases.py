@@ -208,12 +208,8 @@ def _page_ids(matching: _Matching, sort: str, offset: int, limit: int) -> list[i
     work, so there are few of them. All the others follow by id, which the case indexes (status, town, village,
     cadre: all of them end with the id) yield in order, so a page of history costs the page, not the history."""
     if sort in ("due", "waiting") and not matching.without_work:
-        # The matching cases' tasks, grouped: from the (area's) cases to their tasks, never every task there is.
         task_key = ReadyTask.due_on if sort == "due" else ReadyTask.ready_since
-        key = func.min(task_key)
-        first = list(db.session.scalars(matching.select(Case.id).join(ReadyTask, ReadyTask.about("case", Case.id))
-                                        .where(task_key.is_not(None), matching.tasks_here).group_by(Case.id)
-                                        .order_by(key, Case.id).limit(offset + limit)))
+        first = _first_by_task(matching, task_key, offset + limit)
         ids = first[offset:]
         if len(ids) < limit:
             keyed = exists().where(ReadyTask.about("case", Case.id), task_key.is_not(None))
@@ -230,6 +226,21 @@ def _page_ids(matching: _Matching, sort: str, offset: int, limit: int) -> list[i
     else:
         stmt = matching.select(Case.id).order_by(Case.updated_at.desc(), Case.id.desc())
     return list(db.session.scalars(stmt.offset(offset).limit(limit)))
+
+
+def _first_by_task(matching: _Matching, task_key: Any, wanted: int) -> list[int]:
+    """The first `wanted` matching cases by their earliest task's key (then id): the area's tasks walked in that
+    order (the key's index), each case kept where it first appears — which is its earliest task's place. So a
+    province's first page reads a page's worth of tasks, not every open case's, and a county's the county's."""
+    stmt = (matching.select(ReadyTask.subject_id).join(ReadyTask, ReadyTask.about("case", Case.id))
+            .where(task_key.is_not(None), matching.tasks_here).order_by(task_key, ReadyTask.subject_id))
+    batch = max(2 * wanted, 100)
+    while True:
+        found = list(db.session.scalars(stmt.limit(batch)))
+        ids = list(dict.fromkeys(found))  # first appearances, in order
+        if len(ids) >= wanted or len(found) < batch:
+            return ids[:wanted]
+        batch *= 4
 
 
 def _rows(ids: list[int], today: date) -> list[CaseRow]:
