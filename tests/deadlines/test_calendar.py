@@ -33,3 +33,18 @@ def test_a_year_without_a_holiday_notice_falls_back_to_monday_to_friday_and_says
 def test_absurd_limits_are_refused():
     with pytest.raises(ValueError):
         add_working_days(date(2026, 1, 1), -1)
+
+
+def test_every_covered_day_is_a_working_day_exactly_when_the_state_councils_notices_say_so():
+    """The calendar reads the package's holiday and adjusted-workday tables directly (its own is_workday is slow):
+    the two agree on every day of every year the package covers."""
+    import chinese_calendar
+
+    from app.deadlines.calendar import COVERED_YEARS
+
+    day, disagree = date(min(COVERED_YEARS), 1, 1), []
+    while day.year <= max(COVERED_YEARS):
+        if is_workday(day) != chinese_calendar.is_workday(day):
+            disagree.append(day)
+        day = date.fromordinal(day.toordinal() + 1)
+    assert disagree == []
