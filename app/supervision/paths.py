@@ -154,7 +154,7 @@ class TownHeat:
 
 
 def heatmap_units(user: User) -> list[tuple[str, str]]:
-    """The rows of heatmap_by_town(): (code, name) of the towns of the user's area (their own town for a town's or a
+    """The rows of heatmap()'s per-town table: (code, name) of the towns of the user's area (their own town for a town's or a
     village's user), or of its counties for a city's or a province's user."""
     from app.areas import CODE_LENGTHS, below, is_above_county
     from app.models import Area
@@ -168,58 +168,6 @@ def heatmap_units(user: User) -> list[tuple[str, str]]:
     return [(town.code, town.name)] if town is not None else []
 
 
-def heatmap_by_town(user: User, version: ProcessVersion, since: datetime, until: datetime,
-                    only: HeatFilter | None = None) -> TownHeat:
-    """heatmap() split by the subjects' towns: per town of the user's area (per county above the county) and user
-    task, the subjects waiting there now and the median working days of the tasks finished in [since, until)."""
-    from app.areas import CODE_LENGTHS, is_above_county
-
-    only = only or HeatFilter()
-    above = is_above_county(user.area_code)
-    length = CODE_LENGTHS["county" if above else "town"]
-    names: dict[str, str] = {}
-    waiting: dict[tuple[str, str], int] = defaultdict(int)
-    waiting_stmt = (select(ReadyTask.town_code, ReadyTask.bpmn_id, func.min(ReadyTask.name), func.count())
-                    .where(ReadyTask.diagram_version_id == version.id, about_visible_subject(user, ReadyTask),
-                           only.clause(ReadyTask))
-                    .group_by(ReadyTask.town_code, ReadyTask.bpmn_id))
-    for town_code, bpmn_id, name, count in db.session.execute(waiting_stmt):
-        names.setdefault(bpmn_id, name or bpmn_id)
-        waiting[(town_code[:length], bpmn_id)] += count
-    durations: dict[tuple[str, str], list[int]] = defaultdict(list)
-    # Each visit carries its subject's town (as each ready task does): one statement for every kind of subject.
-    visit_stmt = (select(ElementVisit.town_code, ElementVisit.bpmn_id, ElementVisit.name, ElementVisit.ready_at,
-                         ElementVisit.completed_at)
-                  .where(ElementVisit.diagram_version_id == version.id, ElementVisit.ready_at.is_not(None),
-                         ElementVisit.completed_at >= since, ElementVisit.completed_at < until,
-                         ElementVisit.town_code.is_not(None), about_visible_subject(user, ElementVisit),
-                         only.clause(ElementVisit)))
-    for visit_town, bpmn_id, visit_name, ready_at, completed_at in db.session.execute(visit_stmt):
-        assert visit_town is not None and ready_at is not None  # filtered in SQL
-        names.setdefault(bpmn_id, visit_name or bpmn_id)
-        durations[(visit_town[:length], bpmn_id)].append(workday_ordinal(to_china(completed_at).date())
-                                                        - workday_ordinal(to_china(ready_at).date()))
-    units = heatmap_units(user)
-    if only.town:
-        units = [(code, name) for code, name in units if code == only.town[:length]]
-    steps = sorted(names.items())
-    rows = []
-    for code, unit_name in units:
-        cells = {}
-        for bpmn_id, step_name in steps:
-            times = durations.get((code, bpmn_id), [])
-            count = waiting.get((code, bpmn_id), 0)
-            if times or count:
-                cells[bpmn_id] = HeatCell(bpmn_id, step_name, count,
-                                          round(statistics.median(times), 1) if times else None, len(times))
-        rows.append(TownHeatRow(code, unit_name, cells))
-    slowest = {}
-    for bpmn_id, _ in steps:
-        medians = [(row.cells[bpmn_id].median_working_days, row.code) for row in rows
-                   if bpmn_id in row.cells and row.cells[bpmn_id].median_working_days is not None]
-        if len(medians) > 1 and len({m for m, _ in medians}) > 1:
-            slowest[bpmn_id] = max(medians, key=lambda pair: (pair[0] or 0.0))[1]
-    return TownHeat("县" if above else "镇", steps, rows, slowest)
 @dataclass(frozen=True)
 class Heatmap:
     """The diagram's steps for the user's whole area, and the same split by town (by county above the county)."""
