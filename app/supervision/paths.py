@@ -154,8 +154,8 @@ class TownHeat:
 
 
 def heatmap_units(user: User) -> list[tuple[str, str]]:
-    """The rows of heatmap()'s per-town table: (code, name) of the towns of the user's area (their own town for a town's or a
-    village's user), or of its counties for a city's or a province's user."""
+    """The rows of heatmap()'s per-town table: (code, name) of the towns of the user's area (their own town for a
+    town's or a village's user), or of its counties for a city's or a province's user."""
     from app.areas import CODE_LENGTHS, below, is_above_county
     from app.models import Area
 
