@@ -198,8 +198,7 @@ class _Certified:
 
 
 def _certified_in_year(scope: SupervisionScope, first: date, last: date) -> _Certified:
-    """Both counts in one statement over one set of the year's first approvals (a CTE read twice, so the
-    approvals, the expensive part, are worked out once), grouped in the database."""
+    """Both counts in one statement over the year's certified cases (a CTE read twice), grouped in the database."""
     unit = Case.village_code if scope.level == "village" else Case.town_code
     # The cases' own rows only, off the town-and-approval index: the household's kind is kept on the case.
     certified = (select(Case.id.label("case_id"), unit.label("unit"), Case.risk_level, Case.household_id,

@@ -25,12 +25,12 @@ from app.clock import china_moment, to_china, utcnow
 from app.extensions import db
 from app.models import Area, OverviewSnapshot, ProcessVersion, User
 from app.reports.scope import ReportMonth
-from app.supervision.paths import HeatCell, HeatFilter, Heatmap, TownHeat, TownHeatRow, heatmap
+from app.supervision.paths import HeatCell, HeatFilter, Heatmap, TownHeat, TownHeatRow, heatmap, heatmap_versions
 from app.supervision.scoreboard import MonthCount, Scoreboard, ScoreRow, SupervisionScope, build_scoreboard
 
 log = logging.getLogger(__name__)
 
-HEATMAP_DAYS = 90  # the heatmap page's default period
+HEATMAP_DAYS = 90  # the heatmap page's default period (app/web/supervision.py)
 CLAIM_KEY = "refresh"  # the row whose time says when a timer worker last took the refresh on
 
 
@@ -141,8 +141,7 @@ def refresh_overviews(now: datetime | None = None, *, force: bool = False) -> in
     since, until = china_moment(start, 0), china_moment(today + timedelta(days=1), 0)  # as the page reads them
     days = int(current_app.config.get("CERTIFICATION_DAYS", 15))
     newest: dict[str, ProcessVersion] = {}
-    for version in db.session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_key,
-                                                                       ProcessVersion.version.desc())):
+    for version in heatmap_versions():  # newest first per process
         newest.setdefault(version.process_key, version)
     written: dict[str, dict[str, Any]] = {}
     for area in areas:

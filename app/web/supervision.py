@@ -17,11 +17,10 @@ from app.leads.vocab import LEAD_CHANNELS
 from app.models import ProcessVersion
 from app.replica import reads_from_replica
 from app.supervision.paths import HeatFilter, heatmap, heatmap_units, heatmap_versions
-from app.supervision.snapshots import snapshot_heatmap
+from app.supervision.snapshots import HEATMAP_DAYS, snapshot_heatmap
 from app.supervision.warnings import OUTCOMES, warnings_overview
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
-DEFAULT_PERIOD_DAYS = 90
 
 
 @bp.route("/diagrams/<int:version_id>.bpmn")
@@ -68,7 +67,7 @@ def heatmap_page() -> str:
     if version is None:
         version = next((v for v in versions if v.process_key == "household_case"), versions[0] if versions else None)
     today = china_today()
-    start = _day("from", (today - timedelta(days=DEFAULT_PERIOD_DAYS)).isoformat()).date()
+    start = _day("from", (today - timedelta(days=HEATMAP_DAYS)).isoformat()).date()
     end = _day("to", today.isoformat()).date()
     if end < start:
         raise InvalidInput("结束日期不能早于开始日期")
