@@ -210,12 +210,18 @@ def area_of(user: User, model: Any) -> ColumnElement[bool]:
     return _area_clause(user, model.village_code, model.town_code)
 
 
+def sees_every_subject(user: User) -> bool:
+    """Whether the user sees every subject of the deployment (its top office or supervisor): their reads about
+    subjects need no condition, and may walk a whole table's index instead of one area's rows."""
+    return scope_of(user) == "county" and covers_every_county(user)
+
+
 def about_visible_subject(user: User, row: Any) -> ColumnElement[bool]:
     """Rows about a subject (ready tasks, visited elements, history) whose subject the user may see, whatever its
     registered kind: each kind says who sees its subjects (SubjectHooks.visible_to)."""
     from app.workflow.runtime import HOOKS
 
-    if scope_of(user) == "county" and covers_every_county(user):
+    if sees_every_subject(user):
         return true()
     if works_an_area(user) and hasattr(row, "town_code") and all(h.visible_by_area for h in HOOKS.values()):
         # The row's own area is its subject's: one county's rows off the row's area index, no subject read.

@@ -89,6 +89,9 @@ class ReadyTask(AboutSubject, Model):
         Index("ix_ready_task_inbox_county", "role", "assignee_id", "due_on", "ready_since"),
         Index("ix_ready_task_inbox_assignee", "assignee_id", "due_on", "ready_since"),
         Index("ix_ready_task_subject", "subject_kind", "subject_id"),
+        # The steps tasks wait at, each step's tasks by kind and name: a walk of the distinct steps reads a few
+        # entries per step (app/supervision/cases.py, waiting_steps), not every task of a province.
+        Index("ix_ready_task_step", "bpmn_id", "subject_kind", "name"),
         # A county's case lists start from its towns' tasks (the step and overdue filters, the steps waited at).
         Index("ix_ready_task_town_code", "town_code"),
         # Task ids are in links and forms: SQLite must never hand a finished task's id to a new task.
@@ -98,7 +101,7 @@ class ReadyTask(AboutSubject, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("workflow_instance.id"), index=True)
     task_uuid: Mapped[str] = mapped_column(String(36), unique=True)
-    bpmn_id: Mapped[str] = mapped_column(String(64), index=True)
+    bpmn_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(128))
     context_name: Mapped[str] = mapped_column(String(128), default="")
     form_key: Mapped[str] = mapped_column(String(64))

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import aliased
 
-from app.access import about_visible_subject, case_clause, rows_in_area
+from app.access import about_visible_subject, case_clause, rows_in_area, sees_every_subject
 from app.clock import china_today
 from app.errors import InvalidInput
 from app.extensions import db
@@ -335,7 +335,24 @@ def all_case_rows(user: User, filters: CaseFilters, batch: int = 500) -> Iterato
 
 def waiting_steps(user: User) -> list[tuple[str, str]]:
     """The steps cases of the user's area wait at now, for the step filter."""
+    if sees_every_subject(user):
+        return _every_waiting_step()
     stmt = (select(ReadyTask.bpmn_id, func.min(ReadyTask.name))
             .where(ReadyTask.subject_kind == "case", about_visible_subject(user, ReadyTask))
             .group_by(ReadyTask.bpmn_id).order_by(ReadyTask.bpmn_id))
+    return [(bpmn_id, name) for bpmn_id, name in db.session.execute(stmt)]
+
+
+def _every_waiting_step() -> list[tuple[str, str]]:
+    """The whole deployment's: a province's 80,000 waiting tasks sit at a few dozen steps, so the steps are walked on
+    the step index (each the first one after the last), and a step's case-task name is the first of its entries."""
+    steps = select(select(ReadyTask.bpmn_id).order_by(ReadyTask.bpmn_id).limit(1).scalar_subquery()
+                   .label("bpmn_id")).cte("steps", recursive=True)
+    following = (select(ReadyTask.bpmn_id).where(ReadyTask.bpmn_id > steps.c.bpmn_id)
+                 .order_by(ReadyTask.bpmn_id).limit(1).scalar_subquery())
+    steps = steps.union_all(select(following).where(steps.c.bpmn_id.is_not(None)))
+    name = (select(ReadyTask.name).where(ReadyTask.bpmn_id == steps.c.bpmn_id, ReadyTask.subject_kind == "case")
+            .order_by(ReadyTask.name).limit(1).scalar_subquery())
+    named = select(steps.c.bpmn_id, name.label("name")).where(steps.c.bpmn_id.is_not(None)).subquery()
+    stmt = select(named.c.bpmn_id, named.c.name).where(named.c.name.is_not(None)).order_by(named.c.bpmn_id)
     return [(bpmn_id, name) for bpmn_id, name in db.session.execute(stmt)]

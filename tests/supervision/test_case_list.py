@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 from openpyxl import load_workbook
@@ -156,3 +157,22 @@ def test_the_inbox_filters_by_step_and_overdue(app, login_as):
     assert f"/tasks/{old_task}" in overdue and f"/tasks/{new_task}" not in overdue
     assert f"/tasks/{old_task}" in everything and f"/tasks/{new_task}" in everything
     assert f"/tasks/{old_task}" not in none
+
+
+def step_choices(html: str) -> list[tuple[str, str]]:
+    select_ = re.search(r'<select name="step".*?</select>', html, re.S)
+    assert select_ is not None
+    return re.findall(r'<option value="(\w+)" ?[^>]*>([^<]+)</option>', select_.group(0))
+
+
+def test_the_step_filter_offers_the_steps_the_areas_cases_wait_at(app, login_as):
+    ids = cases_on(app, date(2026, 9, 30))
+    with app.app_context(), travel_to(china_moment(date(2026, 10, 9))):
+        complete("chengguan_certifier", "Task_TownCertify", CERTIFY, ids["610922100002"])
+    # The county's office sees every case: its choices are read off the step index, the screenings' own steps
+    # (every other village is still screening) are not among them.
+    county = step_choices(login_as("county_office").get("/cases/").get_data(as_text=True))
+    assert county == [("Task_TownCertify", "镇认定工作组认定"), ("Task_TownLeadershipReview", "镇领导小组会议审议")]
+    # A town's user is offered the steps its own cases wait at.
+    town = step_choices(login_as("raofeng_certifier").get("/cases/").get_data(as_text=True))
+    assert town == [("Task_TownCertify", "镇认定工作组认定")]
