@@ -182,3 +182,31 @@ def test_0026_keeps_the_households_kind_on_each_case(tmp_path):
         assert kinds[0] == kinds[1] and kinds[0] in ("lifted", "non_poor")
         assert db.session.scalar(text("SELECT count(*) FROM household_case WHERE household_kind = ''")) == 0
         db.engine.dispose()
+
+
+def test_0029_removes_the_drafts_of_ended_tasks_and_drops_drafts_with_their_task(tmp_path):
+    """Drafts whose task ended before migration 0029 are removed; after it the database drops a task's drafts
+    with the task's row."""
+    from sqlalchemy import delete, func, select, text
+
+    from app.models import ReadyTask, TaskDraft
+    from tests.helpers import open_case, user
+
+    app, runner = _demo_database(tmp_path)
+    case_id = open_case(app)
+    assert runner.invoke(args=["db", "downgrade", "0028"]).exit_code == 0
+    with app.app_context():
+        waiting = db.session.scalar(select(ReadyTask.task_uuid).where(ReadyTask.about("case", case_id)))
+        author = user("chengguan_certifier")
+        db.session.execute(text("INSERT INTO task_draft (task_uuid, user_id, fields, updated_at) VALUES "
+                                "(:waiting, :user, '[]', '2026-12-01'), ('ended-long-ago', :user, '[]', '2026-12-01')"),
+                           {"waiting": waiting, "user": author.id})
+        db.session.commit()
+        db.engine.dispose()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with app.app_context():
+        assert list(db.session.scalars(select(TaskDraft.task_uuid))) == [waiting]
+        db.session.execute(delete(ReadyTask).where(ReadyTask.task_uuid == waiting))
+        assert db.session.scalar(select(func.count()).select_from(TaskDraft)) == 0
+        db.session.rollback()
+        db.engine.dispose()

@@ -246,7 +246,9 @@ class TaskDraft(Model):
     __table_args__ = (UniqueConstraint("task_uuid", "user_id", name="uq_task_draft_task_user"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    task_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    # A draft lives as long as its task waits: the database drops it with the task's row, whichever step ends it.
+    task_uuid: Mapped[str] = mapped_column(String(36), ForeignKey("ready_task.task_uuid", ondelete="CASCADE"),
+                                           index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     fields: Mapped[list[list[str]]] = mapped_column(JSON)  # the form's (name, value) pairs
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,6 +11,8 @@ from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import ColumnElement, Select, bindparam, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import MultiDict
 
@@ -25,7 +27,6 @@ from app.models import (
     Event,
     ProcessVersion,
     ReadyTask,
-    TaskDraft,
     User,
     WorkflowInstance,
 )
@@ -120,11 +121,14 @@ _READY = table_of(ReadyTask)
 _INSTANCE = table_of(WorkflowInstance)
 _INSERT_EVENT = insert(table_of(Event))
 _INSERT_VISIT = insert(table_of(ElementVisit))
-_INSERT_READY = insert(_READY)
-_READY_UUIDS = select(_READY.c.task_uuid).where(_READY.c.instance_id == bindparam("instance_id"))
-_DELETE_READY = delete(_READY).where(_READY.c.task_uuid.in_(bindparam("uuids", expanding=True)))
-_DELETE_DRAFTS = delete(table_of(TaskDraft)).where(
-    table_of(TaskDraft).c.task_uuid.in_(bindparam("uuids", expanding=True)))
+# A step's task rows in two statements: those no longer waiting go (their drafts with them: a cascading foreign
+# key), and those waiting now are inserted unless already there (the task's unique id), keeping a row that waits on
+# as it was (since when, who claimed it).
+_DELETE_ENDED = delete(_READY).where(_READY.c.instance_id == bindparam("instance_id"),
+                                     _READY.c.task_uuid.not_in(bindparam("waiting", expanding=True)))
+_INSERT_WAITING = {"sqlite": sqlite_insert(_READY).on_conflict_do_nothing(index_elements=[_READY.c.task_uuid]),
+                   "postgresql": postgresql_insert(_READY).on_conflict_do_nothing(
+                       index_elements=[_READY.c.task_uuid])}
 _LOCK_INSTANCE = select(_INSTANCE.c.id).where(_INSTANCE.c.id == bindparam("instance_id")).with_for_update()
 _SAVE_INSTANCE = (update(_INSTANCE)
                   .where(_INSTANCE.c.id == bindparam("instance_id"),
@@ -226,19 +230,15 @@ def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine
                       hooks: SubjectHooks) -> None:
     connection = table_connection()
     wanted = {t.task_id: t for t in snapshot.ready_tasks}
-    existing = set(connection.execute(_READY_UUIDS, {"instance_id": instance.id}).scalars())
-    gone = [uuid for uuid in existing if uuid not in wanted]
-    if gone:  # table statements: the step reads no task row object after this
-        connection.execute(_DELETE_READY, {"uuids": gone})
-        connection.execute(_DELETE_DRAFTS, {"uuids": gone})
+    connection.execute(_DELETE_ENDED, {"instance_id": instance.id, "waiting": list(wanted)})
+    if not wanted:
+        return
     label = hooks.label(subject)
     subject_ref = {"subject_kind": hooks.kind, "subject_id": subject.id}
     now = utcnow()
     today = to_china(now).date()
     rows = []
     for task_id, info in wanted.items():
-        if task_id in existing:
-            continue
         role = role_for_lane(info.lane)
         if role is None or info.form_key is None:
             raise DomainError(f"流程图错误：任务“{info.name}”没有已知角色的泳道或表单")
@@ -251,8 +251,7 @@ def _sync_ready_tasks(instance: WorkflowInstance, subject: Any, snapshot: engine
             diagram_version_id=_diagram_version_id(instance, info.process_key), from_bpmn_id=info.from_bpmn_id,
             due_on=due_on(today, info.properties, hooks.deadline_cap(subject, info)),
         ))
-    if rows:
-        connection.execute(_INSERT_READY, rows)
+    connection.execute(_INSERT_WAITING[connection.dialect.name], rows)
 
 
 def _save(instance: WorkflowInstance, snapshot: engine.WorkflowSnapshot, **also: Any) -> None:

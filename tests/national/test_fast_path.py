@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.clock import china_today
 from app.extensions import db
-from app.models import Measure
+from app.models import Measure, ReadyTask
 from tests.helpers import without_earlier_steps
 from tests.national.steps import (
     CADRE,
@@ -122,3 +122,21 @@ def test_plan_and_carry_out_helper_reaches_the_elimination_check(app, login_as):
     plan_and_carry_out(app, login_as, lead.case_id)
     assert tasks_of(app, lead.case_id) == ["Task_EliminationCheck"]
     assert all(m.status == "done" for m in _measures(app, lead.case_id))
+
+
+def test_the_review_waiting_alongside_keeps_its_task_and_its_draft_when_the_help_is_recorded(app, login_as):
+    lead = confirmed_lead(app, login_as, urgent=True)
+    with app.app_context():
+        waiting = db.session.scalar(select(ReadyTask).where(ReadyTask.about("case", lead.case_id),
+                                                            ReadyTask.bpmn_id == "Task_IdentificationReview"))
+        review_id, since = waiting.id, waiting.ready_since
+    team = login_as(TEAM)
+    saved = team.post(f"/tasks/{review_id}/draft", {"attendees": "村两委、驻村工作队、群众代表", "action": "draft"},
+                      page=f"/tasks/{review_id}")
+    assert saved.status_code == 303
+    first_aid(team, lead.case_id)
+    with app.app_context():
+        after = db.session.get(ReadyTask, review_id)
+        assert after is not None and after.ready_since == since
+    page = team.get(f"/tasks/{review_id}").get_data(as_text=True)
+    assert "已载入您" in page and "村两委、驻村工作队、群众代表" in page
