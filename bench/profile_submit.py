@@ -3,6 +3,8 @@ driving idle cases through every user task of the happy path over the JSON API, 
 
     .venv/bin/python -m bench.profile_submit                   # statements and CPU per submit, by task
     .venv/bin/python -m bench.profile_submit --profile out.html  # and a pyinstrument profile of the submits
+    .venv/bin/python -m bench.profile_submit --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/rpm_bench_profile
+                                                   # the same cases copied to PostgreSQL (dropped and rebuilt)
 
 Reports, per submit: SQL statements (and which), CPU time (process_time) and wall time, median by task and
 overall. The engine floor of the same database is measured beside it (bench/engine_floor.py).
@@ -112,6 +114,8 @@ def main() -> None:
     parser.add_argument("--by-package", action="store_true", help="own CPU time (cProfile) summed by package")
     parser.add_argument("--callees", nargs="*", default=[], help="with --by-package: callees of these functions")
     parser.add_argument("--show", type=int, default=0, help="print the statements of the first N submits")
+    parser.add_argument("--postgres-url", default=None,
+                        help="submit on PostgreSQL: a database named rpm_bench*, dropped and rebuilt from the county")
     args = parser.parse_args()
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="bench-profile-"))
     pristine, database = folder / "county.sqlite3", folder / "run.sqlite3"
@@ -128,7 +132,13 @@ def main() -> None:
     from app.extensions import db
     from app.workflow import runtime
 
-    app = make_app(database)
+    served: Path | str = database
+    if args.postgres_url:
+        from bench.postgres import copy_from_sqlite, fresh_database
+
+        served = fresh_database(args.postgres_url)
+        copy_from_sqlite(database, served)
+    app = make_app(served)
     recorder = Recorder()
     runtime.engine.complete_task = recorder.timed_engine(runtime.engine.complete_task)  # type: ignore[method-assign]
     with app.app_context():
