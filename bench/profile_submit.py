@@ -45,7 +45,8 @@ class InProcessApi:
 
 
 class Recorder:
-    """Statements, CPU and wall time of each submit."""
+    """Statements, CPU and wall time of each submit, and the time spent in the driver (a statement's execution:
+    the round trip and the server's work), by statement."""
 
     def __init__(self) -> None:
         self.active = False
@@ -56,10 +57,21 @@ class Recorder:
         self.kinds: Counter[str] = Counter()
         self.shown: list[list[str]] = []
         self._started = (0.0, 0.0)
+        self.driver_ms = 0.0
+        self.driver_samples: list[float] = []
+        self.driver_by_shape: defaultdict[str, list[float]] = defaultdict(list)
+        self._statement_started = 0.0
 
     def on_execute(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if self.active:
             self.statements.append(statement)
+            self._statement_started = time.perf_counter()
+
+    def on_executed(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if self.active:
+            elapsed = (time.perf_counter() - self._statement_started) * 1000
+            self.driver_ms += elapsed
+            self.driver_by_shape[" ".join(statement.split())[:110]].append(elapsed)
 
     def timed_engine(self, function: Any) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -74,6 +86,7 @@ class Recorder:
     def begin(self, _path: str) -> None:
         self.statements = []
         self.engine_ms = 0.0
+        self.driver_ms = 0.0
         self.active = True
         self._started = (time.process_time(), time.perf_counter())
 
@@ -82,6 +95,7 @@ class Recorder:
         self.active = False
         self.samples.append((len(self.statements), cpu * 1000, wall * 1000))
         self.engine_samples.append(self.engine_ms)
+        self.driver_samples.append(self.driver_ms)
         self.shown.append(self.statements)
         for statement in self.statements:
             self.kinds[" ".join(statement.split())[:110]] += 1
@@ -143,6 +157,7 @@ def main() -> None:
     runtime.engine.complete_task = recorder.timed_engine(runtime.engine.complete_task)  # type: ignore[method-assign]
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", recorder.on_execute)
+        event.listen(db.engine, "after_cursor_execute", recorder.on_executed)
     driver = Driver(0, people)
     driver.api = InProcessApi(app.test_client(), recorder)  # type: ignore[assignment]
     warm, measured = people["idle"][:2], people["idle"][2:2 + args.cases]
@@ -151,6 +166,8 @@ def main() -> None:
     recorder.kinds.clear()
     recorder.shown.clear()
     recorder.engine_samples.clear()
+    recorder.driver_samples.clear()
+    recorder.driver_by_shape.clear()
     profiler = None
     if args.profile:
         from pyinstrument import Profiler
@@ -181,6 +198,8 @@ def main() -> None:
         by_count["cpu_ms"].append(cpu)
         by_count["wall_ms"].append(wall)
     by_count["engine_cpu_ms (adapter.complete_task)"] = recorder.engine_samples
+    by_count["driver_ms (statements executing: round trips and the server's work; not the commit)"] = \
+        recorder.driver_samples
     from bench.engine_floor import measure_floor, measure_schema_floor
 
     floor, _info = measure_floor(database, folder / "floor.sqlite3", 10)
@@ -194,9 +213,9 @@ def main() -> None:
         print(f"submit {number}:")
         for statement in statements:
             print("    " + " ".join(statement.split())[:160])
-    print("statements per submit, by shape:")
+    print("statements per submit, by shape (and each one's median time in the driver):")
     for shape, count in recorder.kinds.most_common(40):
-        print(f"  {count / submits:5.2f}  {shape}")
+        print(f"  {count / submits:5.2f}  {statistics.median(recorder.driver_by_shape[shape]):6.3f} ms  {shape}")
 
 
 if __name__ == "__main__":
