@@ -353,6 +353,7 @@ def _every_waiting_step() -> list[tuple[str, str]]:
     steps = steps.union_all(select(following).where(steps.c.bpmn_id.is_not(None)))
     name = (select(ReadyTask.name).where(ReadyTask.bpmn_id == steps.c.bpmn_id, ReadyTask.subject_kind == "case")
             .order_by(ReadyTask.name).limit(1).scalar_subquery())
-    named = select(steps.c.bpmn_id, name.label("name")).where(steps.c.bpmn_id.is_not(None)).subquery()
+    # The walk's last row (no step after it) and steps only other kinds of task wait at have no case-task name.
+    named = select(steps.c.bpmn_id, name.label("name")).subquery()
     stmt = select(named.c.bpmn_id, named.c.name).where(named.c.name.is_not(None)).order_by(named.c.bpmn_id)
     return [(bpmn_id, name) for bpmn_id, name in db.session.execute(stmt)]
